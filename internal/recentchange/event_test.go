@@ -94,8 +94,12 @@ func TestDecodeRejects(t *testing.T) {
 			return strings.Replace(s, `"server_name": "commons.wikimedia.org", `, "", 1)
 		}), ReasonMissingField, "meta.domain"},
 		{"missing timestamp", edit(func(s string) string { return strings.Replace(s, `"timestamp": 1746258379, `, "", 1) }), ReasonMissingField, "timestamp"},
-		{"timestamp string", edit(func(s string) string { return strings.Replace(s, `"timestamp": 1746258379`, `"timestamp": "1746258379"`, 1) }), ReasonWrongType, "timestamp"},
-		{"timestamp fraction", edit(func(s string) string { return strings.Replace(s, `"timestamp": 1746258379`, `"timestamp": 1746258379.5`, 1) }), ReasonWrongType, "timestamp"},
+		{"timestamp string", edit(func(s string) string {
+			return strings.Replace(s, `"timestamp": 1746258379`, `"timestamp": "1746258379"`, 1)
+		}), ReasonWrongType, "timestamp"},
+		{"timestamp fraction", edit(func(s string) string {
+			return strings.Replace(s, `"timestamp": 1746258379`, `"timestamp": 1746258379.5`, 1)
+		}), ReasonWrongType, "timestamp"},
 		{"missing title", edit(func(s string) string {
 			return strings.Replace(s, `"title": "File:City Lake, Floresti, Moldova - 49359471043.jpg", `, "", 1)
 		}), ReasonMissingField, "title"},
@@ -116,8 +120,12 @@ func TestDecodeRejects(t *testing.T) {
 			return strings.Replace(s, `"length": {"old": 3057, "new": 6435}, `, "", 1)
 		}), ReasonMissingField, "length.new"},
 		{"edit without id", edit(func(s string) string { return strings.Replace(s, `"id": 2842663881, `, "", 1) }), ReasonMissingField, "id"},
-		{"before wikipedia", edit(func(s string) string { return strings.Replace(s, `"timestamp": 1746258379`, `"timestamp": 979430400`, 1) }), ReasonImplausibleTimestamp, "timestamp"},
-		{"far future", edit(func(s string) string { return strings.Replace(s, `"timestamp": 1746258379`, `"timestamp": 1900000000`, 1) }), ReasonImplausibleTimestamp, "timestamp"},
+		{"before wikipedia", edit(func(s string) string {
+			return strings.Replace(s, `"timestamp": 1746258379`, `"timestamp": 979430400`, 1)
+		}), ReasonImplausibleTimestamp, "timestamp"},
+		{"far future", edit(func(s string) string {
+			return strings.Replace(s, `"timestamp": 1746258379`, `"timestamp": 1900000000`, 1)
+		}), ReasonImplausibleTimestamp, "timestamp"},
 		{"oversize", edit(func(s string) string {
 			return strings.Replace(s, `"comment": "add SDC"`, `"comment": "`+strings.Repeat("x", 600<<10)+`"`, 1)
 		}), ReasonOversize, ""},

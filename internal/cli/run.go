@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wikistream/wikistream/internal/app"
+	"github.com/wikistream/wikistream/internal/ingest"
+)
+
+func runRun(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", "./data", "where the embedded broker, catalog and warehouse keep their data")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the HTTP server (/metrics, /healthz); empty disables it")
+	drain := fs.Bool("drain", false, "process the source to its end, let every stage catch up, print a summary and exit")
+	kf := addKafkaFlags(fs, "external Kafka brokers host:port[,...]; empty starts the embedded broker")
+	bf := addBrokerFlags(fs)
+	inf := addIngestFlags(fs)
+	applyLog := logFlags(fs, e)
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := applyLog(); err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	metrics := ingest.NewMetrics(reg)
+	src, icfg, err := inf.build(bf.partitions, metrics, e.log)
+	if err != nil {
+		return err
+	}
+	icfg.Logger = e.log
+	cfg := app.Config{
+		Embedded:      len(kf.brokers) == 0,
+		Broker:        bf.config(*dataDir),
+		Kafka:         kf.config(),
+		HTTPAddr:      *httpAddr,
+		Ingest:        icfg,
+		Source:        src,
+		Registry:      reg,
+		IngestMetrics: metrics,
+		Drain:         *drain,
+		Logger:        e.log,
+	}
+	cfg.Broker.Logger = e.log
+	sum, err := app.Run(ctx, cfg)
+	if *drain && err == nil {
+		printSummary(e.stdout, sum.Ingest, sum.Elapsed)
+	}
+	return err
+}
+
+// printSummary writes what an ingest did, one fact per line.
+func printSummary(w io.Writer, st ingest.Stats, elapsed time.Duration) {
+	fmt.Fprintf(w, "events read:     %d\n", st.Read)
+	fmt.Fprintf(w, "produced:        %d\n", st.Produced)
+	fmt.Fprintf(w, "dead-lettered:   %d\n", st.DLQ)
+	reasons := make([]string, 0, len(st.Reasons))
+	for r := range st.Reasons {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	for _, r := range reasons {
+		fmt.Fprintf(w, "  %-24s %d\n", r+":", st.Reasons[r])
+	}
+	fmt.Fprintf(w, "filtered:        %d\n", st.Filtered)
+	fmt.Fprintf(w, "canary:          %d\n", st.Canary)
+	if st.Resumed != "" {
+		fmt.Fprintf(w, "resumed after:   %s\n", st.Resumed)
+	}
+	secs := elapsed.Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(st.Read) / secs
+	}
+	fmt.Fprintf(w, "seconds:         %.2f (%.0f events/s)\n", secs, rate)
+}

@@ -1,0 +1,329 @@
+// Package ingest is the first stage of WikiStream: it reads recentchange
+// events from a source (EventStreams or a file), validates them and produces
+// every one of them into Kafka: valid events to raw-events, keyed by domain
+// so one wiki's events stay ordered, and rejected ones to dlq-events with the
+// original bytes and the reason. Each record carries its source position, so
+// a restarted ingest resumes where the broker last acknowledged.
+package ingest
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/wikistream/wikistream/internal/kafka"
+	"github.com/wikistream/wikistream/internal/recentchange"
+	"github.com/wikistream/wikistream/internal/source"
+)
+
+// Source is where events come from; internal/source implements it.
+type Source interface {
+	Name() string
+	Run(ctx context.Context, resume string, emit func(ctx context.Context, m source.Message) error) error
+}
+
+// Config configures the ingest stage.
+type Config struct {
+	// RawTopic and DLQTopic are the topics valid and rejected events go to.
+	RawTopic string
+	DLQTopic string
+	// Partitions and Replication are used when the topics must be created.
+	Partitions  int32
+	Replication int16
+	// Filter selects the domains to keep. Default: every Wikipedia edition.
+	Filter recentchange.Filter
+	// Limits bound what validation accepts.
+	Limits recentchange.Limits
+	// Resume continues after the last position produced from the same
+	// source, read back from the topics. Default true.
+	Resume bool
+	// Now is the ingest clock. Default time.Now.
+	Now func() time.Time
+	// Logger receives progress and errors.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the embedded defaults.
+func DefaultConfig() Config {
+	f, _ := recentchange.ParseFilter(recentchange.FilterWikipedia)
+	return Config{
+		RawTopic:    kafka.TopicRaw,
+		DLQTopic:    kafka.TopicDLQ,
+		Partitions:  6,
+		Replication: -1,
+		Filter:      f,
+		Limits:      recentchange.DefaultLimits(),
+		Resume:      true,
+		Now:         time.Now,
+	}
+}
+
+// Validate reports the first bad setting.
+func (c Config) Validate() error {
+	switch {
+	case c.RawTopic == "" || c.DLQTopic == "":
+		return errors.New("ingest topics: raw and dead-letter topic names must not be empty")
+	case c.RawTopic == c.DLQTopic:
+		return fmt.Errorf("ingest topics: raw and dead-letter topic are both %q; want two topics", c.RawTopic)
+	case c.Partitions < 1:
+		return fmt.Errorf("partitions: got %d, want at least 1", c.Partitions)
+	case c.Filter.String() == "":
+		return errors.New("domain filter: not set; want high-activity, wikipedia, all or a list of domains")
+	}
+	return c.Limits.Validate()
+}
+
+// Stats are the stage's running totals.
+type Stats struct {
+	Read     int64            // messages read from the source
+	Produced int64            // records acknowledged on the raw topic
+	DLQ      int64            // records acknowledged on the dead-letter topic
+	Filtered int64            // events of domains the filter drops
+	Canary   int64            // canary events dropped
+	Reasons  map[string]int64 // dead letters by reason
+	Resumed  string           // the position ingest resumed from, if any
+}
+
+// Stage is the ingest stage.
+type Stage struct {
+	cfg     Config
+	src     Source
+	opts    []kgo.Opt
+	metrics *Metrics
+	log     *slog.Logger
+
+	wm       watermark
+	read     atomic.Int64
+	produced atomic.Int64
+	dlq      atomic.Int64
+	filtered atomic.Int64
+	canary   atomic.Int64
+
+	mu      sync.Mutex
+	reasons map[string]int64
+	resumed string
+	failure error // first produce failure; stops the stage
+}
+
+// New builds an ingest stage reading src and producing through a Kafka
+// client built from kafkaOpts (kafka.ClientConfig.Opts). metrics may be nil.
+func New(cfg Config, src Source, kafkaOpts []kgo.Opt, metrics *Metrics) (*Stage, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if metrics == nil {
+		metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	return &Stage{cfg: cfg, src: src, opts: kafkaOpts, metrics: metrics,
+		log: logger.With("stage", "ingest"), reasons: map[string]int64{}}, nil
+}
+
+// Stats returns a snapshot of the running totals.
+func (s *Stage) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{
+		Read: s.read.Load(), Produced: s.produced.Load(), DLQ: s.dlq.Load(),
+		Filtered: s.filtered.Load(), Canary: s.canary.Load(),
+		Reasons: maps(s.reasons), Resumed: s.resumed,
+	}
+}
+
+func maps(m map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// Position is the position a restarted ingest would resume from now.
+func (s *Stage) Position() string { return s.wm.position() }
+
+// Run ingests until the source ends (a file) or ctx is cancelled (a live
+// stream), then waits for every produced record to be acknowledged.
+func (s *Stage) Run(ctx context.Context) error {
+	cl, err := kgo.NewClient(append(s.opts[:len(s.opts):len(s.opts)],
+		kgo.ProducerLinger(5*time.Millisecond),
+		kgo.RecordDeliveryTimeout(2*time.Minute),
+		kgo.ProducerBatchMaxBytes(1<<20),
+	)...)
+	if err != nil {
+		return fmt.Errorf("ingest: kafka client: %w", err)
+	}
+	defer cl.Close()
+	if err := kafka.EnsureTopics(ctx, kadm.NewClient(cl), s.cfg.Partitions, s.cfg.Replication, s.cfg.RawTopic, s.cfg.DLQTopic); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	resume := ""
+	if s.cfg.Resume {
+		if resume, err = s.findResume(ctx); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+	}
+	s.wm.reset(resume)
+	s.mu.Lock()
+	s.resumed = resume
+	s.mu.Unlock()
+	s.log.Info("ingest starting", "source", s.src.Name(), "resume", resume, "filter", s.cfg.Filter.String())
+
+	runErr := s.src.Run(ctx, resume, func(ctx context.Context, m source.Message) error {
+		return s.handle(ctx, cl, m)
+	})
+	// Wait for what is in flight even when ctx is done, but not forever.
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	flushErr := cl.Flush(flushCtx)
+	if err := s.failed(); err != nil {
+		return fmt.Errorf("ingest: produce: %w", err)
+	}
+	if runErr != nil {
+		if ctx.Err() != nil && errors.Is(runErr, ctx.Err()) {
+			return nil
+		}
+		return fmt.Errorf("ingest: read %s: %w", s.src.Name(), runErr)
+	}
+	if flushErr != nil {
+		return fmt.Errorf("ingest: flush: %w", flushErr)
+	}
+	st := s.Stats()
+	s.log.Info("ingest finished", "source", s.src.Name(), "read", st.Read, "produced", st.Produced,
+		"dead_lettered", st.DLQ, "filtered", st.Filtered, "canary", st.Canary)
+	return nil
+}
+
+// findResume reads back the last record of every partition of both topics
+// and returns the resume position of the newest one from this source.
+func (s *Stage) findResume(ctx context.Context) (string, error) {
+	recs, err := kafka.LastRecords(ctx, s.opts, s.cfg.RawTopic, s.cfg.DLQTopic)
+	if err != nil {
+		return "", err
+	}
+	recs = slices.DeleteFunc(recs, func(r *kgo.Record) bool {
+		return kafka.Header(r, kafka.HeaderSource) != s.src.Name()
+	})
+	if len(recs) == 0 {
+		return "", nil
+	}
+	newest := slices.MaxFunc(recs, func(a, b *kgo.Record) int {
+		return cmp.Compare(a.Timestamp.UnixNano(), b.Timestamp.UnixNano())
+	})
+	return kafka.Header(newest, kafka.HeaderResume), nil
+}
+
+func (s *Stage) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failure
+}
+
+// handle validates one message and produces it. It returns an error only
+// when producing has failed, which stops the source.
+func (s *Stage) handle(ctx context.Context, cl *kgo.Client, m source.Message) error {
+	if err := s.failed(); err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	s.read.Add(1)
+	s.metrics.Read.Inc()
+	s.metrics.BytesRead.Add(float64(len(m.Data)))
+	seq := s.wm.push(m.Position)
+
+	var ev *recentchange.Event
+	var err error
+	if m.Oversize {
+		err = &recentchange.Invalid{Reason: recentchange.ReasonOversize,
+			Detail: fmt.Sprintf("event was cut at %d bytes by the source's size limit", len(m.Data))}
+	} else {
+		ev, err = recentchange.Decode(m.Data, now, s.cfg.Limits)
+	}
+	domain := ""
+	if ev != nil {
+		domain = ev.Domain()
+		if ev.IsCanary() {
+			s.canary.Add(1)
+			s.metrics.Canary.Inc()
+			s.wm.ack(seq)
+			return nil
+		}
+		if domain != "" && !s.cfg.Filter.Keep(domain) {
+			s.filtered.Add(1)
+			s.metrics.Filtered.Inc()
+			s.wm.ack(seq)
+			return nil
+		}
+	}
+	headers := []kgo.RecordHeader{
+		{Key: kafka.HeaderSource, Value: []byte(s.src.Name())},
+		{Key: kafka.HeaderPosition, Value: []byte(m.Position)},
+		{Key: kafka.HeaderResume, Value: []byte(s.wm.position())},
+		{Key: kafka.HeaderIngestedAt, Value: now.UTC().AppendFormat(nil, time.RFC3339Nano)},
+	}
+	rec := &kgo.Record{Value: m.Data, Timestamp: now}
+	if domain != "" {
+		rec.Key = []byte(domain)
+	}
+	if err != nil {
+		reason := string(recentchange.ReasonOf(err))
+		if reason == "" {
+			reason = "invalid"
+		}
+		rec.Topic = s.cfg.DLQTopic
+		rec.Headers = append(headers,
+			kgo.RecordHeader{Key: kafka.HeaderReason, Value: []byte(reason)},
+			kgo.RecordHeader{Key: kafka.HeaderDetail, Value: []byte(err.Error())},
+			kgo.RecordHeader{Key: kafka.HeaderWhere, Value: []byte(m.Where)},
+		)
+		cl.Produce(ctx, rec, func(_ *kgo.Record, err error) { s.acked(seq, reason, err) })
+		return nil
+	}
+	rec.Topic = s.cfg.RawTopic
+	rec.Headers = append(headers, kgo.RecordHeader{Key: kafka.HeaderEventID, Value: []byte(ev.EventID())})
+	cl.Produce(ctx, rec, func(_ *kgo.Record, err error) { s.acked(seq, "", err) })
+	return nil
+}
+
+// acked runs when the broker answered for a record; reason is empty for a
+// valid event.
+func (s *Stage) acked(seq uint64, reason string, err error) {
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return // shutting down: the watermark stays before this message
+		}
+		s.mu.Lock()
+		if s.failure == nil {
+			s.failure = err
+		}
+		s.mu.Unlock()
+		s.metrics.ProduceErrors.Inc()
+		return // the watermark stays before this message: a restart re-reads it
+	}
+	s.wm.ack(seq)
+	if reason == "" {
+		s.produced.Add(1)
+		s.metrics.Produced.Inc()
+		return
+	}
+	s.dlq.Add(1)
+	s.metrics.DLQ.WithLabelValues(reason).Inc()
+	s.mu.Lock()
+	s.reasons[reason]++
+	s.mu.Unlock()
+}
