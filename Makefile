@@ -1,0 +1,29 @@
+# The two everyday commands: `make run` (the whole pipeline on this machine)
+# and `make test` (what CI runs, after .ci/run installed the tools).
+GO ?= go
+FUZZTIME ?= 10s
+
+.PHONY: run build test vet fuzz bench
+
+run:
+	$(GO) run ./cmd/wikistream run
+
+build:
+	$(GO) build -o bin/wikistream ./cmd/wikistream
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+
+test: vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) fuzz
+
+# Each fuzz target runs briefly; a crash fails the build and leaves the
+# input in testdata/fuzz for a regression test.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/recentchange
+	$(GO) test -run '^$$' -fuzz '^FuzzParser$$' -fuzztime $(FUZZTIME) ./internal/wikimedia
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/recentchange ./internal/wikimedia ./internal/gen
