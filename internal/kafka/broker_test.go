@@ -71,7 +71,7 @@ func TestBrokerPersistence(t *testing.T) {
 	var recs []*kgo.Record
 	for i := range n {
 		recs = append(recs, &kgo.Record{Topic: TopicRaw, Key: []byte(fmt.Sprintf("wiki-%d", i%17)),
-			Value: []byte(fmt.Sprintf(`{"n":%d}`, i)),
+			Value:   []byte(fmt.Sprintf(`{"n":%d}`, i)),
 			Headers: []kgo.RecordHeader{{Key: HeaderPosition, Value: []byte(fmt.Sprint(i))}}})
 	}
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
