@@ -276,7 +276,7 @@ func (s *Stage) handle(ctx context.Context, cl *kgo.Client, m source.Message) er
 		{Key: kafka.HeaderResume, Value: []byte(s.wm.position())},
 		{Key: kafka.HeaderIngestedAt, Value: now.UTC().AppendFormat(nil, time.RFC3339Nano)},
 	}
-	rec := &kgo.Record{Value: m.Data, Timestamp: now}
+	rec := &kgo.Record{Value: m.Data} // the client stamps it with the wall clock
 	if domain != "" {
 		rec.Key = []byte(domain)
 	}
