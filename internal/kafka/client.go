@@ -94,7 +94,10 @@ func (c ClientConfig) Opts(logger *slog.Logger) ([]kgo.Opt, error) {
 	}
 	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(id)}
 	if logger != nil {
-		opts = append(opts, kgo.WithLogger(kslog.New(logger.With("component", "kafka-client"))))
+		// The client's info lines narrate every metadata refresh; keep
+		// warnings and errors.
+		quiet := slog.New(minLevel{logger.Handler(), slog.LevelWarn})
+		opts = append(opts, kgo.WithLogger(kslog.New(quiet.With("component", "kafka-client"))))
 	}
 	if c.TLS || c.TLSCAFile != "" || c.TLSCertFile != "" {
 		tc, err := c.tlsConfig()
@@ -164,4 +167,22 @@ func (c ClientConfig) String() string {
 	}
 	return fmt.Sprintf("brokers=%s tls=%t sasl=%s user=%s password=%s",
 		strings.Join(c.Brokers, ","), c.TLS || c.TLSCAFile != "", c.SASLMechanism, c.SASLUser, pw)
+}
+
+// minLevel drops records below a level before they reach the handler.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
 }
