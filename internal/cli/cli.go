@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 )
@@ -66,6 +67,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wikistream: unknown command %q\n\n", args[0])
 		usage(stderr, cmds)
 		return 2
+	}
+	if path := e.getenv("WIKISTREAM_CPUPROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "wikistream: WIKISTREAM_CPUPROFILE: %v\n", err)
+			return 1
+		}
+		defer stop()
 	}
 	err := cmds[i].run(ctx, e, args[1:])
 	switch {
@@ -149,4 +158,22 @@ func logFlags(fs *flag.FlagSet, e *env) func() error {
 		}
 		return nil
 	}
+}
+
+// startCPUProfile writes a CPU profile to path until the returned function
+// is called. It is switched on by WIKISTREAM_CPUPROFILE, for profiling a
+// whole command as a user runs it.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
