@@ -192,7 +192,8 @@ func (p *Parser) LastEventID() string { return p.sourceID }
 // Offset returns the number of input bytes up to the end of the last frame
 // (its blank line, or the end of input with DispatchAtEOF), whether or not
 // that frame was dispatched. After Next returns a frame, it is the offset
-// just past that frame.
+// just past that frame. When the blank line ends in CRLF, its LF counts
+// with the next frame: the parser does not wait for it.
 func (p *Parser) Offset() int64 { return p.lastOffset }
 
 // RetryDelay returns the reconnection delay set by the last valid "retry"
