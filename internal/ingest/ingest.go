@@ -173,7 +173,8 @@ func (s *Stage) Run(ctx context.Context) error {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	resume := ""
-	if s.cfg.Resume {
+	// Standard input has no identity across runs: a new pipe starts over.
+	if s.cfg.Resume && s.src.Name() != "stdin" {
 		if resume, err = s.findResume(ctx); err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
