@@ -22,16 +22,16 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
+	opts, err := kf.config("127.0.0.1:9092").Opts(e.log)
+	if err != nil {
+		return err
+	}
 	metrics := ingest.NewMetrics(prometheus.NewRegistry())
 	src, icfg, err := inf.build(*partitions, metrics, e.log)
 	if err != nil {
 		return err
 	}
 	icfg.Logger = e.log
-	opts, err := kf.config("127.0.0.1:9092").Opts(e.log)
-	if err != nil {
-		return err
-	}
 	stage, err := ingest.New(icfg, src, opts, metrics)
 	if err != nil {
 		return err

@@ -29,6 +29,11 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
+	if len(kf.brokers) > 0 {
+		if err := kf.config().Validate(); err != nil {
+			return err
+		}
+	}
 	reg := prometheus.NewRegistry()
 	metrics := ingest.NewMetrics(reg)
 	src, icfg, err := inf.build(bf.partitions, metrics, e.log)

@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wikistream/wikistream/internal/recentchange"
+)
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code := Run(ctx, args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// summaryValue reads "label: N" from a drained run's summary.
+func summaryValue(t *testing.T, summary, label string) int {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(label) + `:\s+(\d+)`).FindStringSubmatch(summary)
+	if m == nil {
+		t.Fatalf("summary has no %q line:\n%s", label, summary)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// TestGenThenRunDrain is the README's offline walk-through: generate events
+// with duplicates and malformed lines, ingest them with run --drain, and
+// check the summary against the file, decoded independently.
+func TestGenThenRunDrain(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "events.jsonl.gz")
+	code, _, stderr := run(t, "gen", "--count", "3000", "--duplicates", "0.05", "--malformed", "0.02", "--seed", "7", "--out", file)
+	if code != 0 {
+		t.Fatalf("gen exited %d: %s", code, stderr)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, valid, invalid := 0, 0, 0
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(nil, 4<<20)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		lines++
+		if _, err := recentchange.Decode(sc.Bytes(), time.Now(), recentchange.DefaultLimits()); err != nil {
+			invalid++
+		} else {
+			valid++
+		}
+	}
+	if invalid == 0 || lines < 3000 {
+		t.Fatalf("generated %d lines with %d invalid; want >= 3000 with some malformed", lines, invalid)
+	}
+
+	args := []string{"run", "--source", file, "--filter", "all", "--drain", "--http", "",
+		"--broker-addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data")}
+	code, out, stderr := run(t, args...)
+	if code != 0 {
+		t.Fatalf("run exited %d: %s", code, stderr)
+	}
+	if got := summaryValue(t, out, "events read"); got != lines {
+		t.Errorf("events read %d, want %d lines", got, lines)
+	}
+	if got := summaryValue(t, out, "produced"); got != valid {
+		t.Errorf("produced %d, want %d valid lines", got, valid)
+	}
+	if got := summaryValue(t, out, "dead-lettered"); got != invalid {
+		t.Errorf("dead-lettered %d, want %d invalid lines", got, invalid)
+	}
+	if !strings.Contains(stderr, "embedded broker listening") {
+		t.Errorf("run did not log the embedded broker: %s", stderr)
+	}
+
+	// A second run on the same data directory resumes: the broker kept the
+	// records, and ingest reads its position back from them.
+	code, out, stderr = run(t, args...)
+	if code != 0 {
+		t.Fatalf("second run exited %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "resumed after:") {
+		t.Fatalf("second run did not resume:\n%s", out)
+	}
+	if got := summaryValue(t, out, "events read"); got >= lines {
+		t.Errorf("second run read %d events, want fewer than the %d of a fresh start", got, lines)
+	}
+}
+
+func TestBadSettingsNameThemselves(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"unknown command", []string{"frobnicate"}, nil, `unknown command "frobnicate"`},
+		{"bad filter", []string{"ingest", "--filter", "en,,de", "--source", "x.jsonl"}, nil, "--filter"},
+		{"negative speed", []string{"ingest", "--speed", "-2", "--source", "x.jsonl"}, nil, "--speed"},
+		{"unknown file type", []string{"ingest", "--source", "events.csv"}, nil, "--source events.csv"},
+		{"bad env value", []string{"ingest"}, map[string]string{"WIKISTREAM_SPEED": "fast"}, "WIKISTREAM_SPEED"},
+		{"bad broker address", []string{"broker", "--broker-addr", "nohost", "--data-dir", ""}, nil, "broker address"},
+		{"bad log level", []string{"broker", "--log-level", "loud"}, nil, "--log-level"},
+		{"bad sasl", []string{"ingest", "--source", "x.jsonl", "--kafka-sasl", "KERBEROS"}, nil, "SASL mechanism"},
+		{"gen bad fraction", []string{"gen", "--duplicates", "2"}, nil, "uplicates"},
+		{"gen bad start", []string{"gen", "--start", "yesterday"}, nil, "--start"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			code, _, stderr := run(t, c.args...)
+			if code == 0 {
+				t.Fatalf("exit code 0, want failure")
+			}
+			if !strings.Contains(stderr, c.want) {
+				t.Errorf("stderr %q does not mention %q", stderr, c.want)
+			}
+		})
+	}
+}
+
+func TestEnvSetsFlags(t *testing.T) {
+	t.Setenv("WIKISTREAM_COUNT", "5")
+	t.Setenv("WIKISTREAM_SEED", "3")
+	code, out, stderr := run(t, "gen", "--seed", "4")
+	if code != 0 {
+		t.Fatalf("gen: %s", stderr)
+	}
+	if n := strings.Count(out, "\n"); n < 5 || n > 6 {
+		t.Errorf("WIKISTREAM_COUNT=5 gave %d lines, want 5 (plus duplicates)", n)
+	}
+	_, out2, _ := run(t, "gen", "--count", "5", "--seed", "4")
+	if out != out2 {
+		t.Errorf("--seed 4 on the command line did not win over WIKISTREAM_SEED=3")
+	}
+}
