@@ -1,0 +1,233 @@
+package lakehouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
+)
+
+func open(tb testing.TB) *Lakehouse {
+	tb.Helper()
+	l, err := Open(context.Background(), Config{DataDir: tb.TempDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { l.Close() })
+	return l
+}
+
+var testDef = TableDef{
+	Ident:     table.Identifier{"test", "events"},
+	Partition: []string{"day"},
+	Version:   1,
+	Fields: []iceberg.NestedField{
+		field(1, "id", str, true, ""),
+		field(2, "day", str, true, ""),
+		field(3, "n", i64, false, ""),
+	},
+}
+
+// rows builds an arrow reader with the test table's columns.
+func rows(ids []string, day string) array.RecordReader {
+	sc := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.BinaryTypes.String},
+		{Name: "day", Type: arrow.BinaryTypes.String},
+		{Name: "n", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	defer b.Release()
+	for i, id := range ids {
+		b.Field(0).(*array.StringBuilder).Append(id)
+		b.Field(1).(*array.StringBuilder).Append(day)
+		b.Field(2).(*array.Int64Builder).Append(int64(i))
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	rdr, _ := array.NewRecordReader(sc, []arrow.RecordBatch{rec})
+	return rdr
+}
+
+func count(tb testing.TB, tbl *table.Table) int64 {
+	tb.Helper()
+	at, err := tbl.Scan().ToArrowTable(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer at.Release()
+	return at.NumRows()
+}
+
+func TestEnsureTableCreatesV3AndEvolves(t *testing.T) {
+	ctx := context.Background()
+	l := open(t)
+	tbl, err := l.EnsureTable(ctx, testDef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tbl.Metadata().Version(); got != 3 {
+		t.Errorf("format version %d, want 3", got)
+	}
+	if spec := tbl.Spec(); spec.NumFields() != 1 {
+		got := spec.NumFields()
+		t.Errorf("partition fields %d, want 1", got)
+	}
+	if tbl, err = tbl.Append(ctx, rows([]string{"a", "b"}, "2026-01-01"), nil); err != nil {
+		t.Fatal(err)
+	}
+	filesBefore := dataFiles(t, tbl)
+
+	v2 := testDef
+	v2.Version = 2
+	v2.Fields = append(append([]iceberg.NestedField{}, testDef.Fields...), field(4, "extra", str, false, ""))
+	tbl, err = l.EnsureTable(ctx, v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tbl.Schema().FindFieldByName("extra"); !ok {
+		t.Fatalf("column extra was not added: %v", tbl.Schema())
+	}
+	if got := tbl.Properties()[PropSchemaVersion]; got != "2" {
+		t.Errorf("schema version property %q, want 2", got)
+	}
+	if got := dataFiles(t, tbl); fmt.Sprint(got) != fmt.Sprint(filesBefore) {
+		t.Errorf("evolution rewrote data files: %v, before %v", got, filesBefore)
+	}
+	if got := count(t, tbl); got != 2 {
+		t.Errorf("%d rows after evolution, want 2", got)
+	}
+	// Ensuring again is a no-op.
+	before := tbl.Metadata().LastUpdatedMillis()
+	if tbl, err = l.EnsureTable(ctx, v2); err != nil {
+		t.Fatal(err)
+	}
+	if tbl.Metadata().LastUpdatedMillis() != before {
+		t.Errorf("EnsureTable on an up-to-date table changed its metadata")
+	}
+}
+
+func dataFiles(tb testing.TB, tbl *table.Table) []string {
+	tb.Helper()
+	tasks, err := tbl.Scan().PlanFiles(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for _, t := range tasks {
+		out = append(out, t.File.FilePath())
+	}
+	return out
+}
+
+// TestConcurrentCommitsWithOffsets has several writers append to one table
+// at once, each merging its own partition's offsets: every commit lands
+// (conflicts are retried) and the final summary holds every writer's offset.
+func TestConcurrentCommitsWithOffsets(t *testing.T) {
+	ctx := context.Background()
+	l := open(t)
+	if _, err := l.EnsureTable(ctx, testDef); err != nil {
+		t.Fatal(err)
+	}
+	const writers, commits = 4, 5
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range commits {
+				_, err := l.Commit(ctx, testDef.Ident, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
+					off, err := CommittedOffsets(tbl)
+					if err != nil {
+						return err
+					}
+					off.Merge(Offsets{"raw-events": {int32(w): int64(c + 1)}})
+					return tx.Append(ctx, rows([]string{fmt.Sprintf("w%d-c%d", w, c)}, "2026-01-01"),
+						iceberg.Properties{SummaryOffsets: off.Encode()})
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	tbl, err := l.Load(ctx, testDef.Ident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, tbl); got != writers*commits {
+		t.Errorf("%d rows, want %d", got, writers*commits)
+	}
+	off, err := CommittedOffsets(tbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for w := range writers {
+		if got := off["raw-events"][int32(w)]; got != commits {
+			t.Errorf("offset of partition %d = %d, want %d (a writer's offsets were lost)", w, got, commits)
+		}
+	}
+}
+
+func TestCommittedOffsetsSkipsSnapshotsWithout(t *testing.T) {
+	ctx := context.Background()
+	l := open(t)
+	tbl, err := l.EnsureTable(ctx, testDef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off, _ := CommittedOffsets(tbl); len(off) != 0 {
+		t.Fatalf("empty table has offsets %v", off)
+	}
+	want := Offsets{"raw-events": {0: 10, 3: 7}}
+	tbl, err = tbl.Append(ctx, rows([]string{"a"}, "2026-01-01"), iceberg.Properties{SummaryOffsets: want.Encode()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A commit without offsets, as compaction or a manual append makes.
+	tbl, err = tbl.Append(ctx, rows([]string{"b"}, "2026-01-02"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := CommittedOffsets(tbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Encode() != want.Encode() {
+		t.Errorf("offsets %s, want %s from the parent snapshot", got.Encode(), want.Encode())
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	cases := []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, "--data-dir"},
+		{Config{Catalog: "mysql://x"}, "unknown scheme"},
+		{Config{Catalog: "sqlite://"}, "sqlite:///path"},
+		{Config{DataDir: "x", Warehouse: "/no/scheme"}, "--warehouse"},
+	}
+	for _, c := range cases {
+		err := c.cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Validate(%+v) = %v, want an error mentioning %q", c.cfg, err, c.want)
+		}
+	}
+	if got := redact("postgres://u:secret@h/db"); strings.Contains(got, "secret") {
+		t.Errorf("redact left the password: %s", got)
+	}
+}

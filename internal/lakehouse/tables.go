@@ -1,0 +1,128 @@
+package lakehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+)
+
+// TableDef is the definition of one WikiStream table.
+type TableDef struct {
+	Ident  table.Identifier
+	Fields []iceberg.NestedField
+	// Partition lists the columns the table is partitioned by (identity).
+	Partition []string
+	// Version is the WikiStream schema version, stored in the table's
+	// wikistream.schema-version property and, where the table has one, in
+	// its schema_version column.
+	Version int
+}
+
+// Schema is the Iceberg schema of the definition.
+func (d TableDef) Schema() *iceberg.Schema { return iceberg.NewSchema(0, d.Fields...) }
+
+// Spec is the partition spec: identity transforms on the Partition columns.
+func (d TableDef) Spec() (iceberg.PartitionSpec, error) {
+	var fields []iceberg.PartitionField
+	for i, name := range d.Partition {
+		f, ok := d.Schema().FindFieldByName(name)
+		if !ok {
+			return iceberg.PartitionSpec{}, fmt.Errorf("table %s: partition column %s is not in the schema", Name(d.Ident), name)
+		}
+		fields = append(fields, iceberg.PartitionField{SourceIDs: []int{f.ID}, FieldID: 1000 + i, Name: name,
+			Transform: iceberg.IdentityTransform{}})
+	}
+	return iceberg.NewPartitionSpec(fields...), nil
+}
+
+// Table properties every WikiStream table gets.
+const (
+	PropSchemaVersion = "wikistream.schema-version"
+	// formatVersion: v3 for deletion vectors and row lineage.
+	formatVersion = "3"
+)
+
+// EnsureTable loads the table, creating its namespace and the table when
+// they do not exist, and adds the columns of def the table lacks. Adding
+// columns changes metadata only; no data file is rewritten.
+func (l *Lakehouse) EnsureTable(ctx context.Context, def TableDef) (*table.Table, error) {
+	tbl, err := l.cat.LoadTable(ctx, def.Ident)
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		return l.create(ctx, def)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load table %s: %w", Name(def.Ident), err)
+	}
+	return l.evolve(ctx, tbl, def)
+}
+
+func (l *Lakehouse) create(ctx context.Context, def TableDef) (*table.Table, error) {
+	ns := catalog.NamespaceFromIdent(def.Ident)
+	if err := l.cat.CreateNamespace(ctx, ns, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
+		return nil, fmt.Errorf("create namespace %s: %w", ns, err)
+	}
+	spec, err := def.Spec()
+	if err != nil {
+		return nil, err
+	}
+	tbl, err := l.cat.CreateTable(ctx, def.Ident, def.Schema(),
+		catalog.WithPartitionSpec(&spec),
+		catalog.WithProperties(iceberg.Properties{
+			table.PropertyFormatVersion: formatVersion,
+			PropSchemaVersion:           strconv.Itoa(def.Version),
+			// Keep the metadata directory from growing without bound:
+			// streaming writers commit every few seconds.
+			"write.metadata.delete-after-commit.enabled": "true",
+			"write.metadata.previous-versions-max":       "50",
+		}))
+	if errors.Is(err, catalog.ErrTableAlreadyExists) {
+		// Another process created it first.
+		return l.EnsureTable(ctx, def)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create table %s: %w", Name(def.Ident), err)
+	}
+	l.log.Info("created table", "table", Name(def.Ident), "format_version", formatVersion)
+	return tbl, nil
+}
+
+func (l *Lakehouse) evolve(ctx context.Context, tbl *table.Table, def TableDef) (*table.Table, error) {
+	var missing []iceberg.NestedField
+	for _, f := range def.Fields {
+		if _, ok := tbl.Schema().FindFieldByName(f.Name); !ok {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) == 0 && tbl.Properties()[PropSchemaVersion] == strconv.Itoa(def.Version) {
+		return tbl, nil
+	}
+	tx := tbl.NewTransaction()
+	if len(missing) > 0 {
+		up := tx.UpdateSchema(true, false)
+		for _, f := range missing {
+			// New columns are optional: rows written before have none.
+			up = up.AddColumn([]string{f.Name}, f.Type, f.Doc, false, nil)
+		}
+		if err := up.Commit(); err != nil {
+			return nil, fmt.Errorf("evolve table %s: %w", Name(def.Ident), err)
+		}
+	}
+	if err := tx.SetProperties(iceberg.Properties{PropSchemaVersion: strconv.Itoa(def.Version)}); err != nil {
+		return nil, fmt.Errorf("evolve table %s: %w", Name(def.Ident), err)
+	}
+	out, err := tx.Commit(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("evolve table %s: %w", Name(def.Ident), err)
+	}
+	names := make([]string, len(missing))
+	for i, f := range missing {
+		names[i] = f.Name
+	}
+	l.log.Info("evolved table", "table", Name(def.Ident), "added_columns", names, "schema_version", def.Version)
+	return out, nil
+}
