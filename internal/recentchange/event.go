@@ -13,7 +13,9 @@ import (
 
 // Event is one recentchange event as EventStreams publishes it. Fields that
 // validation must tell apart from their zero value (present or absent) are
-// pointers. Raw holds the exact bytes the event was decoded from.
+// pointers. Raw holds the exact bytes the event was decoded from, and
+// LogParams the exact bytes of its log_params value, which Parse slices from
+// Raw rather than copying.
 type Event struct {
 	Schema           string          `json:"$schema"`
 	Meta             Meta            `json:"meta"`

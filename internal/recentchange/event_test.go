@@ -192,24 +192,42 @@ func TestCanary(t *testing.T) {
 // directory; it skips the test only where that folder does not exist.
 func sharedData(tb testing.TB) string {
 	tb.Helper()
+	data, ok := findSharedData()
+	if !ok {
+		tb.Skip("../shared/data is absent")
+	}
+	return data
+}
+
+// findSharedData returns the path of ../shared/data, walking up from the
+// package directory, and whether it exists.
+func findSharedData() (string, bool) {
 	dir, err := filepath.Abs(".")
 	if err != nil {
-		tb.Fatal(err)
+		return "", false
 	}
 	for {
 		p := filepath.Join(dir, "..", "shared", "data")
 		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
+			return p, true
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			tb.Skip("../shared/data is absent")
+			return "", false
 		}
 		dir = parent
 	}
 }
 
+// readLines reads the non-blank lines of the file at path, trimmed of
+// surrounding white space. A .gz file is decompressed.
 func readLines(tb testing.TB, path string) [][]byte {
+	tb.Helper()
+	return readFirstLines(tb, path, -1)
+}
+
+// readFirstLines is readLines stopping after n lines; n < 0 reads them all.
+func readFirstLines(tb testing.TB, path string, n int) [][]byte {
 	tb.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -227,7 +245,7 @@ func readLines(tb testing.TB, path string) [][]byte {
 	var out [][]byte
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 4<<20)
-	for sc.Scan() {
+	for len(out) != n && sc.Scan() {
 		if line := strings.TrimSpace(sc.Text()); line != "" {
 			out = append(out, []byte(line))
 		}
@@ -238,19 +256,24 @@ func readLines(tb testing.TB, path string) [][]byte {
 	return out
 }
 
-// TestRealRecordedEvents decodes every real recorded event in the
-// EventStreams layout. The only rejections expected are the two events whose
-// rc_type Spark turned into the string "142" (PROVENANCE.md section 7).
-func TestRealRecordedEvents(t *testing.T) {
-	data := sharedData(t)
+// recordedEventFiles lists the real recorded events in the EventStreams
+// layout (see PROVENANCE.md in the shared data folder).
+func recordedEventFiles(data string) []string {
 	files, _ := filepath.Glob(filepath.Join(data, "wikidata_editgroups_testdata", "*.json"))
-	files = append(files,
+	return append(files,
 		filepath.Join(data, "polars_book_wikimedia_enwiki_2023-07-29.ndjson"),
 		filepath.Join(data, "sat99496_wikistream-lakehouse_recentchanges_sample.jsonl"),
 		filepath.Join(data, "arvindp25_DataPlumbHub_stream2025-05-03_07_46_20Z.jsonl"),
 		filepath.Join(data, "visaalpathak_producer_ipynb_output_2024-11.converted.jsonl"),
 		filepath.Join(data, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz"),
 	)
+}
+
+// TestRealRecordedEvents decodes every real recorded event in the
+// EventStreams layout. The only rejections expected are the two events whose
+// rc_type Spark turned into the string "142" (PROVENANCE.md section 7).
+func TestRealRecordedEvents(t *testing.T) {
+	files := recordedEventFiles(sharedData(t))
 	total, rejected := 0, map[Reason]int{}
 	ids := map[string]*Event{}
 	dups := map[string]int{}
@@ -286,6 +309,25 @@ func TestRealRecordedEvents(t *testing.T) {
 	// The CamiloMozoV capture holds 20 exact duplicates (Spark at-least-once).
 	if got, want := dups["camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz"], 20; got != want {
 		t.Errorf("duplicate events by event_id in the CamiloMozoV capture = %d, want %d", got, want)
+	}
+}
+
+// BenchmarkParse compares Parse with the encoding/json decoder it replaced.
+func BenchmarkParse(b *testing.B) {
+	raw := []byte(realEdit)
+	for _, bc := range []struct {
+		name  string
+		parse func([]byte) (*Event, error)
+	}{{"hand-written", Parse}, {"encoding-json", parseReference}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bc.parse(raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

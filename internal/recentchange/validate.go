@@ -1,7 +1,6 @@
 package recentchange
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,36 +86,6 @@ func (l Limits) Validate() error {
 	return nil
 }
 
-// Parse decodes raw into an Event that keeps raw as its Raw bytes. It checks
-// only that raw is JSON of the right shape (ReasonNotJSON, ReasonWrongType,
-// ReasonUnknownType); Validate checks the rest. Even when Parse fails with
-// ReasonWrongType or ReasonUnknownType the returned event holds every field
-// that did decode, so callers can still read its domain.
-func Parse(raw []byte) (*Event, error) {
-	e := &Event{Raw: raw}
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 {
-		return nil, &Invalid{Reason: ReasonNotJSON, Detail: "empty event"}
-	}
-	if trimmed[0] != '{' {
-		return nil, &Invalid{Reason: ReasonNotJSON, Detail: "not a JSON object"}
-	}
-	if err := json.Unmarshal(trimmed, e); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		var unknown *unknownTypeError
-		switch {
-		case errors.As(err, &unknown):
-			return e, &Invalid{Reason: ReasonUnknownType, Field: "type", Detail: unknown.Error()}
-		case errors.As(err, &typeErr):
-			return e, &Invalid{Reason: ReasonWrongType, Field: typeErr.Field,
-				Detail: fmt.Sprintf("got JSON %s, want %s", typeErr.Value, jsonKind(typeErr.Type))}
-		default:
-			return nil, &Invalid{Reason: ReasonNotJSON, Detail: err.Error()}
-		}
-	}
-	return e, nil
-}
-
 // Decode parses and validates raw in one step.
 func Decode(raw []byte, now time.Time, lim Limits) (*Event, error) {
 	if len(raw) > lim.MaxBytes {
@@ -192,27 +161,6 @@ func missing(field string) error {
 	return &Invalid{Reason: ReasonMissingField, Field: field, Detail: "required field is absent or null"}
 }
 
-// jsonKind names the JSON kind a Go destination type expects, in the words
-// a producer of the event would recognise.
-func jsonKind(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "string"
-	case reflect.Int, reflect.Int32, reflect.Int64:
-		return "integer"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Struct, reflect.Map:
-		return "object"
-	case reflect.Slice:
-		return "JSON value"
-	}
-	return t.String()
-}
-
 // Type is the recentchange type (rc_type). The schema allows a string or the
 // numeric MediaWiki constant; both decode to the string form.
 type Type string
@@ -229,22 +177,31 @@ const (
 // numericTypes maps MediaWiki's RC_* constants to their names.
 var numericTypes = map[int64]Type{0: TypeEdit, 1: TypeNew, 3: TypeLog, 5: TypeExternal, 6: TypeCategorize}
 
+// typeNamed returns the Type called s, if it is a known one.
+func typeNamed(s string) (Type, bool) {
+	switch t := Type(s); t {
+	case TypeEdit, TypeNew, TypeLog, TypeCategorize, TypeExternal:
+		return t, true
+	}
+	return "", false
+}
+
 type unknownTypeError struct{ value string }
 
 func (e *unknownTypeError) Error() string {
 	return fmt.Sprintf("got %s, want one of edit, new, log, categorize, external", e.value)
 }
 
-// UnmarshalJSON accepts a known type name or its numeric RC_* constant.
+// UnmarshalJSON accepts a known type name or its numeric RC_* constant, as
+// Parse does, so that encoding/json decodes an Event the same way.
 func (t *Type) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
-		switch Type(s) {
-		case TypeEdit, TypeNew, TypeLog, TypeCategorize, TypeExternal:
-			*t = Type(s)
+		if name, ok := typeNamed(s); ok {
+			*t = name
 			return nil
 		}
 		return &unknownTypeError{value: strconv.Quote(s)}
