@@ -1,0 +1,409 @@
+// Package bronze is the first lakehouse stage: it consumes raw-events and
+// dlq-events and commits them, in micro-batches, into the Iceberg tables
+// bronze.raw_events and bronze.dlq_events, exactly once.
+//
+// Exactly once rests on two things. The consumed Kafka offsets are written
+// into the snapshot summary of the same Iceberg commit as the rows, and on
+// start (or when a partition is assigned) consumption resumes from the
+// offsets of the table's latest snapshot, not from consumer-group commits.
+// And every row is merged on its key (event_id, dlq_id): it is inserted only
+// when absent, so producer retries, ingest restarts, replays of the whole
+// topic and several bronze processes sharing the partitions add nothing
+// twice.
+package bronze
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/wikistream/wikistream/internal/kafka"
+	"github.com/wikistream/wikistream/internal/lakehouse"
+)
+
+// Config configures the bronze stage.
+type Config struct {
+	// RawTopic and DLQTopic are consumed into bronze.raw_events and
+	// bronze.dlq_events.
+	RawTopic string
+	DLQTopic string
+	// Group is the Kafka consumer group; processes in one group share the
+	// partitions.
+	Group string
+	// Interval is the longest a consumed record waits before its batch is
+	// committed. Default 2s.
+	Interval time.Duration
+	// BatchSize commits a batch early once it holds this many records.
+	// Default 100,000.
+	BatchSize int
+	// IndexKeys bounds how many row keys the merge index keeps in memory
+	// (about 40 bytes each); older partitions are reloaded on demand.
+	// Default 2,000,000.
+	IndexKeys int
+	// Replay, when set, starts every assigned partition at the earliest
+	// record (or, with ReplayFrom, at the first record at or after that
+	// time) instead of the table's offsets. Rows already present are not
+	// inserted again, so a replay only fills gaps.
+	Replay     bool
+	ReplayFrom time.Time
+	// Logger receives progress.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the embedded defaults.
+func DefaultConfig() Config {
+	return Config{
+		RawTopic:  kafka.TopicRaw,
+		DLQTopic:  kafka.TopicDLQ,
+		Group:     "wikistream-bronze",
+		Interval:  2 * time.Second,
+		BatchSize: 100_000,
+		IndexKeys: 2_000_000,
+	}
+}
+
+// Validate reports the first bad setting.
+func (c Config) Validate() error {
+	switch {
+	case c.RawTopic == "" || c.DLQTopic == "" || c.RawTopic == c.DLQTopic:
+		return fmt.Errorf("bronze topics: got %q and %q, want two different topic names", c.RawTopic, c.DLQTopic)
+	case c.Group == "":
+		return errors.New("bronze consumer group: empty; want a group name such as wikistream-bronze")
+	case c.Interval <= 0:
+		return fmt.Errorf("bronze interval: got %s, want a positive duration such as 2s", c.Interval)
+	case c.BatchSize < 1:
+		return fmt.Errorf("bronze batch size: got %d, want at least 1", c.BatchSize)
+	case c.IndexKeys < 1:
+		return fmt.Errorf("bronze index keys: got %d, want at least 1", c.IndexKeys)
+	}
+	return nil
+}
+
+// Stats are the stage's running totals.
+type Stats struct {
+	RawRows    int64 // rows committed to bronze.raw_events
+	DLQRows    int64 // rows committed to bronze.dlq_events
+	Duplicates int64 // records skipped because their key was present
+	Commits    int64 // Iceberg commits
+	Files      int64 // data files added
+	CommitTime time.Duration
+}
+
+// Stage is the bronze stage.
+type Stage struct {
+	cfg     Config
+	lh      *lakehouse.Lakehouse
+	opts    []kgo.Opt
+	metrics *Metrics
+	log     *slog.Logger
+
+	raw, dlq *sink
+
+	mu        sync.Mutex
+	stats     Stats
+	committed lakehouse.Offsets // offsets committed to the tables, both topics
+}
+
+// sink is one table and the topic feeding it.
+type sink struct {
+	def    lakehouse.TableDef
+	topic  string
+	schema *arrow.Schema
+	idx    *index
+	rows   []row
+	next   map[int32]int64 // next offsets of the records in rows
+	add    func(*columns, row)
+}
+
+// New builds a bronze stage over the lakehouse, consuming with a Kafka
+// client built from kafkaOpts. metrics may be nil.
+func New(cfg Config, lh *lakehouse.Lakehouse, kafkaOpts []kgo.Opt, metrics *Metrics) (*Stage, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if metrics == nil {
+		metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	s := &Stage{cfg: cfg, lh: lh, opts: kafkaOpts, metrics: metrics, log: log.With("stage", "bronze"),
+		committed: lakehouse.Offsets{}}
+	var err error
+	if s.raw, err = newSink(lakehouse.RawEventsTable, cfg.RawTopic, cfg.IndexKeys, rawFilter, (*columns).appendRaw); err != nil {
+		return nil, err
+	}
+	if s.dlq, err = newSink(lakehouse.DLQEventsTable, cfg.DLQTopic, cfg.IndexKeys, dlqFilter, (*columns).appendDLQ); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func newSink(def lakehouse.TableDef, topic string, indexKeys int, filter func(string) (iceberg.BooleanExpression, error), add func(*columns, row)) (*sink, error) {
+	schema, err := arrowSchema(def)
+	if err != nil {
+		return nil, fmt.Errorf("arrow schema of %s: %w", lakehouse.Name(def.Ident), err)
+	}
+	keyCol := def.Fields[0].Name
+	return &sink{def: def, topic: topic, schema: schema, idx: newIndex(keyCol, indexKeys, filter),
+		next: map[int32]int64{}, add: add}, nil
+}
+
+// rawFilter selects one (event_date, event_hour) partition: "2026-11-25/13".
+func rawFilter(part string) (iceberg.BooleanExpression, error) {
+	var date string
+	var hour int32
+	if _, err := fmt.Sscanf(part, "%10s/%d", &date, &hour); err != nil {
+		return nil, fmt.Errorf("bad raw partition %q: %w", part, err)
+	}
+	return iceberg.NewAnd(
+		iceberg.EqualTo(iceberg.Reference("event_date"), date),
+		iceberg.EqualTo(iceberg.Reference("event_hour"), hour)), nil
+}
+
+// dlqFilter selects one ingest_date partition.
+func dlqFilter(part string) (iceberg.BooleanExpression, error) {
+	return iceberg.EqualTo(iceberg.Reference("ingest_date"), part), nil
+}
+
+// Stats returns a snapshot of the running totals.
+func (s *Stage) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Committed returns the offsets committed to the tables so far.
+func (s *Stage) Committed() lakehouse.Offsets {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.committed.Clone()
+}
+
+// Run consumes and commits until ctx is cancelled. What is pending when ctx
+// ends is not committed; the next run consumes it again from the offsets in
+// the tables.
+func (s *Stage) Run(ctx context.Context) error {
+	for _, sk := range []*sink{s.raw, s.dlq} {
+		tbl, err := s.lh.EnsureTable(ctx, sk.def)
+		if err != nil {
+			return fmt.Errorf("bronze: %w", err)
+		}
+		off, err := lakehouse.CommittedOffsets(tbl)
+		if err != nil {
+			return fmt.Errorf("bronze: %w", err)
+		}
+		s.mu.Lock()
+		s.committed.Merge(lakehouse.Offsets{sk.topic: off[sk.topic]})
+		s.mu.Unlock()
+	}
+	cl, err := kgo.NewClient(append(s.opts[:len(s.opts):len(s.opts)],
+		kgo.ConsumerGroup(s.cfg.Group),
+		kgo.ConsumeTopics(s.cfg.RawTopic, s.cfg.DLQTopic),
+		kgo.DisableAutoCommit(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AdjustFetchOffsetsFn(s.startOffsets),
+		kgo.FetchMaxBytes(64<<20),
+		kgo.FetchMaxPartitionBytes(16<<20),
+	)...)
+	if err != nil {
+		return fmt.Errorf("bronze: kafka client: %w", err)
+	}
+	defer cl.Close()
+	s.log.Info("bronze starting", "group", s.cfg.Group, "interval", s.cfg.Interval, "batch_size", s.cfg.BatchSize)
+
+	var first time.Time // when the oldest pending record was consumed
+	for {
+		wait := s.cfg.Interval
+		if !first.IsZero() {
+			wait = max(time.Until(first.Add(s.cfg.Interval)), 0)
+		}
+		pollCtx, cancel := context.WithTimeout(ctx, wait)
+		fetches := cl.PollRecords(pollCtx, s.cfg.BatchSize-s.pending())
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		for _, fe := range fetches.Errors() {
+			if errors.Is(fe.Err, context.DeadlineExceeded) || errors.Is(fe.Err, context.Canceled) {
+				continue
+			}
+			if errors.Is(fe.Err, kgo.ErrClientClosed) {
+				return nil
+			}
+			s.log.Warn("fetch error", "topic", fe.Topic, "partition", fe.Partition, "err", fe.Err)
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			if first.IsZero() {
+				first = time.Now()
+			}
+			s.add(r)
+		})
+		if s.pending() > 0 && (s.pending() >= s.cfg.BatchSize || time.Since(first) >= s.cfg.Interval) {
+			if err := s.flush(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("bronze: %w", err)
+			}
+			first = time.Time{}
+			// Consumer-group offsets are informational (lag for tools);
+			// resuming always uses the table's offsets.
+			cl.CommitUncommittedOffsets(ctx)
+		}
+	}
+}
+
+func (s *Stage) pending() int { return len(s.raw.rows) + len(s.dlq.rows) }
+
+// startOffsets replaces the consumer-group offsets of newly assigned
+// partitions with the offsets committed in the tables.
+func (s *Stage) startOffsets(ctx context.Context, assigned map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	for _, sk := range []*sink{s.raw, s.dlq} {
+		parts, ok := assigned[sk.topic]
+		if !ok {
+			continue
+		}
+		tbl, err := s.lh.Load(ctx, sk.def.Ident)
+		if err != nil {
+			return nil, err
+		}
+		off, err := lakehouse.CommittedOffsets(tbl)
+		if err != nil {
+			return nil, err
+		}
+		for p := range parts {
+			switch {
+			case s.cfg.Replay && !s.cfg.ReplayFrom.IsZero():
+				parts[p] = kgo.NewOffset().AfterMilli(s.cfg.ReplayFrom.UnixMilli())
+			case s.cfg.Replay:
+				parts[p] = kgo.NewOffset().AtStart()
+			default:
+				parts[p] = kgo.NewOffset().At(off[sk.topic][p]).WithEpoch(-1)
+			}
+		}
+		s.log.Info("partitions assigned", "topic", sk.topic, "partitions", len(parts), "from_table", lakehouse.Name(sk.def.Ident))
+	}
+	return assigned, nil
+}
+
+func (s *Stage) add(r *kgo.Record) {
+	sk := s.raw
+	var rw row
+	if r.Topic == s.cfg.DLQTopic {
+		sk = s.dlq
+		rw = dlqRow(r, nil)
+	} else {
+		rw = rawRow(r)
+		if rw.dlq != nil {
+			// Unusable raw record: it goes to the DLQ table, but its offset
+			// belongs to the raw topic's progress.
+			s.dlq.rows = append(s.dlq.rows, rw)
+			s.raw.next[r.Partition] = max(s.raw.next[r.Partition], r.Offset+1)
+			return
+		}
+	}
+	sk.rows = append(sk.rows, rw)
+	sk.next[r.Partition] = max(sk.next[r.Partition], r.Offset+1)
+}
+
+// flush commits the pending rows of both tables.
+func (s *Stage) flush(ctx context.Context) error {
+	// Dead letters first: an unusable raw record's offset is committed with
+	// the raw table, so its dead letter must already be safe.
+	for _, sk := range []*sink{s.dlq, s.raw} {
+		if len(sk.rows) == 0 && len(sk.next) == 0 {
+			continue
+		}
+		if err := s.commit(ctx, sk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commit merges sk's pending rows into its table with the consumed offsets,
+// in one Iceberg commit, retrying on conflicts.
+func (s *Stage) commit(ctx context.Context, sk *sink) error {
+	start := time.Now()
+	var added map[string][]key
+	var kept, dups int
+	var files int64
+	tbl, err := s.lh.Commit(ctx, sk.def.Ident, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
+		touched := map[string]bool{}
+		for _, r := range sk.rows {
+			touched[r.part] = true
+		}
+		if err := sk.idx.sync(ctx, tbl, touched); err != nil {
+			return err
+		}
+		// Insert only rows whose key is absent from the table and from the
+		// rows before them in this batch.
+		added = map[string][]key{}
+		inBatch := map[key]bool{}
+		var keep []row
+		for _, r := range sk.rows {
+			if inBatch[r.key] || sk.idx.has(r.part, r.key) {
+				continue
+			}
+			inBatch[r.key] = true
+			keep = append(keep, r)
+			added[r.part] = append(added[r.part], r.key)
+		}
+		kept, dups = len(keep), len(sk.rows)-len(keep)
+		off, err := lakehouse.CommittedOffsets(tbl)
+		if err != nil {
+			return err
+		}
+		off.Merge(lakehouse.Offsets{sk.topic: sk.next})
+		props := iceberg.Properties{lakehouse.SummaryOffsets: off.Encode(), "wikistream.stage": "bronze"}
+		rec := record(sk.schema, keep, time.Now().UTC(), sk.add)
+		defer rec.Release()
+		rdr, err := array.NewRecordReader(sk.schema, []arrow.RecordBatch{rec})
+		if err != nil {
+			return err
+		}
+		defer rdr.Release()
+		return tx.Append(ctx, rdr, props)
+	})
+	if err != nil {
+		return fmt.Errorf("commit %s: %w", lakehouse.Name(sk.def.Ident), err)
+	}
+	if snap := tbl.CurrentSnapshot(); snap != nil && snap.Summary != nil {
+		fmt.Sscan(snap.Summary.Properties["added-data-files"], &files)
+	}
+	sk.idx.committed(snapshotID(tbl), added)
+	elapsed := time.Since(start)
+	s.mu.Lock()
+	s.committed.Merge(lakehouse.Offsets{sk.topic: sk.next})
+	if sk == s.raw {
+		s.stats.RawRows += int64(kept)
+	} else {
+		s.stats.DLQRows += int64(kept)
+	}
+	s.stats.Duplicates += int64(dups)
+	s.stats.Commits++
+	s.stats.Files += files
+	s.stats.CommitTime += elapsed
+	s.mu.Unlock()
+	name := lakehouse.Name(sk.def.Ident)
+	s.metrics.Records.WithLabelValues(name).Add(float64(kept))
+	s.metrics.Duplicates.WithLabelValues(name).Add(float64(dups))
+	s.metrics.CommitSeconds.WithLabelValues(name).Observe(elapsed.Seconds())
+	s.metrics.LastCommit.WithLabelValues(name).SetToCurrentTime()
+	s.log.Debug("committed", "table", name, "rows", kept, "duplicates", dups, "files", files, "seconds", elapsed.Seconds())
+	sk.rows = sk.rows[:0]
+	clear(sk.next)
+	return nil
+}
