@@ -162,7 +162,9 @@ func (c *columns) ptrBool(v *bool) {
 	b.Append(*v)
 }
 
-func (c *columns) ts(t time.Time) { c.next().(*array.TimestampBuilder).Append(arrow.Timestamp(t.UnixMicro())) }
+func (c *columns) ts(t time.Time) {
+	c.next().(*array.TimestampBuilder).Append(arrow.Timestamp(t.UnixMicro()))
+}
 
 func (c *columns) optTS(t time.Time) {
 	b := c.next().(*array.TimestampBuilder)

@@ -88,9 +88,10 @@ func (e *Event) IsCanary() bool { return e.Meta.Domain == CanaryDomain }
 // of domain + "|" + rc_id + "|" + timestamp (Unix seconds). Replays, retries
 // and backfills produce the same id, which makes every write idempotent.
 //
-// A few log events carry no rc id; for those the rc_id component is "log:"
-// followed by log_id, or "meta:" followed by meta.id when that is absent too,
-// so that distinct events still get distinct ids.
+// A few log events carry no rc id (thanks, patrol, abuse-filter hits); for
+// those the rc_id component is "meta:" followed by meta.id, the event's
+// unique id in EventStreams, or "log:" followed by log_id when meta.id is
+// absent too, so that distinct events still get distinct ids.
 func (e *Event) EventID() string {
 	var buf [128]byte
 	b := append(buf[:0], e.Domain()...)
@@ -98,12 +99,12 @@ func (e *Event) EventID() string {
 	switch {
 	case e.ID != nil:
 		b = strconv.AppendInt(b, *e.ID, 10)
-	case e.LogID != nil:
-		b = append(b, "log:"...)
-		b = strconv.AppendInt(b, *e.LogID, 10)
-	default:
+	case e.Meta.ID != "" || e.LogID == nil:
 		b = append(b, "meta:"...)
 		b = append(b, e.Meta.ID...)
+	default:
+		b = append(b, "log:"...)
+		b = strconv.AppendInt(b, *e.LogID, 10)
 	}
 	b = append(b, '|')
 	if e.Timestamp != nil {

@@ -54,8 +54,8 @@ func TestEventIDFallbacks(t *testing.T) {
 	}{
 		{"rc id", Event{Meta: Meta{Domain: "en.wikipedia.org"}, ID: ptr(int64(5)), Timestamp: &ts}, "en.wikipedia.org|5|1700000000"},
 		{"server_name when meta.domain absent", Event{ServerName: "de.wikipedia.org", ID: ptr(int64(5)), Timestamp: &ts}, "de.wikipedia.org|5|1700000000"},
-		{"log id when rc id is null", Event{Meta: Meta{Domain: "en.wikipedia.org"}, LogID: &logID, Timestamp: &ts}, "en.wikipedia.org|log:77|1700000000"},
-		{"meta id as last resort", Event{Meta: Meta{Domain: "en.wikipedia.org", ID: "abc"}, Timestamp: &ts}, "en.wikipedia.org|meta:abc|1700000000"},
+		{"meta id when rc id is null", Event{Meta: Meta{Domain: "en.wikipedia.org", ID: "abc"}, LogID: &logID, Timestamp: &ts}, "en.wikipedia.org|meta:abc|1700000000"},
+		{"log id when meta id is absent too", Event{Meta: Meta{Domain: "en.wikipedia.org"}, LogID: &logID, Timestamp: &ts}, "en.wikipedia.org|log:77|1700000000"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
