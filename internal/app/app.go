@@ -15,10 +15,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/wikistream/wikistream/internal/bronze"
 	"github.com/wikistream/wikistream/internal/ingest"
 	"github.com/wikistream/wikistream/internal/kafka"
+	"github.com/wikistream/wikistream/internal/lakehouse"
 )
 
 // Config is the wiring of one `wikistream run` process.
@@ -28,11 +32,15 @@ type Config struct {
 	Embedded bool
 	Broker   kafka.BrokerConfig
 	Kafka    kafka.ClientConfig
+	// Lakehouse is where the tables are.
+	Lakehouse lakehouse.Config
 	// HTTPAddr serves /metrics and /healthz; empty disables HTTP.
 	HTTPAddr string
 	// Ingest configures the ingest stage; Source feeds it.
 	Ingest ingest.Config
 	Source ingest.Source
+	// Bronze configures the bronze stage.
+	Bronze bronze.Config
 	// Registry collects every metric served on /metrics; IngestMetrics are
 	// registered on it (the source reports reconnects to them).
 	Registry      *prometheus.Registry
@@ -43,14 +51,19 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Summary is what a drained run did.
+// Summary is what a run did.
 type Summary struct {
 	Ingest  ingest.Stats
+	Bronze  bronze.Stats
 	Elapsed time.Duration
+	// IngestDone and BronzeDone are how long after the start the source was
+	// done and bronze had committed everything (drained runs).
+	IngestDone time.Duration
+	BronzeDone time.Duration
 }
 
 // Run runs the process until ctx is cancelled or, with Drain, until the
-// source is done. It returns the summary of what ran.
+// source is done and every stage caught up. It returns what ran.
 func Run(ctx context.Context, cfg Config) (Summary, error) {
 	start := time.Now()
 	log := cfg.Logger
@@ -63,33 +76,42 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	var closers []func()
+	defer func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}()
 	kcfg := cfg.Kafka
-	var broker *kafka.Broker
 	if cfg.Embedded {
-		var err error
-		if broker, err = kafka.StartBroker(cfg.Broker); err != nil {
+		broker, err := kafka.StartBroker(cfg.Broker)
+		if err != nil {
 			return Summary{}, err
 		}
+		closers = append(closers, broker.Close)
 		kcfg.Brokers = []string{broker.Addr()}
 		log.Info("embedded broker listening", "addr", broker.Addr(), "data_dir", cfg.Broker.DataDir)
 	}
-	closeBroker := func() {
-		if broker != nil {
-			broker.Close()
-		}
-	}
 	opts, err := kcfg.Opts(log)
 	if err != nil {
-		closeBroker()
 		return Summary{}, err
 	}
+	lh, err := lakehouse.Open(ctx, cfg.Lakehouse)
+	if err != nil {
+		return Summary{}, err
+	}
+	closers = append(closers, func() { lh.Close() })
+
 	metrics := cfg.IngestMetrics
 	if metrics == nil {
 		metrics = ingest.NewMetrics(reg)
 	}
-	stage, err := ingest.New(cfg.Ingest, cfg.Source, opts, metrics)
+	ing, err := ingest.New(cfg.Ingest, cfg.Source, opts, metrics)
 	if err != nil {
-		closeBroker()
+		return Summary{}, err
+	}
+	brz, err := bronze.New(cfg.Bronze, lh, opts, bronze.NewMetrics(reg))
+	if err != nil {
 		return Summary{}, err
 	}
 
@@ -97,7 +119,6 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	var ln net.Listener
 	if cfg.HTTPAddr != "" {
 		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-			closeBroker()
 			return Summary{}, fmt.Errorf("listen on --http %s (in use? choose another address): %w", cfg.HTTPAddr, err)
 		}
 		mux := http.NewServeMux()
@@ -126,14 +147,73 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			return srv.Shutdown(sctx)
 		})
 	}
+	var sum Summary
+	ingestDone := make(chan struct{})
 	g.Go(func() error {
-		err := stage.Run(gctx)
-		if err == nil && cfg.Drain {
-			cancel() // the source is done and everything produced is acknowledged
+		if err := ing.Run(gctx); err != nil {
+			return err
 		}
-		return err
+		sum.IngestDone = time.Since(start)
+		close(ingestDone)
+		return nil
 	})
+	g.Go(func() error { return brz.Run(gctx) })
+	if cfg.Drain {
+		g.Go(func() error {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-ingestDone:
+			}
+			if err := waitCaughtUp(gctx, opts, brz, cfg.Ingest.RawTopic, cfg.Ingest.DLQTopic); err != nil {
+				return err
+			}
+			sum.BronzeDone = time.Since(start)
+			log.Info("drained", "seconds", sum.BronzeDone.Seconds())
+			cancel()
+			return nil
+		})
+	}
 	err = g.Wait()
-	closeBroker()
-	return Summary{Ingest: stage.Stats(), Elapsed: time.Since(start)}, err
+	sum.Ingest, sum.Bronze, sum.Elapsed = ing.Stats(), brz.Stats(), time.Since(start)
+	if err != nil && ctx.Err() == nil {
+		return sum, err
+	}
+	return sum, nil
+}
+
+// waitCaughtUp returns once bronze has committed every record the topics
+// hold now.
+func waitCaughtUp(ctx context.Context, opts []kgo.Opt, brz *bronze.Stage, topics ...string) error {
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return err
+	}
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topics...)
+	cl.Close()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("drain: list end offsets: %w", err)
+	}
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		committed := brz.Committed()
+		done := true
+		ends.Each(func(o kadm.ListedOffset) {
+			if o.Err == nil && committed[o.Topic][o.Partition] < o.Offset {
+				done = false
+			}
+		})
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
 }

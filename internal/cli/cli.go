@@ -38,6 +38,7 @@ func commands() []command {
 	return []command{
 		{"run", "run everything in one process: embedded broker, ingest, stages, HTTP", runRun},
 		{"ingest", "read EventStreams or a file and produce into Kafka", runIngest},
+		{"bronze", "consume raw-events and dlq-events into the bronze Iceberg tables, exactly once", runBronze},
 		{"broker", "run the embedded Kafka-protocol broker alone", runBroker},
 		{"gen", "write realistic synthetic recentchange events as JSON lines", runGen},
 		{"version", "print the version", func(_ context.Context, e *env, _ []string) error {

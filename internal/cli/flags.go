@@ -8,8 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wikistream/wikistream/internal/bronze"
 	"github.com/wikistream/wikistream/internal/ingest"
 	"github.com/wikistream/wikistream/internal/kafka"
+	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/recentchange"
 	"github.com/wikistream/wikistream/internal/source"
 )
@@ -158,4 +160,58 @@ func (f *ingestFlags) build(partitions int, metrics *ingest.Metrics, log *slog.L
 		return nil, cfg, fmt.Errorf("--source %s: %w", f.source, err)
 	}
 	return src, cfg, nil
+}
+
+// lakehouseFlags say where the catalog and warehouse are.
+type lakehouseFlags struct {
+	dataDir   *string
+	catalog   string
+	warehouse string
+	props     listFlag
+}
+
+func addLakehouseFlags(fs *flag.FlagSet, dataDir *string) *lakehouseFlags {
+	l := &lakehouseFlags{dataDir: dataDir}
+	fs.StringVar(&l.catalog, "catalog", "", "Iceberg catalog URI: sqlite:///path.db, postgres://..., https://... (REST: S3 Tables, Polaris, Lakekeeper) or glue://; default: SQLite in <data-dir>/catalog.db")
+	fs.StringVar(&l.warehouse, "warehouse", "", "warehouse location: file:///path, s3://bucket/prefix or gs://bucket/prefix; default <data-dir>/warehouse")
+	fs.Var(&l.props, "catalog-prop", "extra catalog/file IO properties key=value, comma-separated (credential, token, s3.region, rest.sigv4-enabled, ...)")
+	return l
+}
+
+func (l *lakehouseFlags) config(log *slog.Logger) (lakehouse.Config, error) {
+	c := lakehouse.Config{DataDir: *l.dataDir, Catalog: l.catalog, Warehouse: l.warehouse, Logger: log, Props: map[string]string{}}
+	for _, kv := range l.props {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return c, fmt.Errorf("--catalog-prop: got %q, want key=value", kv)
+		}
+		c.Props[k] = v
+	}
+	return c, c.Validate()
+}
+
+// bronzeFlags are the bronze stage's settings.
+type bronzeFlags struct {
+	interval  time.Duration
+	batchSize int
+	indexKeys int
+	group     string
+}
+
+func addBronzeFlags(fs *flag.FlagSet) *bronzeFlags {
+	b := &bronzeFlags{}
+	d := bronze.DefaultConfig()
+	fs.DurationVar(&b.interval, "bronze-interval", d.Interval, "longest a record waits before its bronze micro-batch is committed")
+	fs.IntVar(&b.batchSize, "bronze-batch", d.BatchSize, "commit a bronze micro-batch early once it holds this many records")
+	fs.IntVar(&b.indexKeys, "bronze-index-keys", d.IndexKeys, "row keys the bronze merge index keeps in memory (about 40 bytes each)")
+	fs.StringVar(&b.group, "bronze-group", d.Group, "Kafka consumer group of the bronze stage")
+	return b
+}
+
+func (b *bronzeFlags) config(log *slog.Logger, rawTopic, dlqTopic string) (bronze.Config, error) {
+	c := bronze.DefaultConfig()
+	c.Interval, c.BatchSize, c.IndexKeys, c.Group = b.interval, b.batchSize, b.indexKeys, b.group
+	c.RawTopic, c.DLQTopic = rawTopic, dlqTopic
+	c.Logger = log
+	return c, c.Validate()
 }

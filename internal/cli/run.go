@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wikistream/wikistream/internal/app"
+	"github.com/wikistream/wikistream/internal/bronze"
 	"github.com/wikistream/wikistream/internal/ingest"
 )
 
@@ -22,6 +23,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	kf := addKafkaFlags(fs, "external Kafka brokers host:port[,...]; empty starts the embedded broker")
 	bf := addBrokerFlags(fs)
 	inf := addIngestFlags(fs)
+	lf := addLakehouseFlags(fs, dataDir)
+	brf := addBronzeFlags(fs)
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -41,7 +44,17 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	icfg.Logger = e.log
+	lcfg, err := lf.config(e.log)
+	if err != nil {
+		return err
+	}
+	bcfg, err := brf.config(e.log, icfg.RawTopic, icfg.DLQTopic)
+	if err != nil {
+		return err
+	}
 	cfg := app.Config{
+		Lakehouse:     lcfg,
+		Bronze:        bcfg,
 		Embedded:      len(kf.brokers) == 0,
 		Broker:        bf.config(*dataDir),
 		Kafka:         kf.config(),
@@ -57,8 +70,16 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	sum, err := app.Run(ctx, cfg)
 	if *drain && err == nil {
 		printSummary(e.stdout, sum.Ingest, sum.Elapsed)
+		printBronze(e.stdout, sum.Bronze)
 	}
 	return err
+}
+
+// printBronze writes what bronze committed.
+func printBronze(w io.Writer, st bronze.Stats) {
+	fmt.Fprintf(w, "rows committed:  %d to bronze.raw_events, %d to bronze.dlq_events\n", st.RawRows, st.DLQRows)
+	fmt.Fprintf(w, "duplicates:      %d skipped\n", st.Duplicates)
+	fmt.Fprintf(w, "commits:         %d (%d data files)\n", st.Commits, st.Files)
 }
 
 // printSummary writes what an ingest did, one fact per line.
