@@ -169,13 +169,15 @@ func (s *Stage) Run(ctx context.Context) error {
 		return fmt.Errorf("ingest: kafka client: %w", err)
 	}
 	defer cl.Close()
-	if err := kafka.EnsureTopics(ctx, kadm.NewClient(cl), s.cfg.Partitions, s.cfg.Replication, s.cfg.RawTopic, s.cfg.DLQTopic); err != nil {
+	adm := kadm.NewClient(cl)
+	if err := kafka.EnsureTopics(ctx, adm, s.cfg.Partitions, s.cfg.Replication, s.cfg.RawTopic, s.cfg.DLQTopic); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	resume := ""
 	// Standard input has no identity across runs: a new pipe starts over.
-	if s.cfg.Resume && s.src.Name() != "stdin" {
-		if resume, err = s.findResume(ctx); err != nil {
+	persist := s.src.Name() != "stdin"
+	if s.cfg.Resume && persist {
+		if resume, err = s.findResume(ctx, adm); err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
 	}
@@ -185,13 +187,38 @@ func (s *Stage) Run(ctx context.Context) error {
 	s.mu.Unlock()
 	s.log.Info("ingest starting", "source", s.src.Name(), "resume", resume, "filter", s.cfg.Filter.String())
 
+	saved := resume
+	var wg sync.WaitGroup
+	stopCheckpoints := make(chan struct{})
+	if persist {
+		wg.Add(1)
+		go func() { // ends when the source is done
+			defer wg.Done()
+			tick := time.NewTicker(checkpointEvery)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stopCheckpoints:
+					return
+				case <-tick.C:
+					s.checkpoint(ctx, adm, &saved)
+				}
+			}
+		}()
+	}
 	runErr := s.src.Run(ctx, resume, func(ctx context.Context, m source.Message) error {
 		return s.handle(ctx, cl, m)
 	})
+	close(stopCheckpoints)
+	wg.Wait()
 	// Wait for what is in flight even when ctx is done, but not forever.
 	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	flushErr := cl.Flush(flushCtx)
+	if flushErr == nil && persist && s.failed() == nil {
+		// Everything is acknowledged: the position is exact.
+		s.checkpoint(flushCtx, adm, &saved)
+	}
 	if err := s.failed(); err != nil {
 		return fmt.Errorf("ingest: produce: %w", err)
 	}
@@ -210,9 +237,17 @@ func (s *Stage) Run(ctx context.Context) error {
 	return nil
 }
 
-// findResume reads back the last record of every partition of both topics
-// and returns the resume position of the newest one from this source.
-func (s *Stage) findResume(ctx context.Context) (string, error) {
+// findResume returns where to continue reading the source: the newer of
+// the checkpoint saved when ingest last stopped cleanly (or last saved it
+// while running) and the resume header of the newest record produced from
+// the source, read back from the last record of every partition. The
+// header covers a crash between checkpoints; the checkpoint covers the
+// records still in flight when the newest record was produced.
+func (s *Stage) findResume(ctx context.Context, adm *kadm.Client) (string, error) {
+	cp, err := kafka.LoadCheckpoint(ctx, adm, s.cfg.RawTopic, s.src.Name())
+	if err != nil {
+		return "", err
+	}
 	recs, err := kafka.LastRecords(ctx, s.opts, s.cfg.RawTopic, s.cfg.DLQTopic)
 	if err != nil {
 		return "", err
@@ -221,12 +256,32 @@ func (s *Stage) findResume(ctx context.Context) (string, error) {
 		return kafka.Header(r, kafka.HeaderSource) != s.src.Name()
 	})
 	if len(recs) == 0 {
-		return "", nil
+		return cp.Position, nil
 	}
 	newest := slices.MaxFunc(recs, func(a, b *kgo.Record) int {
 		return cmp.Compare(a.Timestamp.UnixNano(), b.Timestamp.UnixNano())
 	})
+	if !cp.At.IsZero() && !cp.At.Before(newest.Timestamp) {
+		return cp.Position, nil
+	}
 	return kafka.Header(newest, kafka.HeaderResume), nil
+}
+
+// checkpointEvery is how often a running ingest saves its position.
+const checkpointEvery = 5 * time.Second
+
+// checkpoint saves the current resume position if it moved since last.
+func (s *Stage) checkpoint(ctx context.Context, adm *kadm.Client, last *string) {
+	pos := s.wm.position()
+	if pos == "" || pos == *last {
+		return
+	}
+	cp := kafka.Checkpoint{Source: s.src.Name(), Position: pos, At: time.Now().UTC()}
+	if err := kafka.SaveCheckpoint(ctx, adm, s.cfg.RawTopic, cp); err != nil {
+		s.log.Warn("could not save the ingest checkpoint; a restart re-reads a little more", "err", err)
+		return
+	}
+	*last = pos
 }
 
 func (s *Stage) failed() error {

@@ -2,9 +2,11 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -33,12 +35,21 @@ func LastRecords(ctx context.Context, opts []kgo.Opt, topics ...string) ([]*kgo.
 func fetchLast(ctx context.Context, opts []kgo.Opt, starts, ends kadm.ListedOffsets) ([]*kgo.Record, error) {
 	want := map[string]map[int32]kgo.Offset{}
 	pending := 0
+	var errs []error
 	ends.Each(func(end kadm.ListedOffset) {
+		if errors.Is(end.Err, kerr.UnknownTopicOrPartition) {
+			return // nothing produced yet
+		}
 		if end.Err != nil {
-			return // unknown topic: nothing produced yet
+			errs = append(errs, fmt.Errorf("end offset of %s/%d: %w", end.Topic, end.Partition, end.Err))
+			return
 		}
 		start, ok := starts.Lookup(end.Topic, end.Partition)
-		if !ok || start.Err != nil || end.Offset <= start.Offset {
+		if ok && start.Err != nil {
+			errs = append(errs, fmt.Errorf("start offset of %s/%d: %w", end.Topic, end.Partition, start.Err))
+			return
+		}
+		if !ok || end.Offset <= start.Offset {
 			return
 		}
 		if want[end.Topic] == nil {
@@ -47,6 +58,9 @@ func fetchLast(ctx context.Context, opts []kgo.Opt, starts, ends kadm.ListedOffs
 		want[end.Topic][end.Partition] = kgo.NewOffset().At(end.Offset - 1)
 		pending++
 	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("read last records: %w", err)
+	}
 	if pending == 0 {
 		return nil, nil
 	}
