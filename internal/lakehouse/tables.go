@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 
 	"github.com/apache/iceberg-go"
@@ -21,6 +22,9 @@ type TableDef struct {
 	// wikistream.schema-version property and, where the table has one, in
 	// its schema_version column.
 	Version int
+	// Props are table properties (Parquet writer settings and the like),
+	// set at creation and brought up to date by EnsureTable.
+	Props map[string]string
 }
 
 // Schema is the Iceberg schema of the definition.
@@ -72,14 +76,7 @@ func (l *Lakehouse) create(ctx context.Context, def TableDef) (*table.Table, err
 	}
 	tbl, err := l.cat.CreateTable(ctx, def.Ident, def.Schema(),
 		catalog.WithPartitionSpec(&spec),
-		catalog.WithProperties(iceberg.Properties{
-			table.PropertyFormatVersion: formatVersion,
-			PropSchemaVersion:           strconv.Itoa(def.Version),
-			// Keep the metadata directory from growing without bound:
-			// streaming writers commit every few seconds.
-			"write.metadata.delete-after-commit.enabled": "true",
-			"write.metadata.previous-versions-max":       "50",
-		}))
+		catalog.WithProperties(def.properties()))
 	if errors.Is(err, catalog.ErrTableAlreadyExists) {
 		// Another process created it first.
 		return l.EnsureTable(ctx, def)
@@ -91,6 +88,20 @@ func (l *Lakehouse) create(ctx context.Context, def TableDef) (*table.Table, err
 	return tbl, nil
 }
 
+// properties are every property the table should have.
+func (d TableDef) properties() iceberg.Properties {
+	p := iceberg.Properties{
+		table.PropertyFormatVersion: formatVersion,
+		PropSchemaVersion:           strconv.Itoa(d.Version),
+		// Keep the metadata directory from growing without bound:
+		// streaming writers commit every few seconds.
+		"write.metadata.delete-after-commit.enabled": "true",
+		"write.metadata.previous-versions-max":       "50",
+	}
+	maps.Copy(p, d.Props)
+	return p
+}
+
 func (l *Lakehouse) evolve(ctx context.Context, tbl *table.Table, def TableDef) (*table.Table, error) {
 	var missing []iceberg.NestedField
 	for _, f := range def.Fields {
@@ -98,7 +109,15 @@ func (l *Lakehouse) evolve(ctx context.Context, tbl *table.Table, def TableDef) 
 			missing = append(missing, f)
 		}
 	}
-	if len(missing) == 0 && tbl.Properties()[PropSchemaVersion] == strconv.Itoa(def.Version) {
+	want := def.properties()
+	delete(want, table.PropertyFormatVersion) // not kept in the properties
+	changed := iceberg.Properties{}
+	for k, v := range want {
+		if tbl.Properties()[k] != v {
+			changed[k] = v
+		}
+	}
+	if len(missing) == 0 && len(changed) == 0 {
 		return tbl, nil
 	}
 	tx := tbl.NewTransaction()
@@ -112,8 +131,10 @@ func (l *Lakehouse) evolve(ctx context.Context, tbl *table.Table, def TableDef) 
 			return nil, fmt.Errorf("evolve table %s: %w", Name(def.Ident), err)
 		}
 	}
-	if err := tx.SetProperties(iceberg.Properties{PropSchemaVersion: strconv.Itoa(def.Version)}); err != nil {
-		return nil, fmt.Errorf("evolve table %s: %w", Name(def.Ident), err)
+	if len(changed) > 0 {
+		if err := tx.SetProperties(changed); err != nil {
+			return nil, fmt.Errorf("evolve table %s: %w", Name(def.Ident), err)
+		}
 	}
 	out, err := tx.Commit(ctx)
 	if err != nil {
