@@ -44,7 +44,7 @@ type Config struct {
 	// committed. Default 2s.
 	Interval time.Duration
 	// BatchSize commits a batch early once it holds this many records.
-	// Default 100,000.
+	// Default 20,000 (measured: faster and half the memory of 100,000).
 	BatchSize int
 	// IndexKeys bounds how many row keys the merge index keeps in memory
 	// (about 40 bytes each); older partitions are reloaded on demand.
@@ -67,7 +67,7 @@ func DefaultConfig() Config {
 		DLQTopic:  kafka.TopicDLQ,
 		Group:     "wikistream-bronze",
 		Interval:  2 * time.Second,
-		BatchSize: 100_000,
+		BatchSize: 20_000,
 		IndexKeys: 2_000_000,
 	}
 }

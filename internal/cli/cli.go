@@ -41,6 +41,7 @@ func commands() []command {
 		{"bronze", "consume raw-events and dlq-events into the bronze Iceberg tables, exactly once", runBronze},
 		{"broker", "run the embedded Kafka-protocol broker alone", runBroker},
 		{"gen", "write realistic synthetic recentchange events as JSON lines", runGen},
+		{"bench", "end-to-end benchmark: replay N events through the pipeline, drained", runBench},
 		{"version", "print the version", func(_ context.Context, e *env, _ []string) error {
 			_, err := fmt.Fprintf(e.stdout, "wikistream %s\n", Version)
 			return err

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wikistream/wikistream/internal/app"
+	"github.com/wikistream/wikistream/internal/gen"
+	"github.com/wikistream/wikistream/internal/ingest"
+	"github.com/wikistream/wikistream/internal/kafka"
+	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/recentchange"
+	"github.com/wikistream/wikistream/internal/source"
+)
+
+// runBench is the end-to-end benchmark of DESIGN.md section 5: it replays
+// N events through the whole pipeline in this process, drained, on a fresh
+// data directory, and reports the rate, the time of each stage, commit
+// latency, peak memory and the data files written.
+func runBench(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	events := fs.Int("events", 1_000_000, "events to generate when --source is not given")
+	src := fs.String("source", "", "replay this file instead of generated events")
+	seed := fs.Int64("seed", 1, "generator seed")
+	dataDir := fs.String("data-dir", "", "data directory (default: a fresh temporary one, removed afterwards)")
+	brf := addBronzeFlags(fs)
+	applyLog := logFlags(fs, e)
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := applyLog(); err != nil {
+		return err
+	}
+	if *events < 1 {
+		return fmt.Errorf("--events: got %d, want at least 1", *events)
+	}
+	work, err := os.MkdirTemp("", "wikistream-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	if *dataDir == "" {
+		*dataDir = filepath.Join(work, "data")
+	}
+	if *src == "" {
+		*src = filepath.Join(work, "events.jsonl")
+		f, err := os.Create(*src)
+		if err != nil {
+			return err
+		}
+		cfg := gen.DefaultConfig()
+		cfg.Count, cfg.Seed = *events, *seed
+		began := time.Now()
+		st, err := gen.Write(ctx, f, cfg)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("generate events: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "generated:        %d events, %.0f MB, in %.1f s (not counted)\n",
+			st.Lines(), float64(st.Bytes)/1e6, time.Since(began).Seconds())
+	}
+
+	reg := prometheus.NewRegistry()
+	metrics := ingest.NewMetrics(reg)
+	sc := source.DefaultConfig()
+	s, err := source.Open(*src, sc)
+	if err != nil {
+		return fmt.Errorf("--source: %w", err)
+	}
+	icfg := ingest.DefaultConfig()
+	icfg.Filter, _ = recentchange.ParseFilter(recentchange.FilterAll)
+	icfg.Logger = e.log
+	bcfg, err := brf.config(e.log, kafka.TopicRaw, kafka.TopicDLQ)
+	if err != nil {
+		return err
+	}
+	bc := kafka.DefaultBrokerConfig()
+	bc.Addr = "127.0.0.1:0"
+	bc.DataDir = filepath.Join(*dataDir, "broker")
+	cfg := app.Config{
+		Embedded: true, Broker: bc,
+		Lakehouse: lakehouse.Config{DataDir: *dataDir, Logger: e.log},
+		Ingest:    icfg, Source: s, Bronze: bcfg,
+		Registry: reg, IngestMetrics: metrics, Drain: true, Logger: e.log,
+	}
+	sum, err := app.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	n := sum.Ingest.Read
+	fmt.Fprintf(e.stdout, "events:           %d (%d valid, %d dead-lettered)\n", n, sum.Ingest.Produced, sum.Ingest.DLQ)
+	fmt.Fprintf(e.stdout, "end to end:       %.2f s, %.0f events/s (file → broker → bronze committed)\n",
+		sum.BronzeDone.Seconds(), float64(n)/sum.BronzeDone.Seconds())
+	fmt.Fprintf(e.stdout, "ingest:           %.2f s, %.0f events/s\n", sum.IngestDone.Seconds(), float64(n)/sum.IngestDone.Seconds())
+	fmt.Fprintf(e.stdout, "bronze catch-up:  %.2f s after ingest\n", (sum.BronzeDone - sum.IngestDone).Seconds())
+	if c := sum.Bronze.Commits; c > 0 {
+		fmt.Fprintf(e.stdout, "bronze commits:   %d, mean %.0f ms\n", c, float64(sum.Bronze.CommitTime.Milliseconds())/float64(c))
+	}
+	fmt.Fprintf(e.stdout, "rows:             %d raw, %d dlq, %d duplicates skipped\n", sum.Bronze.RawRows, sum.Bronze.DLQRows, sum.Bronze.Duplicates)
+	if rss := peakRSS(); rss > 0 {
+		fmt.Fprintf(e.stdout, "peak RSS:         %.0f MB\n", float64(rss)/(1<<20))
+	}
+	return filesPerPartition(ctx, e, *dataDir)
+}
+
+// filesPerPartition reports the data files of bronze.raw_events.
+func filesPerPartition(ctx context.Context, e *env, dataDir string) error {
+	lh, err := lakehouse.Open(ctx, lakehouse.Config{DataDir: dataDir})
+	if err != nil {
+		return err
+	}
+	defer lh.Close()
+	tbl, err := lh.Load(ctx, lakehouse.BronzeRawEvents)
+	if err != nil {
+		return err
+	}
+	tasks, err := tbl.Scan().PlanFiles(ctx)
+	if err != nil {
+		return err
+	}
+	per := map[string]int{}
+	for _, t := range tasks {
+		per[fmt.Sprint(t.File.Partition())]++
+	}
+	lo, hi := 0, 0
+	for _, n := range per {
+		if lo == 0 || n < lo {
+			lo = n
+		}
+		hi = max(hi, n)
+	}
+	mean := 0.0
+	if len(per) > 0 {
+		mean = float64(len(tasks)) / float64(len(per))
+	}
+	fmt.Fprintf(e.stdout, "data files:       %d in %d partitions (per partition min %d, mean %.1f, max %d)\n",
+		len(tasks), len(per), lo, mean, hi)
+	return nil
+}
+
+// peakRSS is the process's peak resident set size in bytes (Linux), or 0.
+func peakRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
