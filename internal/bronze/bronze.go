@@ -214,8 +214,10 @@ func (s *Stage) Run(ctx context.Context) error {
 		kgo.DisableAutoCommit(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.AdjustFetchOffsetsFn(s.startOffsets),
-		kgo.FetchMaxBytes(64<<20),
-		kgo.FetchMaxPartitionBytes(16<<20),
+		// Fetched records wait, decompressed, until polled: bound them.
+		kgo.FetchMaxBytes(8<<20),
+		kgo.FetchMaxPartitionBytes(2<<20),
+		kgo.MaxConcurrentFetches(2),
 	)...)
 	if err != nil {
 		return fmt.Errorf("bronze: kafka client: %w", err)

@@ -33,6 +33,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	seed := fs.Int64("seed", 1, "generator seed")
 	dataDir := fs.String("data-dir", "", "data directory (default: a fresh temporary one, removed afterwards)")
 	brf := addBronzeFlags(fs)
+	applyMem := addMemoryLimitFlag(fs, "450MiB")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -40,6 +41,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
+	applyMem(e.getenv)
 	if *events < 1 {
 		return fmt.Errorf("--events: got %d, want at least 1", *events)
 	}

@@ -11,9 +11,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"net/http"
+	_ "net/http/pprof" // served only when WIKISTREAM_PPROF_ADDR is set
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Version is the build version, set with -ldflags "-X ...cli.Version=...".
@@ -77,6 +80,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer stop()
+	}
+	if addr := e.getenv("WIKISTREAM_PPROF_ADDR"); addr != "" {
+		// For profiling a running command: go tool pprof http://ADDR/debug/pprof/heap
+		srv := &http.Server{Addr: addr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 5 * time.Second}
+		go srv.ListenAndServe()
+		defer srv.Close()
 	}
 	err := cmds[i].run(ctx, e, args[1:])
 	switch {

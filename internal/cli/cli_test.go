@@ -157,3 +157,21 @@ func TestEnvSetsFlags(t *testing.T) {
 		t.Errorf("--seed 4 on the command line did not win over WIKISTREAM_SEED=3")
 	}
 }
+
+func TestByteSize(t *testing.T) {
+	cases := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"450MiB", 450 << 20, true}, {"1GiB", 1 << 30, true}, {"2GB", 2e9, true}, {"1048576", 1 << 20, true},
+		{"0", 0, true}, {"12 KiB", 12 << 10, true}, {"lots", 0, false}, {"-1MiB", 0, false}, {"1.5GiB", 0, false},
+	}
+	for _, c := range cases {
+		var b byteSize
+		err := b.Set(c.in)
+		if (err == nil) != c.ok || (c.ok && int64(b) != c.want) {
+			t.Errorf("Set(%q) = %d, %v; want %d, ok %t", c.in, b, err, c.want, c.ok)
+		}
+	}
+}

@@ -25,6 +25,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	inf := addIngestFlags(fs)
 	lf := addLakehouseFlags(fs, dataDir)
 	brf := addBronzeFlags(fs)
+	applyMem := addMemoryLimitFlag(fs, "450MiB")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -32,6 +33,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
+	applyMem(e.getenv)
 	if len(kf.brokers) > 0 {
 		if err := kf.config().Validate(); err != nil {
 			return err
