@@ -26,6 +26,8 @@ import (
 	"github.com/apache/iceberg-go/table"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/wikistream/wikistream/internal/kafka"
 	"github.com/wikistream/wikistream/internal/lakehouse"
@@ -44,7 +46,8 @@ type Config struct {
 	// committed. Default 2s.
 	Interval time.Duration
 	// BatchSize commits a batch early once it holds this many records.
-	// Default 20,000 (measured: faster and half the memory of 100,000).
+	// Default 10,000: measured as fast as larger batches, with a third of the
+	// memory of 100,000.
 	BatchSize int
 	// IndexKeys bounds how many row keys the merge index keeps in memory
 	// (about 40 bytes each); older partitions are reloaded on demand.
@@ -67,7 +70,7 @@ func DefaultConfig() Config {
 		DLQTopic:  kafka.TopicDLQ,
 		Group:     "wikistream-bronze",
 		Interval:  2 * time.Second,
-		BatchSize: 20_000,
+		BatchSize: 10_000,
 		IndexKeys: 2_000_000,
 	}
 }
@@ -225,6 +228,63 @@ func (s *Stage) Run(ctx context.Context) error {
 	defer cl.Close()
 	s.log.Info("bronze starting", "group", s.cfg.Group, "interval", s.cfg.Interval, "batch_size", s.cfg.BatchSize)
 
+	// The poll loop decodes the next batch while the committer writes the
+	// previous one: at most one batch commits while one fills.
+	g, gctx := errgroup.WithContext(ctx)
+	batches := make(chan []batch)
+	g.Go(func() error { // ends when the poll loop closes batches
+		for bs := range batches {
+			for _, b := range bs {
+				if err := s.commit(gctx, b); err != nil {
+					return err
+				}
+			}
+			// Consumer-group offsets are informational (lag for tools);
+			// resuming always uses the tables' offsets.
+			cl.CommitOffsetsSync(gctx, groupOffsets(bs), func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+				if err != nil && gctx.Err() == nil {
+					s.log.Debug("could not commit consumer-group offsets", "err", err)
+				}
+			})
+		}
+		return nil
+	})
+	g.Go(func() error {
+		defer close(batches)
+		return s.poll(gctx, cl, batches)
+	})
+	if err := g.Wait(); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("bronze: %w", err)
+	}
+	return nil
+}
+
+// batch is the rows of one table and the offsets they end at.
+type batch struct {
+	sk   *sink
+	rows []row
+	next map[int32]int64
+}
+
+func groupOffsets(bs []batch) map[string]map[int32]kgo.EpochOffset {
+	out := map[string]map[int32]kgo.EpochOffset{}
+	for _, b := range bs {
+		topic := b.sk.topic
+		for p, off := range b.next {
+			if out[topic] == nil {
+				out[topic] = map[int32]kgo.EpochOffset{}
+			}
+			if off > out[topic][p].Offset {
+				out[topic][p] = kgo.EpochOffset{Epoch: -1, Offset: off}
+			}
+		}
+	}
+	return out
+}
+
+// poll consumes records into batches and hands each full or old enough
+// batch to the committer.
+func (s *Stage) poll(ctx context.Context, cl *kgo.Client, batches chan<- []batch) error {
 	var first time.Time // when the oldest pending record was consumed
 	for {
 		wait := s.cfg.Interval
@@ -253,16 +313,22 @@ func (s *Stage) Run(ctx context.Context) error {
 			s.add(r)
 		})
 		if s.pending() > 0 && (s.pending() >= s.cfg.BatchSize || time.Since(first) >= s.cfg.Interval) {
-			if err := s.flush(ctx); err != nil {
-				if ctx.Err() != nil {
-					return nil
+			// Dead letters first: an unusable raw record's offset is
+			// committed with the raw table, so its dead letter must already
+			// be safe.
+			var bs []batch
+			for _, sk := range []*sink{s.dlq, s.raw} {
+				if len(sk.rows) > 0 || len(sk.next) > 0 {
+					bs = append(bs, batch{sk: sk, rows: sk.rows, next: sk.next})
+					sk.rows, sk.next = nil, map[int32]int64{}
 				}
-				return fmt.Errorf("bronze: %w", err)
+			}
+			select {
+			case batches <- bs:
+			case <-ctx.Done():
+				return nil
 			}
 			first = time.Time{}
-			// Consumer-group offsets are informational (lag for tools);
-			// resuming always uses the table's offsets.
-			cl.CommitUncommittedOffsets(ctx)
 		}
 	}
 }
@@ -320,31 +386,18 @@ func (s *Stage) add(r *kgo.Record) {
 	sk.next[r.Partition] = max(sk.next[r.Partition], r.Offset+1)
 }
 
-// flush commits the pending rows of both tables.
-func (s *Stage) flush(ctx context.Context) error {
-	// Dead letters first: an unusable raw record's offset is committed with
-	// the raw table, so its dead letter must already be safe.
-	for _, sk := range []*sink{s.dlq, s.raw} {
-		if len(sk.rows) == 0 && len(sk.next) == 0 {
-			continue
-		}
-		if err := s.commit(ctx, sk); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// commit merges sk's pending rows into its table with the consumed offsets,
-// in one Iceberg commit, retrying on conflicts.
-func (s *Stage) commit(ctx context.Context, sk *sink) error {
+// commit merges a batch into its table with the consumed offsets, in one
+// Iceberg commit, retrying on conflicts. Only the committer calls it, so
+// the merge indexes have one owner.
+func (s *Stage) commit(ctx context.Context, b batch) error {
+	sk := b.sk
 	start := time.Now()
 	var added map[string][]key
 	var kept, dups int
 	var files int64
 	tbl, err := s.lh.Commit(ctx, sk.def.Ident, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
 		touched := map[string]bool{}
-		for _, r := range sk.rows {
+		for _, r := range b.rows {
 			touched[r.part] = true
 		}
 		if err := sk.idx.sync(ctx, tbl, touched); err != nil {
@@ -355,7 +408,7 @@ func (s *Stage) commit(ctx context.Context, sk *sink) error {
 		added = map[string][]key{}
 		inBatch := map[key]bool{}
 		var keep []row
-		for _, r := range sk.rows {
+		for _, r := range b.rows {
 			if inBatch[r.key] || sk.idx.has(r.part, r.key) {
 				continue
 			}
@@ -363,12 +416,12 @@ func (s *Stage) commit(ctx context.Context, sk *sink) error {
 			keep = append(keep, r)
 			added[r.part] = append(added[r.part], r.key)
 		}
-		kept, dups = len(keep), len(sk.rows)-len(keep)
+		kept, dups = len(keep), len(b.rows)-len(keep)
 		off, err := lakehouse.CommittedOffsets(tbl)
 		if err != nil {
 			return err
 		}
-		off.Merge(lakehouse.Offsets{sk.topic: sk.next})
+		off.Merge(lakehouse.Offsets{sk.topic: b.next})
 		props := iceberg.Properties{lakehouse.SummaryOffsets: off.Encode(), "wikistream.stage": "bronze"}
 		rec := record(sk.schema, keep, time.Now().UTC(), sk.add)
 		defer rec.Release()
@@ -388,7 +441,7 @@ func (s *Stage) commit(ctx context.Context, sk *sink) error {
 	sk.idx.committed(snapshotID(tbl), added)
 	elapsed := time.Since(start)
 	s.mu.Lock()
-	s.committed.Merge(lakehouse.Offsets{sk.topic: sk.next})
+	s.committed.Merge(lakehouse.Offsets{sk.topic: b.next})
 	if sk == s.raw {
 		s.stats.RawRows += int64(kept)
 	} else {
@@ -405,7 +458,5 @@ func (s *Stage) commit(ctx context.Context, sk *sink) error {
 	s.metrics.CommitSeconds.WithLabelValues(name).Observe(elapsed.Seconds())
 	s.metrics.LastCommit.WithLabelValues(name).SetToCurrentTime()
 	s.log.Debug("committed", "table", name, "rows", kept, "duplicates", dups, "files", files, "seconds", elapsed.Seconds())
-	sk.rows = sk.rows[:0]
-	clear(sk.next)
 	return nil
 }

@@ -33,7 +33,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	seed := fs.Int64("seed", 1, "generator seed")
 	dataDir := fs.String("data-dir", "", "data directory (default: a fresh temporary one, removed afterwards)")
 	brf := addBronzeFlags(fs)
-	applyMem := addMemoryLimitFlag(fs, "450MiB")
+	applyMem := addMemoryLimitFlag(fs, "0")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err

@@ -25,7 +25,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	inf := addIngestFlags(fs)
 	lf := addLakehouseFlags(fs, dataDir)
 	brf := addBronzeFlags(fs)
-	applyMem := addMemoryLimitFlag(fs, "450MiB")
+	applyMem := addMemoryLimitFlag(fs, "0")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err
