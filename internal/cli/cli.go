@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"net/http"
 	_ "net/http/pprof" // served only when WIKISTREAM_PPROF_ADDR is set
+	"os"
 	"runtime/pprof"
 	"slices"
 	"strings"
