@@ -1,0 +1,445 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+	"github.com/apache/iceberg-go/table/dv"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/wikistream/wikistream/internal/lakehouse"
+)
+
+// ErrUnsupported: a table uses an Iceberg feature this engine cannot read
+// (equality deletes, data files that are not Parquet, a column type DuckDB
+// has no counterpart for).
+var ErrUnsupported = errors.New("not supported")
+
+// view is what one table is for one query: a plan, or nothing when the table
+// does not exist (yet, or as of At.AsOf).
+type view struct {
+	ident     table.Identifier
+	name      string
+	existsNow bool       // the table exists in the catalog
+	plan      *tablePlan // nil: the table is not defined for this query
+}
+
+// key identifies what the view shows; a session rebuilds a view only when
+// its key changes.
+func (v view) key() viewKey {
+	if v.plan == nil {
+		return viewKey{}
+	}
+	return viewKey{defined: true, snapshotID: v.plan.snapshotID, schemaID: v.plan.schemaID}
+}
+
+type viewKey struct {
+	defined    bool
+	snapshotID int64 // 0: the table has no snapshot (an empty relation)
+	schemaID   int
+}
+
+// tablePlan is one snapshot of one table resolved to what DuckDB reads.
+type tablePlan struct {
+	snapshotID int64 // 0 when the table has no snapshot
+	schemaID   int
+	columns    []column
+	files      []string         // local paths of the live data files
+	dvs        []deletionVector // v3 deletion vectors
+	posDeletes []posDeleteFile  // v2 positional delete files
+}
+
+type column struct {
+	name string
+	id   int    // Iceberg field id
+	typ  string // DuckDB type
+}
+
+type deletionVector struct {
+	file      string // local path of the data file
+	positions *dv.RoaringPositionBitmap
+}
+
+type posDeleteFile struct {
+	path  string   // local path of the delete file
+	files []string // data files it applies to
+}
+
+// resolve loads every table and picks the snapshot at asks for. A table is
+// resolved even when the query may not refer to it: whether it does is only
+// known once DuckDB binds the query.
+func (e *Engine) resolve(ctx context.Context, at At) ([]view, error) {
+	views := make([]view, len(e.tables))
+	var pinned atomic.Bool
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i, ident := range e.tables {
+		g.Go(func() error {
+			v, found, err := e.resolveTable(gctx, ident, at)
+			views[i] = v
+			if found {
+				pinned.Store(true)
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if at.Snapshot != 0 && !pinned.Load() {
+		names := make([]string, len(e.tables))
+		for i, ident := range e.tables {
+			names[i] = lakehouse.Name(ident)
+		}
+		return nil, fmt.Errorf("query: snapshot %d is not a snapshot of any table (%s); it may have been expired",
+			at.Snapshot, strings.Join(names, ", "))
+	}
+	return views, nil
+}
+
+// resolveTable loads one table and plans the snapshot at asks for. found
+// reports whether at.Snapshot belongs to this table.
+func (e *Engine) resolveTable(ctx context.Context, ident table.Identifier, at At) (v view, found bool, err error) {
+	v = view{ident: ident, name: lakehouse.Name(ident)}
+	tbl, err := e.lh.Load(ctx, ident)
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		return v, false, nil
+	}
+	if err != nil {
+		return v, false, err
+	}
+	v.existsNow = true
+	snap, schema := tbl.CurrentSnapshot(), tbl.Schema()
+	pinned := false
+	switch {
+	case at.Snapshot != 0:
+		if s := tbl.SnapshotByID(at.Snapshot); s != nil {
+			snap, pinned, found = s, true, true
+		}
+	case !at.AsOf.IsZero():
+		snap = tbl.SnapshotAsOf(at.AsOf.UnixMilli(), true)
+		if snap == nil {
+			return v, false, nil // no snapshot yet at that instant
+		}
+		pinned = true
+	}
+	// Like iceberg-go's scanner: time travel reads with the schema of the
+	// snapshot, the current state with the current schema.
+	if pinned && snap.SchemaID != nil {
+		s, ok := tbl.Schemas()[*snap.SchemaID]
+		if !ok {
+			return v, found, fmt.Errorf("table %s: snapshot %d names schema %d, which the metadata lacks",
+				v.name, snap.SnapshotID, *snap.SchemaID)
+		}
+		schema = s
+	}
+	key := planKey{name: v.name, schemaID: schema.ID}
+	if snap != nil {
+		key.snapshotID = snap.SnapshotID
+	}
+	v.plan, err = e.plans.get(key, func() (*tablePlan, error) { return e.plan(ctx, v.name, tbl, snap, schema) })
+	return v, found, err
+}
+
+// plan resolves a snapshot (nil: none yet) to its data and delete files.
+func (e *Engine) plan(ctx context.Context, name string, tbl *table.Table, snap *table.Snapshot, schema *iceberg.Schema) (*tablePlan, error) {
+	p := &tablePlan{schemaID: schema.ID}
+	for _, f := range schema.Fields() {
+		typ, err := duckdbType(f.Type)
+		if err != nil {
+			return nil, fmt.Errorf("table %s column %s: %w", name, f.Name, err)
+		}
+		p.columns = append(p.columns, column{name: f.Name, id: f.ID, typ: typ})
+	}
+	if snap == nil {
+		return p, nil
+	}
+	p.snapshotID = snap.SnapshotID
+	tasks, err := tbl.Scan(table.WithSnapshotID(snap.SnapshotID)).PlanFiles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("plan files of %s snapshot %d: %w", name, snap.SnapshotID, err)
+	}
+	seen := map[string]bool{}
+	posDeletes := map[string]*posDeleteFile{}
+	for _, t := range tasks {
+		if len(t.EqualityDeleteFiles) > 0 {
+			return nil, fmt.Errorf("table %s snapshot %d has equality delete files (%s), which SQL queries do not read: %w",
+				name, snap.SnapshotID, t.EqualityDeleteFiles[0].FilePath(), ErrUnsupported)
+		}
+		if f := t.File.FileFormat(); f != iceberg.ParquetFile {
+			return nil, fmt.Errorf("table %s data file %s is %s; SQL queries read Parquet only: %w",
+				name, t.File.FilePath(), f, ErrUnsupported)
+		}
+		path, err := e.local(t.File.FilePath())
+		if err != nil {
+			return nil, fmt.Errorf("table %s: %w", name, err)
+		}
+		if seen[path] { // a file split into several tasks
+			continue
+		}
+		seen[path] = true
+		p.files = append(p.files, path)
+		for _, d := range slices.Concat(t.DeletionVectorFiles, t.DeleteFiles) {
+			if d.FileFormat() == iceberg.PuffinFile {
+				bm, err := e.readDV(ctx, tbl, d)
+				if err != nil {
+					return nil, fmt.Errorf("table %s: %w", name, err)
+				}
+				p.dvs = append(p.dvs, deletionVector{file: path, positions: bm})
+				continue
+			}
+			dpath, err := e.local(d.FilePath())
+			if err != nil {
+				return nil, fmt.Errorf("table %s: %w", name, err)
+			}
+			if posDeletes[dpath] == nil {
+				posDeletes[dpath] = &posDeleteFile{path: dpath}
+			}
+			posDeletes[dpath].files = append(posDeletes[dpath].files, path)
+		}
+	}
+	for _, d := range posDeletes {
+		p.posDeletes = append(p.posDeletes, *d)
+	}
+	slices.SortFunc(p.posDeletes, func(a, b posDeleteFile) int { return strings.Compare(a.path, b.path) })
+	return p, nil
+}
+
+// readDV reads the positions of a deletion vector (a blob in a Puffin file).
+func (e *Engine) readDV(ctx context.Context, tbl *table.Table, f iceberg.DataFile) (*dv.RoaringPositionBitmap, error) {
+	fs, err := tbl.FS(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open file IO for deletion vector %s: %w", f.FilePath(), err)
+	}
+	bm, err := dv.ReadDV(fs, f)
+	if err != nil {
+		return nil, fmt.Errorf("read deletion vector %s: %w", f.FilePath(), err)
+	}
+	return bm, nil
+}
+
+// local turns a file URI of the warehouse into the path DuckDB reads.
+func (e *Engine) local(uri string) (string, error) {
+	if strings.Contains(uri, "://") && !strings.HasPrefix(uri, "file://") {
+		return "", fmt.Errorf("file %s is not local; DuckDB reads only the local warehouse %s", uri, e.warehouseDir)
+	}
+	path := localPath(uri)
+	if !strings.HasPrefix(path, e.warehouseDir) {
+		return "", fmt.Errorf("file %s is outside the warehouse %s, the only directory DuckDB may read", uri, e.warehouseDir)
+	}
+	return path, nil
+}
+
+// localPath strips the file: scheme ("file:///a/b" and "file:/a/b" are
+// /a/b). DuckDB strips pos-delete file references the same way (see
+// tablePlan.viewSQL).
+func localPath(uri string) string {
+	if p, ok := strings.CutPrefix(uri, "file://"); ok {
+		return p
+	}
+	return strings.TrimPrefix(uri, "file:")
+}
+
+// duckdbType is the DuckDB type an Iceberg type reads as.
+func duckdbType(t iceberg.Type) (string, error) {
+	switch t := t.(type) {
+	case iceberg.BooleanType:
+		return "BOOLEAN", nil
+	case iceberg.Int32Type:
+		return "INTEGER", nil
+	case iceberg.Int64Type:
+		return "BIGINT", nil
+	case iceberg.Float32Type:
+		return "FLOAT", nil
+	case iceberg.Float64Type:
+		return "DOUBLE", nil
+	case iceberg.DecimalType:
+		return fmt.Sprintf("DECIMAL(%d,%d)", t.Precision(), t.Scale()), nil
+	case iceberg.DateType:
+		return "DATE", nil
+	case iceberg.TimeType:
+		return "TIME", nil
+	case iceberg.TimestampType:
+		return "TIMESTAMP", nil
+	case iceberg.TimestampTzType:
+		return "TIMESTAMPTZ", nil
+	case iceberg.TimestampNsType:
+		return "TIMESTAMP_NS", nil
+	case iceberg.TimestampTzNsType:
+		// DuckDB has no nanosecond TIMESTAMPTZ: read at microseconds.
+		return "TIMESTAMPTZ", nil
+	case iceberg.StringType:
+		return "VARCHAR", nil
+	case iceberg.UUIDType:
+		return "UUID", nil
+	case iceberg.BinaryType, iceberg.FixedType:
+		return "BLOB", nil
+	case *iceberg.StructType:
+		fields := make([]string, len(t.FieldList))
+		for i, f := range t.FieldList {
+			ft, err := duckdbType(f.Type)
+			if err != nil {
+				return "", err
+			}
+			fields[i] = quoteIdent(f.Name) + " " + ft
+		}
+		return "STRUCT(" + strings.Join(fields, ", ") + ")", nil
+	case *iceberg.ListType:
+		et, err := duckdbType(t.Element)
+		if err != nil {
+			return "", err
+		}
+		return et + "[]", nil
+	case *iceberg.MapType:
+		kt, err := duckdbType(t.KeyType)
+		if err != nil {
+			return "", err
+		}
+		vt, err := duckdbType(t.ValueType)
+		if err != nil {
+			return "", err
+		}
+		return "MAP(" + kt + ", " + vt + ")", nil
+	}
+	return "", fmt.Errorf("Iceberg type %s has no DuckDB counterpart here: %w", t, ErrUnsupported)
+}
+
+// viewSQL is the body of the table's view. deletes names the session's
+// table of deletion-vector positions (filename, pos).
+func (p *tablePlan) viewSQL(deletes string) string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	if p.snapshotID == 0 || len(p.files) == 0 {
+		// No data: a typed, empty relation.
+		for i, c := range p.columns {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "CAST(NULL AS %s) AS %s", c.typ, quoteIdent(c.name))
+		}
+		b.WriteString(" WHERE false")
+		return b.String()
+	}
+	// Columns are read by field id under neutral names (c<id>) so that no
+	// table column can collide with filename or file_row_number.
+	for i, c := range p.columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "d.c%d AS %s", c.id, quoteIdent(c.name))
+	}
+	b.WriteString(" FROM read_parquet(")
+	writeList(&b, p.files)
+	b.WriteString(", schema = map {")
+	for i, c := range p.columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d: {name: 'c%d', type: %s, default_value: NULL}", c.id, c.id, quoteString(c.typ))
+	}
+	b.WriteString("}, hive_partitioning = false")
+	if len(p.dvs) == 0 && len(p.posDeletes) == 0 {
+		b.WriteString(") AS d")
+		return b.String()
+	}
+	b.WriteString(", filename = true, file_row_number = true) AS d")
+
+	var deleted []string
+	if len(p.dvs) > 0 {
+		deleted = append(deleted, "SELECT filename, pos FROM "+deletes)
+	}
+	for _, pd := range p.posDeletes {
+		var q strings.Builder
+		q.WriteString("SELECT f AS filename, pos FROM (SELECT regexp_replace(file_path, '^file:(//)?', '') AS f, pos FROM read_parquet(")
+		q.WriteString(quoteString(pd.path))
+		q.WriteString(")) WHERE f IN ")
+		writeTuple(&q, pd.files)
+		deleted = append(deleted, q.String())
+	}
+	b.WriteString(" ANTI JOIN (")
+	b.WriteString(strings.Join(deleted, " UNION ALL "))
+	b.WriteString(") AS x ON x.filename = d.filename AND x.pos = d.file_row_number")
+	return b.String()
+}
+
+// writeList writes a DuckDB list literal of strings: ['a', 'b'].
+func writeList(b *strings.Builder, ss []string) {
+	b.WriteByte('[')
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteString(s))
+	}
+	b.WriteByte(']')
+}
+
+// writeTuple writes ('a', 'b') for IN.
+func writeTuple(b *strings.Builder, ss []string) {
+	b.WriteByte('(')
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteString(s))
+	}
+	b.WriteByte(')')
+}
+
+// quoteString quotes a SQL string literal.
+func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// quoteIdent quotes a SQL identifier.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// planKey identifies a plan: a table at a snapshot read with a schema.
+type planKey struct {
+	name       string
+	snapshotID int64
+	schemaID   int
+}
+
+// maxPlans bounds the plans kept: the current snapshot of every table plus
+// some recently time-travelled ones.
+const maxPlans = 32
+
+// planCache keeps recent plans so that sessions share the work of planning
+// a new snapshot. Plans are immutable once built.
+type planCache struct {
+	mu    sync.Mutex
+	m     map[planKey]*tablePlan
+	order []planKey // oldest first
+}
+
+// get returns the plan for key, building it when it is not cached.
+func (c *planCache) get(key planKey, build func() (*tablePlan, error)) (*tablePlan, error) {
+	c.mu.Lock()
+	p, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := build()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[key]; !ok {
+		c.m[key] = p
+		c.order = append(c.order, key)
+		if len(c.order) > maxPlans {
+			delete(c.m, c.order[0])
+			c.order = c.order[1:]
+		}
+	}
+	return p, nil
+}

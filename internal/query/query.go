@@ -1,0 +1,337 @@
+// Package query runs read-only SQL over WikiStream's Iceberg tables with
+// DuckDB.
+//
+// DuckDB has no Iceberg extension in this build, so iceberg-go resolves each
+// table's snapshot to its data files and DuckDB reads those Parquet files.
+// Every table passed to [Open] appears in SQL under its dotted name
+// (bronze.raw_events, silver.cleaned_events, ...) as a view over
+//
+//	read_parquet([files], schema = {field id: column}, filename = true, file_row_number = true, hive_partitioning = false)
+//
+// projected to the table's columns in Iceberg schema order. Columns are
+// matched to the Parquet files by Iceberg field id, as the Iceberg
+// specification requires, so renamed columns keep their data and columns a
+// file predates read as NULL. A table without data files is a typed, empty
+// relation; a table that does not exist in the catalog yet is not defined.
+//
+// Deletes: deletion vectors (format v3 Puffin files) and positional delete
+// files (format v2) are applied with an anti-join on (file, row position).
+// Equality deletes are not supported: a query over a snapshot that has them
+// fails with an error saying so. WikiStream's own writers never produce them.
+//
+// Freshness: every query resolves the snapshots anew, so a commit is visible
+// to the next query. A view is rebuilt only when its snapshot (or schema)
+// changed.
+//
+// Safety has two layers. Before anything runs, a statement must be a single
+// read-only statement (SELECT, WITH, VALUES, FROM, TABLE, SHOW, DESCRIBE,
+// SUMMARIZE, EXPLAIN, or an information PRAGMA such as table_info), checked
+// both lexically and by DuckDB's own parser; anything else fails with
+// [ErrReadOnly]. Underneath, DuckDB is sandboxed: no file access outside the
+// warehouse directory, no extension loading, configuration locked, bounded
+// memory and time. Only a local file:// warehouse is readable.
+package query
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/iceberg-go/table"
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/wikistream/wikistream/internal/lakehouse"
+)
+
+// Errors a caller may want to tell apart (with errors.Is).
+var (
+	// ErrReadOnly: the statement is not a single read-only statement.
+	ErrReadOnly = errors.New("only read-only queries are allowed")
+	// ErrTimeout: the query ran longer than Config.Timeout and was interrupted.
+	ErrTimeout = errors.New("query timed out")
+	// ErrClosed: the engine was closed.
+	ErrClosed = errors.New("query engine is closed")
+)
+
+// Config bounds the DuckDB engine. A zero field takes its default.
+type Config struct {
+	// MemoryLimit is DuckDB's memory_limit, such as "512MB" or "2GiB".
+	// Nothing spills to disk: a query that needs more fails with an
+	// out-of-memory error. Default "512MB".
+	MemoryLimit string
+	// Threads is the number of DuckDB worker threads. Default 2.
+	Threads int
+	// Timeout bounds each query, including resolving the tables' snapshots.
+	// A query that runs longer is interrupted and fails with ErrTimeout.
+	// Default 30s.
+	Timeout time.Duration
+	// MaxRows is the most rows a result holds; Result.Truncated tells when
+	// there were more. Default 100000.
+	MaxRows int
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{MemoryLimit: "512MB", Threads: 2, Timeout: 30 * time.Second, MaxRows: 100000}
+}
+
+// memoryLimitRe matches the sizes DuckDB accepts for memory_limit.
+var memoryLimitRe = regexp.MustCompile(`(?i)^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)$`)
+
+// Validate reports the first bad setting. Zero values are valid: they mean
+// the default.
+func (c Config) Validate() error {
+	if c.MemoryLimit != "" && !memoryLimitRe.MatchString(c.MemoryLimit) {
+		return fmt.Errorf("query: memory limit %q: want a size such as 512MB or 2GiB", c.MemoryLimit)
+	}
+	if c.Threads < 0 {
+		return fmt.Errorf("query: threads %d: want 1 or more", c.Threads)
+	}
+	if c.Timeout < 0 {
+		return fmt.Errorf("query: timeout %s: want a positive duration", c.Timeout)
+	}
+	if c.MaxRows < 0 {
+		return fmt.Errorf("query: max rows %d: want 1 or more", c.MaxRows)
+	}
+	return nil
+}
+
+// withDefaults fills the zero fields.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.MemoryLimit == "" {
+		c.MemoryLimit = d.MemoryLimit
+	}
+	if c.Threads == 0 {
+		c.Threads = d.Threads
+	}
+	if c.Timeout == 0 {
+		c.Timeout = d.Timeout
+	}
+	if c.MaxRows == 0 {
+		c.MaxRows = d.MaxRows
+	}
+	return c
+}
+
+// At pins the table versions a query reads. The zero value reads every
+// table's current snapshot. Set at most one field.
+type At struct {
+	// Snapshot is a snapshot id of one of the tables: that table is read as
+	// of it, the others at their current snapshot. An id that belongs to no
+	// table (or was expired) is an error naming it.
+	Snapshot int64
+	// AsOf reads every table as of this instant: the snapshot that was
+	// current then. A table that had no snapshot yet is not defined, and a
+	// query that refers to it fails with an error saying so.
+	AsOf time.Time
+}
+
+// sessions is how many queries run at once; more wait for a free session.
+// Each session is one DuckDB connection with its own copy of the views.
+const sessions = 4
+
+// Engine runs read-only SQL over a fixed list of tables. It is safe for
+// concurrent use: up to four queries run at once, each on its own DuckDB
+// connection whose default catalog (ws_1 ... ws_4, visible in SHOW ALL
+// TABLES) holds that connection's views; further queries wait for one.
+type Engine struct {
+	lh           *lakehouse.Lakehouse
+	tables       []table.Identifier
+	cfg          Config
+	warehouseDir string // with a trailing slash
+
+	connector *duckdb.Connector
+	db        *sql.DB
+	idle      chan *session // sessions not running a query
+	nsessions int           // sessions started
+	closing   chan struct{} // closed by Close
+	closeOnce sync.Once
+
+	plans planCache
+}
+
+// Open starts a sandboxed in-memory DuckDB database for the given tables.
+// Tables that do not exist yet are defined as soon as they do. The
+// lakehouse must use a local file:// warehouse; DuckDB cannot read object
+// stores in this build.
+func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifier, cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	dir, err := localWarehouse(lh.Warehouse())
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, ident := range tables {
+		if len(ident) != 2 {
+			return nil, fmt.Errorf("query: table %q: want a two-part name such as bronze.raw_events", lakehouse.Name(ident))
+		}
+		if seen[lakehouse.Name(ident)] {
+			return nil, fmt.Errorf("query: table %s is listed twice", lakehouse.Name(ident))
+		}
+		seen[lakehouse.Name(ident)] = true
+	}
+	e := &Engine{
+		lh:           lh,
+		tables:       tables,
+		cfg:          cfg,
+		warehouseDir: dir,
+		idle:         make(chan *session, sessions),
+		closing:      make(chan struct{}),
+		plans:        planCache{m: map[planKey]*tablePlan{}},
+	}
+	if err := e.start(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// localWarehouse returns the directory of a file:// warehouse, with a
+// trailing slash, or an error explaining why DuckDB cannot read it.
+func localWarehouse(warehouse string) (string, error) {
+	u, err := url.Parse(warehouse)
+	if err != nil {
+		return "", fmt.Errorf("query: warehouse %q: %w", warehouse, err)
+	}
+	if u.Scheme != "file" {
+		return "", fmt.Errorf("query: DuckDB cannot read warehouse %s in this build: it reads only a local file:// warehouse "+
+			"(the httpfs extension is not built in); Trino, Athena or Spark read the same Iceberg tables", warehouse)
+	}
+	dir := localPath(warehouse)
+	if !filepath.IsAbs(dir) {
+		return "", fmt.Errorf("query: warehouse %q: want an absolute file:// URL", warehouse)
+	}
+	return strings.TrimSuffix(filepath.Clean(dir), "/") + "/", nil
+}
+
+// Query runs one read-only statement against the tables as pinned by at.
+// It fails with ErrReadOnly before running anything that is not a single
+// read-only statement, and with ErrTimeout when it runs longer than
+// Config.Timeout.
+func (e *Engine) Query(ctx context.Context, sqlText string, at At) (*Result, error) {
+	if at.Snapshot != 0 && !at.AsOf.IsZero() {
+		return nil, errors.New("query: set At.Snapshot or At.AsOf, not both")
+	}
+	stmt, err := classify(sqlText)
+	if err != nil {
+		return nil, err
+	}
+	qctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+	defer cancel()
+	res, err := e.query(qctx, stmt, at)
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("query canceled: %w", ctx.Err())
+		case errors.Is(qctx.Err(), context.DeadlineExceeded):
+			return nil, fmt.Errorf("%w after %s (the limit): narrow the query, or raise the timeout: %w",
+				ErrTimeout, e.cfg.Timeout, context.DeadlineExceeded)
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+func (e *Engine) query(ctx context.Context, stmt statement, at At) (*Result, error) {
+	s, err := e.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer e.release(s)
+	exec, err := s.check(ctx, stmt, e.cfg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	views, err := e.resolve(ctx, at)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.sync(ctx, views); err != nil {
+		return nil, err
+	}
+	res, err := s.run(ctx, exec, e.cfg.MaxRows, stmt.allows)
+	if err != nil {
+		return nil, explainMissing(err, views, at)
+	}
+	res.Snapshots = map[string]int64{}
+	for _, v := range views {
+		if v.plan != nil && v.plan.snapshotID != 0 {
+			res.Snapshots[v.name] = v.plan.snapshotID
+		}
+	}
+	return res, nil
+}
+
+// explainMissing turns DuckDB's "table does not exist" about one of the
+// engine's tables into an error that says why it is not defined.
+func explainMissing(err error, views []view, at At) error {
+	msg := err.Error()
+	if !strings.Contains(msg, "Catalog Error") {
+		return fmt.Errorf("run query: %w", err)
+	}
+	for _, v := range views {
+		if v.plan != nil || !strings.Contains(msg, v.ident[1]) {
+			continue
+		}
+		if v.existsNow {
+			return fmt.Errorf("run query: table %s had no snapshot as of %s (it did not exist or was empty then): %w",
+				v.name, at.AsOf.UTC().Format(time.RFC3339Nano), err)
+		}
+		return fmt.Errorf("run query: table %s does not exist yet (nothing has created it): %w", v.name, err)
+	}
+	return fmt.Errorf("run query: %w", err)
+}
+
+// acquire takes an idle session, waiting for one when all are busy.
+func (e *Engine) acquire(ctx context.Context) (*session, error) {
+	select {
+	case <-e.closing:
+		return nil, ErrClosed
+	default:
+	}
+	select {
+	case s := <-e.idle:
+		return s, nil
+	case <-e.closing:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for a free query session: %w", ctx.Err())
+	}
+}
+
+func (e *Engine) release(s *session) { e.idle <- s }
+
+// Close waits for running queries (each bounded by Config.Timeout), then
+// releases DuckDB. Queries after Close fail with ErrClosed. Close does not
+// close the lakehouse.
+func (e *Engine) Close() error {
+	var errs []error
+	e.closeOnce.Do(func() {
+		close(e.closing)
+		for range e.nsessions {
+			s := <-e.idle
+			errs = append(errs, s.close())
+		}
+		if e.db != nil {
+			errs = append(errs, e.db.Close())
+		}
+		if e.connector != nil {
+			errs = append(errs, e.connector.Close())
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close query engine: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,323 @@
+package query
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// deletesSchema holds each session's tables of deletion-vector positions,
+// one per Iceberg table, named like it ("bronze.raw_events").
+const deletesSchema = "_deletes"
+
+// start opens the in-memory DuckDB database, locks it down, and starts the
+// sessions.
+func (e *Engine) start(ctx context.Context) error {
+	dsn := "?" + url.Values{
+		"memory_limit": {e.cfg.MemoryLimit},
+		"threads":      {strconv.Itoa(e.cfg.Threads)},
+		// No spilling: a query over the memory limit fails instead of
+		// writing temporary files.
+		"temp_directory":               {""},
+		"autoinstall_known_extensions": {"false"},
+		"autoload_known_extensions":    {"false"},
+		"allow_community_extensions":   {"false"},
+	}.Encode()
+	var (
+		mu     sync.Mutex
+		locked bool
+	)
+	// The lockdown is database-wide, and once locked the configuration
+	// cannot change, so it runs on the first connection only. Every
+	// session is a connection opened after it.
+	connector, err := duckdb.NewConnector(dsn, func(ex driver.ExecerContext) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if locked {
+			return nil
+		}
+		for _, stmt := range []string{
+			"SET GLOBAL TimeZone = 'UTC'",
+			// Iceberg data files never change once written, so their
+			// Parquet footers can be cached across queries.
+			"SET GLOBAL parquet_metadata_cache = true",
+			// allowed_directories must precede enable_external_access=false.
+			"SET allowed_directories = [" + quoteString(e.warehouseDir) + "]",
+			"SET enable_external_access = false",
+			"SET lock_configuration = true",
+		} {
+			if _, err := ex.ExecContext(ctx, stmt, nil); err != nil {
+				return fmt.Errorf("lock down DuckDB (%s): %w", stmt, err)
+			}
+		}
+		locked = true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("open DuckDB: %w", err)
+	}
+	e.connector = connector
+	e.db = sql.OpenDB(connector)
+	e.db.SetMaxOpenConns(sessions)
+	e.db.SetMaxIdleConns(sessions)
+	var namespaces []string
+	for _, ident := range e.tables {
+		if !slices.Contains(namespaces, ident[0]) {
+			namespaces = append(namespaces, ident[0])
+		}
+	}
+	for i := range sessions {
+		s, err := newSession(ctx, e.db, fmt.Sprintf("ws_%d", i+1), namespaces)
+		if err != nil {
+			return err
+		}
+		e.idle <- s
+		e.nsessions++
+	}
+	// Belt and braces: prove the sandbox is on before serving anything.
+	s := <-e.idle
+	defer func() { e.idle <- s }()
+	var external, lockedSetting string
+	err = s.conn.QueryRowContext(ctx,
+		"SELECT current_setting('enable_external_access')::VARCHAR, current_setting('lock_configuration')::VARCHAR").
+		Scan(&external, &lockedSetting)
+	if err != nil {
+		return fmt.Errorf("check DuckDB sandbox: %w", err)
+	}
+	if external != "false" || lockedSetting != "true" {
+		return fmt.Errorf("check DuckDB sandbox: enable_external_access=%s lock_configuration=%s, want false and true",
+			external, lockedSetting)
+	}
+	return nil
+}
+
+// session is one DuckDB connection with its own in-memory catalog holding
+// its copy of the table views. Queries address the views by schema and name
+// (bronze.raw_events) because the catalog is the session's default. A
+// session runs one query at a time.
+type session struct {
+	conn    *sql.Conn
+	catalog string             // ws_<n>
+	views   map[string]viewKey // table name → what its view shows
+	builds  int                // views (re)built or dropped, for tests
+}
+
+func newSession(ctx context.Context, db *sql.DB, catalog string, namespaces []string) (*session, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open DuckDB session %s: %w", catalog, err)
+	}
+	s := &session{conn: conn, catalog: catalog, views: map[string]viewKey{}}
+	stmts := []string{
+		"ATTACH ':memory:' AS " + quoteIdent(catalog),
+		"USE " + quoteIdent(catalog),
+		"CREATE SCHEMA " + quoteIdent(deletesSchema),
+	}
+	for _, ns := range namespaces {
+		stmts = append(stmts, "CREATE SCHEMA "+quoteIdent(ns))
+	}
+	for _, stmt := range stmts {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("set up DuckDB session %s (%s): %w", catalog, stmt, err)
+		}
+	}
+	return s, nil
+}
+
+func (s *session) close() error { return s.conn.Close() }
+
+// sync makes the session's views show the given plans, rebuilding only the
+// views whose snapshot or schema changed.
+func (s *session) sync(ctx context.Context, views []view) error {
+	for _, v := range views {
+		want := v.key()
+		if s.views[v.name] == want {
+			continue
+		}
+		delete(s.views, v.name) // rebuilt below; unknown if that fails
+		if err := s.build(ctx, v); err != nil {
+			return fmt.Errorf("define view %s: %w", v.name, err)
+		}
+		s.views[v.name] = want
+		s.builds++
+	}
+	return nil
+}
+
+// build (re)defines or drops one view.
+func (s *session) build(ctx context.Context, v view) error {
+	viewName := quoteIdent(v.ident[0]) + "." + quoteIdent(v.ident[1])
+	deletes := quoteIdent(s.catalog) + "." + quoteIdent(deletesSchema) + "." + quoteIdent(v.name)
+	if v.plan == nil {
+		if _, err := s.conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+viewName); err != nil {
+			return err
+		}
+	}
+	if v.plan == nil || len(v.plan.dvs) == 0 {
+		_, err := s.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+deletes)
+		if err != nil || v.plan == nil {
+			return err
+		}
+	} else if err := s.loadDeletes(ctx, deletes, v); err != nil {
+		return err
+	}
+	_, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+viewName+" AS "+v.plan.viewSQL(deletes))
+	return err
+}
+
+// loadDeletes fills the table of deleted (filename, pos) of the plan's
+// deletion vectors.
+func (s *session) loadDeletes(ctx context.Context, deletes string, v view) error {
+	if _, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE TABLE "+deletes+" (filename VARCHAR, pos BIGINT)"); err != nil {
+		return err
+	}
+	return s.conn.Raw(func(dc any) error {
+		conn, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("DuckDB connection is a %T", dc)
+		}
+		app, err := duckdb.NewAppender(conn, s.catalog, deletesSchema, v.name)
+		if err != nil {
+			return fmt.Errorf("append deletion vectors: %w", err)
+		}
+		for _, d := range v.plan.dvs {
+			for pos := range d.positions.Positions() {
+				if err := app.AppendRow(d.file, int64(pos)); err != nil {
+					app.Close()
+					return fmt.Errorf("append deletion vectors: %w", err)
+				}
+			}
+		}
+		if err := app.Close(); err != nil {
+			return fmt.Errorf("append deletion vectors: %w", err)
+		}
+		return nil
+	})
+}
+
+// check asks DuckDB's parser whether stmt is one read-only statement and
+// returns the SQL to run: queries are wrapped in a LIMIT one past maxRows
+// so that DuckDB stops early and truncation is detectable.
+func (s *session) check(ctx context.Context, stmt statement, maxRows int) (string, error) {
+	switch stmt.kind {
+	case kindPragma:
+		return stmt.body, nil
+	case kindExplain:
+		if err := s.parseQuery(ctx, stmt.inner); err != nil {
+			return "", err
+		}
+		return stmt.body, nil
+	}
+	if err := s.parseQuery(ctx, stmt.body); err != nil {
+		return "", err
+	}
+	// The newline ends a trailing -- comment before the parenthesis.
+	return fmt.Sprintf("SELECT * FROM (\n%s\n) LIMIT %d", stmt.body, maxRows+1), nil
+}
+
+// parseQuery fails unless DuckDB parses text as exactly one query (a SELECT
+// statement: DuckDB parses SHOW, DESCRIBE, SUMMARIZE, VALUES, FROM and TABLE
+// as SELECTs). json_serialize_sql parses without binding or running
+// anything, and refuses every other kind of statement.
+func (s *session) parseQuery(ctx context.Context, text string) error {
+	var out string
+	if err := s.conn.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", text).Scan(&out); err != nil {
+		return fmt.Errorf("parse query: %w", err)
+	}
+	var parsed struct {
+		Error        bool              `json:"error"`
+		ErrorMessage string            `json:"error_message"`
+		Statements   []json.RawMessage `json:"statements"`
+	}
+	if err := json.Unmarshal([]byte(out), &parsed); err != nil {
+		return fmt.Errorf("parse query: read DuckDB's parse: %w", err)
+	}
+	switch {
+	case parsed.Error && strings.Contains(parsed.ErrorMessage, "Only SELECT"):
+		return fmt.Errorf("%w: DuckDB parses this as a statement that is not a query", ErrReadOnly)
+	case parsed.Error:
+		return fmt.Errorf("parse query: %s", parsed.ErrorMessage)
+	case len(parsed.Statements) != 1:
+		return fmt.Errorf("%w: DuckDB parses this as %d statements; send one", ErrReadOnly, len(parsed.Statements))
+	}
+	return nil
+}
+
+// run prepares and runs one statement and reads at most maxRows rows. When
+// allow is not nil, the statement type DuckDB prepared must satisfy it.
+// run itself does not check anything else: the gate is Engine.Query.
+func (s *session) run(ctx context.Context, q string, maxRows int, allow func(duckdb.StmtType) bool) (*Result, error) {
+	res := &Result{}
+	err := s.conn.Raw(func(dc any) error {
+		conn, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("DuckDB connection is a %T", dc)
+		}
+		prepared, err := conn.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer prepared.Close()
+		stmt, ok := prepared.(*duckdb.Stmt)
+		if !ok {
+			return fmt.Errorf("DuckDB statement is a %T", prepared)
+		}
+		if allow != nil {
+			typ, err := stmt.StatementType()
+			if err != nil {
+				return err
+			}
+			if !allow(typ) {
+				return fmt.Errorf("%w: DuckDB prepared a statement of type %d, which is not a query", ErrReadOnly, typ)
+			}
+		}
+		rows, err := stmt.QueryContext(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		res.Columns = rows.Columns()
+		res.Types = make([]string, len(res.Columns))
+		if typed, ok := rows.(driver.RowsColumnTypeDatabaseTypeName); ok {
+			for i := range res.Types {
+				res.Types[i] = typed.ColumnTypeDatabaseTypeName(i)
+			}
+		}
+		dest := make([]driver.Value, len(res.Columns))
+		for {
+			if err := rows.Next(dest); errors.Is(err, io.EOF) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			if len(res.Rows) == maxRows {
+				res.Truncated = true
+				return nil
+			}
+			row := make([]any, len(dest))
+			for i, v := range dest {
+				if b, ok := v.([]byte); ok {
+					v = append([]byte(nil), b...)
+				}
+				row[i] = v
+			}
+			res.Rows = append(res.Rows, row)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
