@@ -43,6 +43,7 @@ func commands() []command {
 		{"ingest", "read EventStreams or a file and produce into Kafka", runIngest},
 		{"bronze", "consume raw-events and dlq-events into the bronze Iceberg tables, exactly once", runBronze},
 		{"broker", "run the embedded Kafka-protocol broker alone", runBroker},
+		{"query", "read-only SQL over the Iceberg tables (DuckDB)", runQuery},
 		{"gen", "write realistic synthetic recentchange events as JSON lines", runGen},
 		{"bench", "end-to-end benchmark: replay N events through the pipeline, drained", runBench},
 		{"version", "print the version", func(_ context.Context, e *env, _ []string) error {

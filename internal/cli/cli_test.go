@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,6 +57,7 @@ func TestGenThenRunDrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines, valid, invalid := 0, 0, 0
+	ids := map[string]bool{}
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(nil, 4<<20)
 	for sc.Scan() {
@@ -63,10 +65,11 @@ func TestGenThenRunDrain(t *testing.T) {
 			continue
 		}
 		lines++
-		if _, err := recentchange.Decode(sc.Bytes(), time.Now(), recentchange.DefaultLimits()); err != nil {
+		if ev, err := recentchange.Decode(sc.Bytes(), time.Now(), recentchange.DefaultLimits()); err != nil {
 			invalid++
 		} else {
 			valid++
+			ids[ev.EventID()] = true
 		}
 	}
 	if invalid == 0 || lines < 3000 {
@@ -90,6 +93,24 @@ func TestGenThenRunDrain(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "embedded broker listening") {
 		t.Errorf("run did not log the embedded broker: %s", stderr)
+	}
+
+	if !strings.Contains(out, fmt.Sprintf("rows committed:  %d to bronze.raw_events, %d to bronze.dlq_events", len(ids), invalid)) {
+		t.Errorf("summary does not report %d raw and %d dead-letter rows:\n%s", len(ids), invalid, out)
+	}
+	// SQL over the tables sees the same.
+	data := filepath.Join(dir, "data")
+	code, out, stderr = run(t, "query", "--data-dir", data, "--format", "csv",
+		"SELECT (SELECT count(DISTINCT event_id) FROM bronze.raw_events) AS raw, (SELECT count(*) FROM bronze.dlq_events) AS dlq")
+	if code != 0 {
+		t.Fatalf("query exited %d: %s", code, stderr)
+	}
+	if want := fmt.Sprintf("raw,dlq\r\n%d,%d\r\n", len(ids), invalid); out != want {
+		t.Errorf("query printed %q, want %q", out, want)
+	}
+	code, _, stderr = run(t, "query", "--data-dir", data, "DROP TABLE bronze.raw_events")
+	if code == 0 || !strings.Contains(stderr, "read-only") {
+		t.Errorf("DROP TABLE: exit %d, stderr %q; want a read-only refusal", code, stderr)
 	}
 
 	// A second run on the same data directory resumes: the broker kept the

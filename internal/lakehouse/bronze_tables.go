@@ -131,3 +131,9 @@ var DLQEventsTable = TableDef{
 		field(16, "schema_version", i32, true, ""),
 	},
 }
+
+// Tables lists every WikiStream table, in the order data flows; the query
+// engine defines those that exist.
+func Tables() []table.Identifier {
+	return []table.Identifier{BronzeRawEvents, BronzeDLQEvents}
+}
