@@ -32,6 +32,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	src := fs.String("source", "", "replay this file instead of generated events")
 	seed := fs.Int64("seed", 1, "generator seed")
 	dataDir := fs.String("data-dir", "", "data directory (default: a fresh temporary one, removed afterwards)")
+	baseline := fs.Bool("baseline", true, "also time DuckDB converting the same file to partitioned Parquet (DESIGN.md's yardstick)")
 	brf := addBronzeFlags(fs)
 	applyMem := addMemoryLimitFlag(fs, "0")
 	applyLog := logFlags(fs, e)
@@ -116,7 +117,19 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if rss := peakRSS(); rss > 0 {
 		fmt.Fprintf(e.stdout, "peak RSS:         %.0f MB\n", float64(rss)/(1<<20))
 	}
-	return filesPerPartition(ctx, e, *dataDir)
+	if err := filesPerPartition(ctx, e, *dataDir); err != nil {
+		return err
+	}
+	if *baseline && !strings.HasSuffix(*src, ".gz") && !strings.HasSuffix(*src, ".sse") {
+		d, err := duckdbBaseline(ctx, *src, work)
+		if err != nil {
+			return err
+		}
+		rate := float64(n) / d.Seconds()
+		fmt.Fprintf(e.stdout, "duckdb baseline:  %.2f s, %.0f events/s (NDJSON → partitioned Parquet); WikiStream at %.0f%% of it\n",
+			d.Seconds(), rate, 100*float64(n)/sum.BronzeDone.Seconds()/rate)
+	}
+	return nil
 }
 
 // filesPerPartition reports the data files of bronze.raw_events.
