@@ -24,6 +24,7 @@ test: vet
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/recentchange
 	$(GO) test -run '^$$' -fuzz '^FuzzParser$$' -fuzztime $(FUZZTIME) ./internal/wikimedia
+	$(GO) test -run '^$$' -fuzz '^FuzzParseMatchesReference$$' -fuzztime $(FUZZTIME) ./internal/recentchange
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/recentchange ./internal/wikimedia ./internal/gen
