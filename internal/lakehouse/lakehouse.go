@@ -40,6 +40,9 @@ type Config struct {
 	// Warehouse is where table data lives: file:///path, s3://bucket/prefix,
 	// gs://bucket/prefix. Default file://<DataDir>/warehouse.
 	Warehouse string
+	// Name is the catalog name; several deployments can share one SQL
+	// catalog database under different names. Default "wikistream".
+	Name string
 	// Props are extra catalog and file IO properties (credential, token,
 	// s3.region, rest.sigv4-enabled, glue.region, ...).
 	Props map[string]string
@@ -107,7 +110,11 @@ func Open(ctx context.Context, cfg Config) (*Lakehouse, error) {
 	if err != nil {
 		return nil, err
 	}
-	cat, err := catalog.Load(ctx, "wikistream", props)
+	name := cfg.Name
+	if name == "" {
+		name = "wikistream"
+	}
+	cat, err := catalog.Load(ctx, name, props)
 	if err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", redact(cfg.Catalog), err)
 	}

@@ -3,9 +3,11 @@ package lakehouse
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -14,9 +16,32 @@ import (
 	"github.com/apache/iceberg-go/table"
 )
 
-func open(tb testing.TB) *Lakehouse {
+// catalogs are the catalog implementations every test runs against: the
+// SQLite default and, where WIKISTREAM_TEST_POSTGRES names a database (CI
+// starts one), the SQL catalog on Postgres.
+func catalogs(t *testing.T) map[string]func(tb testing.TB) *Lakehouse {
+	out := map[string]func(tb testing.TB) *Lakehouse{
+		"sqlite": func(tb testing.TB) *Lakehouse { return openWith(tb, Config{DataDir: tb.TempDir()}) },
+	}
+	pg := os.Getenv("WIKISTREAM_TEST_POSTGRES")
+	switch {
+	case pg != "":
+		out["postgres"] = func(tb testing.TB) *Lakehouse {
+			// A catalog name of its own keeps each test's tables apart.
+			name := fmt.Sprintf("test_%d", time.Now().UnixNano())
+			return openWith(tb, Config{Catalog: pg, Name: name, Warehouse: "file://" + tb.TempDir()})
+		}
+	case os.Getenv("WIKISTREAM_REQUIRE_TOOLS") == "1":
+		t.Fatal("WIKISTREAM_TEST_POSTGRES is not set; .ci/run starts Postgres and sets it")
+	default:
+		t.Log("WIKISTREAM_TEST_POSTGRES not set: the Postgres catalog is not tested here")
+	}
+	return out
+}
+
+func openWith(tb testing.TB, cfg Config) *Lakehouse {
 	tb.Helper()
-	l, err := Open(context.Background(), Config{DataDir: tb.TempDir()})
+	l, err := Open(context.Background(), cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -66,50 +91,54 @@ func count(tb testing.TB, tbl *table.Table) int64 {
 }
 
 func TestEnsureTableCreatesV3AndEvolves(t *testing.T) {
-	ctx := context.Background()
-	l := open(t)
-	tbl, err := l.EnsureTable(ctx, testDef)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := tbl.Metadata().Version(); got != 3 {
-		t.Errorf("format version %d, want 3", got)
-	}
-	if spec := tbl.Spec(); spec.NumFields() != 1 {
-		got := spec.NumFields()
-		t.Errorf("partition fields %d, want 1", got)
-	}
-	if tbl, err = tbl.Append(ctx, rows([]string{"a", "b"}, "2026-01-01"), nil); err != nil {
-		t.Fatal(err)
-	}
-	filesBefore := dataFiles(t, tbl)
+	for name, open := range catalogs(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			l := open(t)
+			tbl, err := l.EnsureTable(ctx, testDef)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tbl.Metadata().Version(); got != 3 {
+				t.Errorf("format version %d, want 3", got)
+			}
+			if spec := tbl.Spec(); spec.NumFields() != 1 {
+				got := spec.NumFields()
+				t.Errorf("partition fields %d, want 1", got)
+			}
+			if tbl, err = tbl.Append(ctx, rows([]string{"a", "b"}, "2026-01-01"), nil); err != nil {
+				t.Fatal(err)
+			}
+			filesBefore := dataFiles(t, tbl)
 
-	v2 := testDef
-	v2.Version = 2
-	v2.Fields = append(append([]iceberg.NestedField{}, testDef.Fields...), field(4, "extra", str, false, ""))
-	tbl, err = l.EnsureTable(ctx, v2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := tbl.Schema().FindFieldByName("extra"); !ok {
-		t.Fatalf("column extra was not added: %v", tbl.Schema())
-	}
-	if got := tbl.Properties()[PropSchemaVersion]; got != "2" {
-		t.Errorf("schema version property %q, want 2", got)
-	}
-	if got := dataFiles(t, tbl); fmt.Sprint(got) != fmt.Sprint(filesBefore) {
-		t.Errorf("evolution rewrote data files: %v, before %v", got, filesBefore)
-	}
-	if got := count(t, tbl); got != 2 {
-		t.Errorf("%d rows after evolution, want 2", got)
-	}
-	// Ensuring again is a no-op.
-	before := tbl.Metadata().LastUpdatedMillis()
-	if tbl, err = l.EnsureTable(ctx, v2); err != nil {
-		t.Fatal(err)
-	}
-	if tbl.Metadata().LastUpdatedMillis() != before {
-		t.Errorf("EnsureTable on an up-to-date table changed its metadata")
+			v2 := testDef
+			v2.Version = 2
+			v2.Fields = append(append([]iceberg.NestedField{}, testDef.Fields...), field(4, "extra", str, false, ""))
+			tbl, err = l.EnsureTable(ctx, v2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := tbl.Schema().FindFieldByName("extra"); !ok {
+				t.Fatalf("column extra was not added: %v", tbl.Schema())
+			}
+			if got := tbl.Properties()[PropSchemaVersion]; got != "2" {
+				t.Errorf("schema version property %q, want 2", got)
+			}
+			if got := dataFiles(t, tbl); fmt.Sprint(got) != fmt.Sprint(filesBefore) {
+				t.Errorf("evolution rewrote data files: %v, before %v", got, filesBefore)
+			}
+			if got := count(t, tbl); got != 2 {
+				t.Errorf("%d rows after evolution, want 2", got)
+			}
+			// Ensuring again is a no-op.
+			before := tbl.Metadata().LastUpdatedMillis()
+			if tbl, err = l.EnsureTable(ctx, v2); err != nil {
+				t.Fatal(err)
+			}
+			if tbl.Metadata().LastUpdatedMillis() != before {
+				t.Errorf("EnsureTable on an up-to-date table changed its metadata")
+			}
+		})
 	}
 }
 
@@ -130,84 +159,92 @@ func dataFiles(tb testing.TB, tbl *table.Table) []string {
 // at once, each merging its own partition's offsets: every commit lands
 // (conflicts are retried) and the final summary holds every writer's offset.
 func TestConcurrentCommitsWithOffsets(t *testing.T) {
-	ctx := context.Background()
-	l := open(t)
-	if _, err := l.EnsureTable(ctx, testDef); err != nil {
-		t.Fatal(err)
-	}
-	const writers, commits = 4, 5
-	var wg sync.WaitGroup
-	errs := make(chan error, writers)
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range commits {
-				_, err := l.Commit(ctx, testDef.Ident, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
-					off, err := CommittedOffsets(tbl)
-					if err != nil {
-						return err
+	for name, open := range catalogs(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			l := open(t)
+			if _, err := l.EnsureTable(ctx, testDef); err != nil {
+				t.Fatal(err)
+			}
+			const writers, commits = 4, 5
+			var wg sync.WaitGroup
+			errs := make(chan error, writers)
+			for w := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for c := range commits {
+						_, err := l.Commit(ctx, testDef.Ident, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
+							off, err := CommittedOffsets(tbl)
+							if err != nil {
+								return err
+							}
+							off.Merge(Offsets{"raw-events": {int32(w): int64(c + 1)}})
+							return tx.Append(ctx, rows([]string{fmt.Sprintf("w%d-c%d", w, c)}, "2026-01-01"),
+								iceberg.Properties{SummaryOffsets: off.Encode()})
+						})
+						if err != nil {
+							errs <- err
+							return
+						}
 					}
-					off.Merge(Offsets{"raw-events": {int32(w): int64(c + 1)}})
-					return tx.Append(ctx, rows([]string{fmt.Sprintf("w%d-c%d", w, c)}, "2026-01-01"),
-						iceberg.Properties{SummaryOffsets: off.Encode()})
-				})
-				if err != nil {
-					errs <- err
-					return
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			tbl, err := l.Load(ctx, testDef.Ident)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := count(t, tbl); got != writers*commits {
+				t.Errorf("%d rows, want %d", got, writers*commits)
+			}
+			off, err := CommittedOffsets(tbl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for w := range writers {
+				if got := off["raw-events"][int32(w)]; got != commits {
+					t.Errorf("offset of partition %d = %d, want %d (a writer's offsets were lost)", w, got, commits)
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	tbl, err := l.Load(ctx, testDef.Ident)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := count(t, tbl); got != writers*commits {
-		t.Errorf("%d rows, want %d", got, writers*commits)
-	}
-	off, err := CommittedOffsets(tbl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for w := range writers {
-		if got := off["raw-events"][int32(w)]; got != commits {
-			t.Errorf("offset of partition %d = %d, want %d (a writer's offsets were lost)", w, got, commits)
-		}
+		})
 	}
 }
 
 func TestCommittedOffsetsSkipsSnapshotsWithout(t *testing.T) {
-	ctx := context.Background()
-	l := open(t)
-	tbl, err := l.EnsureTable(ctx, testDef)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if off, _ := CommittedOffsets(tbl); len(off) != 0 {
-		t.Fatalf("empty table has offsets %v", off)
-	}
-	want := Offsets{"raw-events": {0: 10, 3: 7}}
-	tbl, err = tbl.Append(ctx, rows([]string{"a"}, "2026-01-01"), iceberg.Properties{SummaryOffsets: want.Encode()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A commit without offsets, as compaction or a manual append makes.
-	tbl, err = tbl.Append(ctx, rows([]string{"b"}, "2026-01-02"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := CommittedOffsets(tbl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Encode() != want.Encode() {
-		t.Errorf("offsets %s, want %s from the parent snapshot", got.Encode(), want.Encode())
+	for name, open := range catalogs(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			l := open(t)
+			tbl, err := l.EnsureTable(ctx, testDef)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if off, _ := CommittedOffsets(tbl); len(off) != 0 {
+				t.Fatalf("empty table has offsets %v", off)
+			}
+			want := Offsets{"raw-events": {0: 10, 3: 7}}
+			tbl, err = tbl.Append(ctx, rows([]string{"a"}, "2026-01-01"), iceberg.Properties{SummaryOffsets: want.Encode()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A commit without offsets, as compaction or a manual append makes.
+			tbl, err = tbl.Append(ctx, rows([]string{"b"}, "2026-01-02"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := CommittedOffsets(tbl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Encode() != want.Encode() {
+				t.Errorf("offsets %s, want %s from the parent snapshot", got.Encode(), want.Encode())
+			}
+		})
 	}
 }
 
