@@ -122,7 +122,7 @@ type sink struct {
 	def    lakehouse.TableDef
 	topic  string
 	schema *arrow.Schema
-	idx    *index
+	idx    *lakehouse.KeyIndex
 	rows   []row
 	next   map[int32]int64 // next offsets of the records in rows
 	add    func(*columns, row)
@@ -159,7 +159,7 @@ func newSink(def lakehouse.TableDef, topic string, indexKeys int, filter func(st
 		return nil, fmt.Errorf("arrow schema of %s: %w", lakehouse.Name(def.Ident), err)
 	}
 	keyCol := def.Fields[0].Name
-	return &sink{def: def, topic: topic, schema: schema, idx: newIndex(keyCol, indexKeys, filter),
+	return &sink{def: def, topic: topic, schema: schema, idx: lakehouse.NewKeyIndex(keyCol, indexKeys, filter),
 		next: map[int32]int64{}, add: add}, nil
 }
 
@@ -392,7 +392,7 @@ func (s *Stage) add(r *kgo.Record) {
 func (s *Stage) commit(ctx context.Context, b batch) error {
 	sk := b.sk
 	start := time.Now()
-	var added map[string][]key
+	var added map[string][]lakehouse.Key
 	var kept, dups int
 	var files int64
 	tbl, err := s.lh.Commit(ctx, sk.def.Ident, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
@@ -400,16 +400,16 @@ func (s *Stage) commit(ctx context.Context, b batch) error {
 		for _, r := range b.rows {
 			touched[r.part] = true
 		}
-		if err := sk.idx.sync(ctx, tbl, touched); err != nil {
+		if err := sk.idx.Sync(ctx, tbl, touched); err != nil {
 			return err
 		}
 		// Insert only rows whose key is absent from the table and from the
 		// rows before them in this batch.
-		added = map[string][]key{}
-		inBatch := map[key]bool{}
+		added = map[string][]lakehouse.Key{}
+		inBatch := map[lakehouse.Key]bool{}
 		var keep []row
 		for _, r := range b.rows {
-			if inBatch[r.key] || sk.idx.has(r.part, r.key) {
+			if inBatch[r.key] || sk.idx.Has(r.part, r.key) {
 				continue
 			}
 			inBatch[r.key] = true
@@ -438,7 +438,7 @@ func (s *Stage) commit(ctx context.Context, b batch) error {
 	if snap := tbl.CurrentSnapshot(); snap != nil && snap.Summary != nil {
 		fmt.Sscan(snap.Summary.Properties["added-data-files"], &files)
 	}
-	sk.idx.committed(snapshotID(tbl), added)
+	sk.idx.Committed(lakehouse.SnapshotID(tbl), added)
 	elapsed := time.Since(start)
 	s.mu.Lock()
 	s.committed.Merge(lakehouse.Offsets{sk.topic: b.next})

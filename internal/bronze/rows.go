@@ -20,7 +20,7 @@ import (
 
 // row is one pending row of either table.
 type row struct {
-	key  key
+	key  lakehouse.Key
 	part string // partition: "2026-11-25/13" (raw) or "2026-11-25" (dlq)
 	rec  *kgo.Record
 	ev   *recentchange.Event // raw rows
@@ -51,7 +51,7 @@ func rawRow(r *kgo.Record) row {
 		reason := string(recentchange.ReasonOf(err))
 		return dlqRow(r, &dlqInfo{reason: reason, detail: "found on " + r.Topic + ": " + err.Error()})
 	}
-	k, _ := parseKey(ev.EventID())
+	k, _ := lakehouse.ParseKey(ev.EventID())
 	ts := time.Unix(*ev.Timestamp, 0).UTC()
 	return row{key: k, part: rawPartition(ts), rec: r, ev: ev, ts: ts}
 }
@@ -83,7 +83,7 @@ func dlqRow(r *kgo.Record, info *dlqInfo) row {
 	h.Write([]byte(info.position))
 	h.Write([]byte{'|'})
 	h.Write(r.Value)
-	var k key
+	var k lakehouse.Key
 	h.Sum(k[:0])
 	seen := ingestedAt(r)
 	return row{key: k, part: seen.Format(time.DateOnly), rec: r, dlq: info, ts: seen}

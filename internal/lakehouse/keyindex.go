@@ -1,4 +1,4 @@
-package bronze
+package lakehouse
 
 import (
 	"container/list"
@@ -11,11 +11,13 @@ import (
 	"github.com/apache/iceberg-go/table"
 )
 
-// key is a row key (event_id or dlq_id): 16 bytes of MD5.
-type key [16]byte
+// Key is a row key (event_id, dlq_id): the 16 bytes of an MD5 that tables
+// store as 32 lowercase hex digits.
+type Key [16]byte
 
-func parseKey(s string) (key, bool) {
-	var k key
+// ParseKey parses 32 hex digits.
+func ParseKey(s string) (Key, bool) {
+	var k Key
 	if len(s) != 32 {
 		return k, false
 	}
@@ -23,9 +25,10 @@ func parseKey(s string) (key, bool) {
 	return k, err == nil
 }
 
-func (k key) String() string { return hex.EncodeToString(k[:]) }
+// String is the key as 32 lowercase hex digits.
+func (k Key) String() string { return hex.EncodeToString(k[:]) }
 
-// index remembers which keys each table partition already holds, so that a
+// KeyIndex remembers which keys each table partition already holds, so that a
 // batch inserts only rows that are absent (MERGE ... WHEN NOT MATCHED THEN
 // INSERT). Partitions are loaded from the table on first use and evicted
 // least recently used first when more than max keys are held; an evicted
@@ -34,7 +37,7 @@ func (k key) String() string { return hex.EncodeToString(k[:]) }
 // The index reflects one table snapshot. When the table moved on without us
 // (another bronze process, or maintenance) the partitions a batch touches
 // are reloaded before it is filtered.
-type index struct {
+type KeyIndex struct {
 	partitionFilter func(part string) (iceberg.BooleanExpression, error)
 	keyColumn       string
 	max             int
@@ -47,25 +50,28 @@ type index struct {
 }
 
 type partKeys struct {
-	keys map[key]struct{}
+	keys map[Key]struct{}
 	elem *list.Element
 }
 
-func newIndex(keyColumn string, max int, filter func(part string) (iceberg.BooleanExpression, error)) *index {
-	return &index{partitionFilter: filter, keyColumn: keyColumn, max: max,
+// NewKeyIndex makes an index of keyColumn holding at most max keys; filter
+// selects one partition's rows by its name.
+func NewKeyIndex(keyColumn string, max int, filter func(part string) (iceberg.BooleanExpression, error)) *KeyIndex {
+	return &KeyIndex{partitionFilter: filter, keyColumn: keyColumn, max: max,
 		parts: map[string]*partKeys{}, lru: list.New()}
 }
 
-func snapshotID(tbl *table.Table) int64 {
+// SnapshotID is the id of tbl's current snapshot, or 0 for none.
+func SnapshotID(tbl *table.Table) int64 {
 	if s := tbl.CurrentSnapshot(); s != nil {
 		return s.SnapshotID
 	}
 	return 0
 }
 
-// sync makes the partitions in touched reflect tbl's current snapshot.
-func (x *index) sync(ctx context.Context, tbl *table.Table, touched map[string]bool) error {
-	if cur := snapshotID(tbl); cur != x.snapshot {
+// Sync makes the partitions in touched reflect tbl's current snapshot.
+func (x *KeyIndex) Sync(ctx context.Context, tbl *table.Table, touched map[string]bool) error {
+	if cur := SnapshotID(tbl); cur != x.snapshot {
 		// Someone else committed: what we hold may be missing their rows.
 		for part := range touched {
 			x.drop(part)
@@ -84,8 +90,8 @@ func (x *index) sync(ctx context.Context, tbl *table.Table, touched map[string]b
 	return nil
 }
 
-func (x *index) load(ctx context.Context, tbl *table.Table, part string) error {
-	pk := &partKeys{keys: map[key]struct{}{}}
+func (x *KeyIndex) load(ctx context.Context, tbl *table.Table, part string) error {
+	pk := &partKeys{keys: map[Key]struct{}{}}
 	if tbl.CurrentSnapshot() != nil {
 		filter, err := x.partitionFilter(part)
 		if err != nil {
@@ -105,7 +111,7 @@ func (x *index) load(ctx context.Context, tbl *table.Table, part string) error {
 				return fmt.Errorf("load keys of partition %s: column %s is %s, want string", part, x.keyColumn, rec.Column(0).DataType())
 			}
 			for i := range col.Len() {
-				if k, ok := parseKey(col.Value(i)); ok {
+				if k, ok := ParseKey(col.Value(i)); ok {
 					pk.keys[k] = struct{}{}
 				}
 			}
@@ -119,7 +125,7 @@ func (x *index) load(ctx context.Context, tbl *table.Table, part string) error {
 	return nil
 }
 
-func (x *index) drop(part string) {
+func (x *KeyIndex) drop(part string) {
 	if pk, ok := x.parts[part]; ok {
 		x.total -= len(pk.keys)
 		x.lru.Remove(pk.elem)
@@ -127,14 +133,14 @@ func (x *index) drop(part string) {
 	}
 }
 
-// has reports whether part holds k. The partition must have been synced.
-func (x *index) has(part string, k key) bool {
+// Has reports whether part holds k. The partition must have been synced.
+func (x *KeyIndex) Has(part string, k Key) bool {
 	_, ok := x.parts[part].keys[k]
 	return ok
 }
 
-// committed records keys that a successful commit at snapshot added.
-func (x *index) committed(snapshot int64, added map[string][]key) {
+// Committed records keys that a successful commit at snapshot added.
+func (x *KeyIndex) Committed(snapshot int64, added map[string][]Key) {
 	for part, keys := range added {
 		pk, ok := x.parts[part]
 		if !ok {
@@ -151,7 +157,7 @@ func (x *index) committed(snapshot int64, added map[string][]key) {
 
 // evict drops least recently used partitions while over the limit, never
 // the most recent one.
-func (x *index) evict() {
+func (x *KeyIndex) evict() {
 	for x.total > x.max && x.lru.Len() > 1 {
 		x.drop(x.lru.Back().Value.(string))
 	}
