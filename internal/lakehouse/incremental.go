@@ -1,0 +1,144 @@
+package lakehouse
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
+)
+
+// Checkpoint is how far a downstream stage has read an upstream table: the
+// upstream snapshot and its sequence number. It is kept in the summary of
+// the downstream table's snapshots, committed with the rows it produced.
+type Checkpoint struct {
+	Snapshot int64
+	Sequence int64
+}
+
+// Snapshot-summary keys of a downstream checkpoint; the prefix names the
+// upstream table ("wikistream.bronze.raw_events.snapshot").
+func checkpointKeys(upstream table.Identifier) (snap, seq string) {
+	p := "wikistream." + Name(upstream)
+	return p + ".snapshot", p + ".sequence"
+}
+
+// CheckpointProps are the summary properties recording cp for upstream.
+func CheckpointProps(upstream table.Identifier, cp Checkpoint) iceberg.Properties {
+	snap, seq := checkpointKeys(upstream)
+	return iceberg.Properties{snap: fmt.Sprint(cp.Snapshot), seq: fmt.Sprint(cp.Sequence)}
+}
+
+// ReadCheckpoint returns the checkpoint on upstream that the newest
+// snapshot of tbl carrying one recorded (zero when none does).
+func ReadCheckpoint(tbl *table.Table, upstream table.Identifier) Checkpoint {
+	snapKey, seqKey := checkpointKeys(upstream)
+	for s := tbl.CurrentSnapshot(); s != nil; {
+		if s.Summary != nil {
+			if v, ok := s.Summary.Properties[seqKey]; ok {
+				var cp Checkpoint
+				fmt.Sscan(v, &cp.Sequence)
+				fmt.Sscan(s.Summary.Properties[snapKey], &cp.Snapshot)
+				return cp
+			}
+		}
+		if s.ParentSnapshotID == nil {
+			break
+		}
+		s = tbl.SnapshotByID(*s.ParentSnapshotID)
+	}
+	return Checkpoint{}
+}
+
+// Head is the checkpoint of tbl's current state.
+func Head(tbl *table.Table) Checkpoint {
+	s := tbl.CurrentSnapshot()
+	if s == nil {
+		return Checkpoint{}
+	}
+	return Checkpoint{Snapshot: s.SnapshotID, Sequence: s.SequenceNumber}
+}
+
+// AddedSince lists the data files of tbl's current snapshot that were
+// added after the checkpoint: files whose data sequence number is greater.
+// Files rewritten by compaction ("replace" snapshots) hold rows that were
+// there before, so they are left out.
+func AddedSince(ctx context.Context, tbl *table.Table, cp Checkpoint) ([]iceberg.DataFile, error) {
+	snap := tbl.CurrentSnapshot()
+	if snap == nil || snap.SequenceNumber <= cp.Sequence {
+		return nil, nil
+	}
+	fs, err := tbl.FS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	manifests, err := snap.Manifests(fs)
+	if err != nil {
+		return nil, fmt.Errorf("list manifests of %s: %w", Name(tbl.Identifier()), err)
+	}
+	var out []iceberg.DataFile
+	for _, m := range manifests {
+		if m.ManifestContent() != iceberg.ManifestContentData || m.SequenceNum() <= cp.Sequence {
+			continue // a manifest written before the checkpoint adds nothing newer
+		}
+		entries, err := m.FetchEntries(fs, true)
+		if err != nil {
+			return nil, fmt.Errorf("read manifest %s: %w", m.FilePath(), err)
+		}
+		for _, e := range entries {
+			if e.Status() != iceberg.EntryStatusADDED || e.SequenceNum() <= cp.Sequence {
+				continue
+			}
+			if s := tbl.SnapshotByID(e.SnapshotID()); s != nil && s.Summary != nil && s.Summary.Operation == table.OpReplace {
+				continue
+			}
+			out = append(out, e.DataFile())
+		}
+	}
+	return out, nil
+}
+
+// ReadFile reads the named columns of one data file of tbl into Arrow.
+func ReadFile(ctx context.Context, tbl *table.Table, df iceberg.DataFile, columns []string) (arrow.Table, error) {
+	fs, err := tbl.FS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	path := df.FilePath()
+	f, err := fs.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	pr, err := file.NewParquetReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer pr.Close()
+	fr, err := pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{BatchSize: 8192}, memory.DefaultAllocator)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	sc := pr.MetaData().Schema
+	var idx []int
+	for _, c := range columns {
+		i := sc.ColumnIndexByName(c)
+		if i < 0 {
+			return nil, fmt.Errorf("read %s: no column %s", path, c)
+		}
+		idx = append(idx, i)
+	}
+	rowGroups := make([]int, pr.NumRowGroups())
+	for i := range rowGroups {
+		rowGroups[i] = i
+	}
+	t, err := fr.ReadRowGroups(ctx, idx, rowGroups)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return t, nil
+}
