@@ -23,6 +23,7 @@ import (
 	"github.com/wikistream/wikistream/internal/ingest"
 	"github.com/wikistream/wikistream/internal/kafka"
 	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/silver"
 )
 
 // Config is the wiring of one `wikistream run` process.
@@ -39,8 +40,9 @@ type Config struct {
 	// Ingest configures the ingest stage; Source feeds it.
 	Ingest ingest.Config
 	Source ingest.Source
-	// Bronze configures the bronze stage.
+	// Bronze and Silver configure those stages.
 	Bronze bronze.Config
+	Silver silver.Config
 	// Registry collects every metric served on /metrics; IngestMetrics are
 	// registered on it (the source reports reconnects to them).
 	Registry      *prometheus.Registry
@@ -60,6 +62,7 @@ type Summary struct {
 	// done and bronze had committed everything (drained runs).
 	IngestDone time.Duration
 	BronzeDone time.Duration
+	SilverDone time.Duration
 }
 
 // Run runs the process until ctx is cancelled or, with Drain, until the
@@ -114,6 +117,10 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	slv, err := silver.New(cfg.Silver, lh)
+	if err != nil {
+		return Summary{}, err
+	}
 
 	var srv *http.Server
 	var ln net.Listener
@@ -158,6 +165,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return nil
 	})
 	g.Go(func() error { return brz.Run(gctx) })
+	g.Go(func() error { return slv.Run(gctx) })
 	if cfg.Drain {
 		g.Go(func() error {
 			select {
@@ -169,7 +177,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 				return err
 			}
 			sum.BronzeDone = time.Since(start)
-			log.Info("drained", "seconds", sum.BronzeDone.Seconds())
+			if err := waitFor(gctx, slv.CaughtUp); err != nil {
+				return err
+			}
+			sum.SilverDone = time.Since(start)
+			log.Info("drained", "seconds", sum.SilverDone.Seconds())
 			cancel()
 			return nil
 		})
@@ -180,6 +192,26 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return sum, err
 	}
 	return sum, nil
+}
+
+// waitFor polls done until it reports true or ctx ends.
+func waitFor(ctx context.Context, done func(context.Context) (bool, error)) error {
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ok, err := done(ctx)
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("drain: %w", err)
+		}
+		if ok || ctx.Err() != nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
 }
 
 // waitCaughtUp returns once bronze has committed every record the topics

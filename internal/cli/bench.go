@@ -19,6 +19,7 @@ import (
 	"github.com/wikistream/wikistream/internal/kafka"
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/recentchange"
+	"github.com/wikistream/wikistream/internal/silver"
 	"github.com/wikistream/wikistream/internal/source"
 )
 
@@ -88,13 +89,15 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	scfg := silver.DefaultConfig()
+	scfg.Logger = e.log
 	bc := kafka.DefaultBrokerConfig()
 	bc.Addr = "127.0.0.1:0"
 	bc.DataDir = filepath.Join(*dataDir, "broker")
 	cfg := app.Config{
 		Embedded: true, Broker: bc,
 		Lakehouse: lakehouse.Config{DataDir: *dataDir, Logger: e.log},
-		Ingest:    icfg, Source: s, Bronze: bcfg,
+		Ingest:    icfg, Source: s, Bronze: bcfg, Silver: scfg,
 		Registry: reg, IngestMetrics: metrics, Drain: true, Logger: e.log,
 	}
 	sum, err := app.Run(ctx, cfg)
@@ -110,6 +113,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		sum.BronzeDone.Seconds(), float64(n)/sum.BronzeDone.Seconds())
 	fmt.Fprintf(e.stdout, "ingest:           %.2f s, %.0f events/s\n", sum.IngestDone.Seconds(), float64(n)/sum.IngestDone.Seconds())
 	fmt.Fprintf(e.stdout, "bronze catch-up:  %.2f s after ingest\n", (sum.BronzeDone - sum.IngestDone).Seconds())
+	fmt.Fprintf(e.stdout, "silver catch-up:  %.2f s after bronze (end to end to silver: %.0f events/s)\n",
+		(sum.SilverDone - sum.BronzeDone).Seconds(), float64(n)/sum.SilverDone.Seconds())
 	if c := sum.Bronze.Commits; c > 0 {
 		fmt.Fprintf(e.stdout, "bronze commits:   %d, mean %.0f ms\n", c, float64(sum.Bronze.CommitTime.Milliseconds())/float64(c))
 	}

@@ -25,6 +25,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	inf := addIngestFlags(fs)
 	lf := addLakehouseFlags(fs, dataDir)
 	brf := addBronzeFlags(fs)
+	sf := addSilverFlags(fs)
 	applyMem := addMemoryLimitFlag(fs, "0")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
@@ -54,9 +55,14 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	scfg, err := sf.config(e)
+	if err != nil {
+		return err
+	}
 	cfg := app.Config{
 		Lakehouse:     lcfg,
 		Bronze:        bcfg,
+		Silver:        scfg,
 		Embedded:      len(kf.brokers) == 0,
 		Broker:        bf.config(*dataDir),
 		Kafka:         kf.config(),

@@ -1,0 +1,251 @@
+package silver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/wikistream/wikistream/internal/lakehouse"
+)
+
+// Config configures the silver stage.
+type Config struct {
+	// LargeDeletionBytes is the smallest removal flagged as a large
+	// deletion. Default 1000.
+	LargeDeletionBytes int64
+	// Poll is how often Run looks for new bronze commits. Default 500ms.
+	Poll time.Duration
+	// MinInterval is the least time between two silver commits; the
+	// original schedule is 5m. Default 0: after every bronze commit.
+	MinInterval time.Duration
+	// MaxFiles bounds the bronze files one run reads. Default 256.
+	MaxFiles int
+	// IndexKeys bounds the merge index (about 40 bytes a key). Default 2M.
+	IndexKeys int
+	// Logger receives progress.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the embedded defaults.
+func DefaultConfig() Config {
+	return Config{LargeDeletionBytes: 1000, Poll: 500 * time.Millisecond, MaxFiles: 256, IndexKeys: 2_000_000}
+}
+
+// Validate reports the first bad setting.
+func (c Config) Validate() error {
+	switch {
+	case c.LargeDeletionBytes < 1:
+		return fmt.Errorf("large deletion bytes: got %d, want at least 1", c.LargeDeletionBytes)
+	case c.Poll <= 0:
+		return fmt.Errorf("silver poll interval: got %s, want a positive duration", c.Poll)
+	case c.MinInterval < 0:
+		return fmt.Errorf("silver interval: got %s, want 0 or a positive duration such as 5m", c.MinInterval)
+	case c.MaxFiles < 1 || c.IndexKeys < 1:
+		return errors.New("silver max files and index keys must be at least 1")
+	}
+	return nil
+}
+
+// Stage is the silver stage.
+type Stage struct {
+	cfg    Config
+	lh     *lakehouse.Lakehouse
+	log    *slog.Logger
+	schema *arrow.Schema
+	idx    *lakehouse.KeyIndex
+}
+
+// Result is what one run did.
+type Result struct {
+	Files, Read, Added, Duplicates int
+	Checkpoint                     lakehouse.Checkpoint
+	Caught                         bool // silver has read everything bronze holds
+}
+
+// New builds the silver stage.
+func New(cfg Config, lh *lakehouse.Lakehouse) (*Stage, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	schema, err := table.SchemaToArrowSchema(lakehouse.CleanedEventsTable.Schema(), nil, false, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Stage{cfg: cfg, lh: lh, log: log.With("stage", "silver"), schema: schema,
+		idx: lakehouse.NewKeyIndex("event_id", cfg.IndexKeys, partitionFilter)}, nil
+}
+
+// partitionFilter selects one (event_date, region) partition: "2026-11-25/europe".
+func partitionFilter(part string) (iceberg.BooleanExpression, error) {
+	date, region, ok := strings.Cut(part, "/")
+	if !ok {
+		return nil, fmt.Errorf("bad silver partition %q", part)
+	}
+	return iceberg.NewAnd(iceberg.EqualTo(iceberg.Reference("event_date"), date),
+		iceberg.EqualTo(iceberg.Reference("region"), region)), nil
+}
+
+// Run processes new bronze commits until ctx is cancelled.
+func (s *Stage) Run(ctx context.Context) error {
+	tick := time.NewTicker(s.cfg.Poll)
+	defer tick.Stop()
+	var last time.Time
+	for {
+		if time.Since(last) >= s.cfg.MinInterval {
+			res, err := s.RunOnce(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("silver: %w", err)
+			}
+			if res.Added > 0 || res.Files > 0 {
+				last = time.Now()
+			}
+			if !res.Caught {
+				continue // more to read right away
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// RunOnce reads the bronze files committed after silver's checkpoint (at
+// most MaxFiles of them) and merges them into silver.cleaned_events in one
+// commit that also records the new checkpoint.
+func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
+	var res Result
+	silverTbl, err := s.lh.EnsureTable(ctx, lakehouse.CleanedEventsTable)
+	if err != nil {
+		return res, err
+	}
+	bronzeTbl, err := s.lh.Load(ctx, lakehouse.BronzeRawEvents)
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		res.Caught = true
+		return res, nil
+	}
+	if err != nil {
+		return res, err
+	}
+	cp := lakehouse.ReadCheckpoint(silverTbl, lakehouse.BronzeRawEvents)
+	head := lakehouse.Head(bronzeTbl)
+	if head.Sequence <= cp.Sequence {
+		res.Caught, res.Checkpoint = true, cp
+		return res, nil
+	}
+	newFiles, err := lakehouse.AddedSince(ctx, bronzeTbl, cp)
+	if err != nil {
+		return res, err
+	}
+	// Whole commits only, oldest first, so the checkpoint is exact. When
+	// every file is taken the checkpoint is bronze's head, which also steps
+	// over commits that added no file.
+	next := head
+	files := newFiles
+	if len(newFiles) > s.cfg.MaxFiles {
+		files, next = lakehouse.TakeWhole(newFiles, s.cfg.MaxFiles)
+	}
+	res.Caught = next == head
+	var rows []row
+	for _, f := range files {
+		t, err := lakehouse.ReadFile(ctx, bronzeTbl, f.File, bronzeColumns)
+		if err != nil {
+			return res, err
+		}
+		rows, err = s.appendRows(rows, t)
+		t.Release()
+		if err != nil {
+			return res, err
+		}
+	}
+	res.Files, res.Read = len(files), len(rows)
+	var added map[string][]lakehouse.Key
+	tbl, err := s.lh.Commit(ctx, lakehouse.SilverCleanedEvents, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
+		touched := map[string]bool{}
+		for _, r := range rows {
+			touched[r.part] = true
+		}
+		if err := s.idx.Sync(ctx, tbl, touched); err != nil {
+			return err
+		}
+		added = map[string][]lakehouse.Key{}
+		seen := map[lakehouse.Key]bool{}
+		var keep []row
+		for _, r := range rows {
+			if seen[r.key] || s.idx.Has(r.part, r.key) {
+				continue
+			}
+			seen[r.key] = true
+			keep = append(keep, r)
+			added[r.part] = append(added[r.part], r.key)
+		}
+		res.Added, res.Duplicates = len(keep), len(rows)-len(keep)
+		rec := s.record(keep)
+		defer rec.Release()
+		rdr, err := array.NewRecordReader(s.schema, []arrow.RecordBatch{rec})
+		if err != nil {
+			return err
+		}
+		defer rdr.Release()
+		props := lakehouse.CheckpointProps(lakehouse.BronzeRawEvents, next)
+		props["wikistream.stage"] = "silver"
+		return tx.Append(ctx, rdr, props)
+	})
+	if err != nil {
+		return res, fmt.Errorf("commit %s: %w", lakehouse.Name(lakehouse.SilverCleanedEvents), err)
+	}
+	s.idx.Committed(lakehouse.SnapshotID(tbl), added)
+	res.Checkpoint = next
+	s.log.Debug("silver committed", "files", res.Files, "read", res.Read, "added", res.Added, "duplicates", res.Duplicates,
+		"bronze_sequence", next.Sequence)
+	return res, nil
+}
+
+// record builds the Arrow record of silver rows.
+func (s *Stage) record(rows []row) arrow.RecordBatch {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, s.schema)
+	defer b.Release()
+	b.Reserve(len(rows))
+	now := time.Now().UTC()
+	for _, r := range rows {
+		r.append(b, now)
+	}
+	return b.NewRecordBatch()
+}
+
+// CaughtUp reports whether silver has read every bronze commit.
+func (s *Stage) CaughtUp(ctx context.Context) (bool, error) {
+	bronzeTbl, err := s.lh.Load(ctx, lakehouse.BronzeRawEvents)
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	silverTbl, err := s.lh.Load(ctx, lakehouse.SilverCleanedEvents)
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		return lakehouse.Head(bronzeTbl).Sequence == 0, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return lakehouse.ReadCheckpoint(silverTbl, lakehouse.BronzeRawEvents).Sequence >= lakehouse.Head(bronzeTbl).Sequence, nil
+}
