@@ -1,8 +1,10 @@
 package lakehouse
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -63,11 +65,18 @@ func Head(tbl *table.Table) Checkpoint {
 	return Checkpoint{Snapshot: s.SnapshotID, Sequence: s.SequenceNumber}
 }
 
+// AddedFile is a data file and the commit that added it.
+type AddedFile struct {
+	File iceberg.DataFile
+	// At is the snapshot and sequence number of the commit that added it.
+	At Checkpoint
+}
+
 // AddedSince lists the data files of tbl's current snapshot that were
-// added after the checkpoint: files whose data sequence number is greater.
-// Files rewritten by compaction ("replace" snapshots) hold rows that were
-// there before, so they are left out.
-func AddedSince(ctx context.Context, tbl *table.Table, cp Checkpoint) ([]iceberg.DataFile, error) {
+// added after the checkpoint: files whose data sequence number is greater,
+// oldest first. Files rewritten by compaction ("replace" snapshots) hold
+// rows that were there before, so they are left out.
+func AddedSince(ctx context.Context, tbl *table.Table, cp Checkpoint) ([]AddedFile, error) {
 	snap := tbl.CurrentSnapshot()
 	if snap == nil || snap.SequenceNumber <= cp.Sequence {
 		return nil, nil
@@ -80,7 +89,7 @@ func AddedSince(ctx context.Context, tbl *table.Table, cp Checkpoint) ([]iceberg
 	if err != nil {
 		return nil, fmt.Errorf("list manifests of %s: %w", Name(tbl.Identifier()), err)
 	}
-	var out []iceberg.DataFile
+	var out []AddedFile
 	for _, m := range manifests {
 		if m.ManifestContent() != iceberg.ManifestContentData || m.SequenceNum() <= cp.Sequence {
 			continue // a manifest written before the checkpoint adds nothing newer
@@ -96,10 +105,33 @@ func AddedSince(ctx context.Context, tbl *table.Table, cp Checkpoint) ([]iceberg
 			if s := tbl.SnapshotByID(e.SnapshotID()); s != nil && s.Summary != nil && s.Summary.Operation == table.OpReplace {
 				continue
 			}
-			out = append(out, e.DataFile())
+			out = append(out, AddedFile{File: e.DataFile(), At: Checkpoint{Snapshot: e.SnapshotID(), Sequence: e.SequenceNum()}})
 		}
 	}
+	slices.SortStableFunc(out, func(a, b AddedFile) int { return cmp.Compare(a.At.Sequence, b.At.Sequence) })
 	return out, nil
+}
+
+// TakeWhole returns the first files of added (sorted oldest first), whole
+// commits at a time, up to max files but at least one commit, and the
+// checkpoint they reach.
+func TakeWhole(added []AddedFile, max int) ([]AddedFile, Checkpoint) {
+	if len(added) == 0 {
+		return nil, Checkpoint{}
+	}
+	n := 0
+	for n < len(added) {
+		// The extent of the commit starting at n.
+		end := n
+		for end < len(added) && added[end].At.Sequence == added[n].At.Sequence {
+			end++
+		}
+		if n > 0 && end > max {
+			break
+		}
+		n = end
+	}
+	return added[:n], added[n-1].At
 }
 
 // ReadFile reads the named columns of one data file of tbl into Arrow.

@@ -1,0 +1,138 @@
+package gold
+
+import (
+	"encoding/json"
+)
+
+// The risk rules of the original design, per entity and day.
+const (
+	VelocityThreshold       = 50 // more than this many edits in one clock hour
+	LargeDeletionsThreshold = 3  // more than this many large deletions
+	AnonymousShareThreshold = 50 // more than this percentage of edits anonymous
+	DomainsThreshold        = 5  // more than this many wikis, together with high velocity
+
+	VelocityPoints  = 40
+	DeletionPoints  = 30
+	AnonymousPoints = 20
+	CrossPoints     = 10
+)
+
+// Risk levels.
+const (
+	LevelHigh   = "HIGH"
+	LevelMedium = "MEDIUM"
+	LevelLow    = "LOW"
+)
+
+// Activity is what an entity did on one day, the input of the risk score.
+type Activity struct {
+	Date, Entity     string
+	Edits            int64
+	PeakHourEdits    int64
+	PeakHour         int32
+	LargeDeletions   int64
+	LargestRemoval   int64 // the most negative length change, bytes
+	AnonymousEdits   int64
+	Domains          int64
+	DomainList       []string
+	DeletionTitles   []string
+	DeletionRevs     []int64
+	SampleTitles     []string
+	SampleRevisions  []int64
+	IsBot, Anonymous bool
+}
+
+// Factor is one risk factor in the evidence.
+type Factor struct {
+	Name      string  `json:"name"`
+	Triggered bool    `json:"triggered"`
+	Points    int     `json:"points"`
+	Observed  float64 `json:"observed"`
+	Threshold float64 `json:"threshold"`
+	Detail    any     `json:"detail,omitempty"`
+}
+
+// Evidence is the JSON kept with every risk score.
+type Evidence struct {
+	Edits           int64    `json:"edits"`
+	Domains         int64    `json:"domains"`
+	Factors         []Factor `json:"factors"`
+	SampleTitles    []string `json:"sample_titles"`
+	SampleRevisions []int64  `json:"sample_revisions"`
+}
+
+// Score applies the four rules to a day of activity and returns the score,
+// the level and the evidence.
+func Score(a Activity, largeDeletionBytes int64) (int, string, Evidence) {
+	velocity := a.PeakHourEdits > VelocityThreshold
+	deletions := a.LargeDeletions > LargeDeletionsThreshold
+	anonShare := 0.0
+	if a.Edits > 0 {
+		anonShare = 100 * float64(a.AnonymousEdits) / float64(a.Edits)
+	}
+	anonymous := anonShare > AnonymousShareThreshold
+	cross := a.Domains > DomainsThreshold && velocity
+	points := func(on bool, p int) int {
+		if on {
+			return p
+		}
+		return 0
+	}
+	ev := Evidence{
+		Edits: a.Edits, Domains: a.Domains,
+		SampleTitles: nonNil(a.SampleTitles), SampleRevisions: nonNilInt(a.SampleRevisions),
+		Factors: []Factor{
+			{Name: "high_velocity", Triggered: velocity, Points: points(velocity, VelocityPoints),
+				Observed: float64(a.PeakHourEdits), Threshold: VelocityThreshold,
+				Detail: map[string]any{"peak_hour": a.PeakHour, "edits_in_peak_hour": a.PeakHourEdits}},
+			{Name: "large_deletions", Triggered: deletions, Points: points(deletions, DeletionPoints),
+				Observed: float64(a.LargeDeletions), Threshold: LargeDeletionsThreshold,
+				Detail: map[string]any{"min_bytes": largeDeletionBytes, "largest_removal_bytes": -a.LargestRemoval,
+					"titles": nonNil(a.DeletionTitles), "revisions": nonNilInt(a.DeletionRevs)}},
+			{Name: "anonymous_activity", Triggered: anonymous, Points: points(anonymous, AnonymousPoints),
+				Observed: round2(anonShare), Threshold: AnonymousShareThreshold,
+				Detail: map[string]any{"anonymous_edits": a.AnonymousEdits, "edits": a.Edits}},
+			{Name: "cross_domain", Triggered: cross, Points: points(cross, CrossPoints),
+				Observed: float64(a.Domains), Threshold: DomainsThreshold,
+				Detail: map[string]any{"domains": nonNil(a.DomainList), "requires": "high_velocity"}},
+		},
+	}
+	score := 0
+	for _, f := range ev.Factors {
+		score += f.Points
+	}
+	return score, Level(score), ev
+}
+
+// Level is the risk level of a score.
+func Level(score int) string {
+	switch {
+	case score >= 70:
+		return LevelHigh
+	case score >= 40:
+		return LevelMedium
+	}
+	return LevelLow
+}
+
+// JSON renders the evidence.
+func (e Evidence) JSON() string {
+	b, _ := json.Marshal(e) // plain values always marshal
+	return string(b)
+}
+
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilInt(s []int64) []int64 {
+	if s == nil {
+		return []int64{}
+	}
+	return s
+}
