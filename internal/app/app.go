@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/wikistream/wikistream/internal/bronze"
+	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/ingest"
 	"github.com/wikistream/wikistream/internal/kafka"
 	"github.com/wikistream/wikistream/internal/lakehouse"
@@ -43,6 +44,7 @@ type Config struct {
 	// Bronze and Silver configure those stages.
 	Bronze bronze.Config
 	Silver silver.Config
+	Gold   gold.Config
 	// Registry collects every metric served on /metrics; IngestMetrics are
 	// registered on it (the source reports reconnects to them).
 	Registry      *prometheus.Registry
@@ -63,6 +65,7 @@ type Summary struct {
 	IngestDone time.Duration
 	BronzeDone time.Duration
 	SilverDone time.Duration
+	GoldDone   time.Duration
 }
 
 // Run runs the process until ctx is cancelled or, with Drain, until the
@@ -121,6 +124,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	gld, err := gold.New(ctx, cfg.Gold, lh)
+	if err != nil {
+		return Summary{}, err
+	}
+	closers = append(closers, func() { gld.Close() })
 
 	var srv *http.Server
 	var ln net.Listener
@@ -166,6 +174,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	})
 	g.Go(func() error { return brz.Run(gctx) })
 	g.Go(func() error { return slv.Run(gctx) })
+	g.Go(func() error { return gld.Run(gctx) })
 	if cfg.Drain {
 		g.Go(func() error {
 			select {
@@ -181,7 +190,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 				return err
 			}
 			sum.SilverDone = time.Since(start)
-			log.Info("drained", "seconds", sum.SilverDone.Seconds())
+			if err := waitFor(gctx, gld.CaughtUp); err != nil {
+				return err
+			}
+			sum.GoldDone = time.Since(start)
+			log.Info("drained", "seconds", sum.GoldDone.Seconds())
 			cancel()
 			return nil
 		})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wikistream/wikistream/internal/app"
 	"github.com/wikistream/wikistream/internal/gen"
+	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/ingest"
 	"github.com/wikistream/wikistream/internal/kafka"
 	"github.com/wikistream/wikistream/internal/lakehouse"
@@ -97,7 +98,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	cfg := app.Config{
 		Embedded: true, Broker: bc,
 		Lakehouse: lakehouse.Config{DataDir: *dataDir, Logger: e.log},
-		Ingest:    icfg, Source: s, Bronze: bcfg, Silver: scfg,
+		Ingest:    icfg, Source: s, Bronze: bcfg, Silver: scfg, Gold: gold.DefaultConfig(),
 		Registry: reg, IngestMetrics: metrics, Drain: true, Logger: e.log,
 	}
 	sum, err := app.Run(ctx, cfg)
@@ -115,6 +116,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "bronze catch-up:  %.2f s after ingest\n", (sum.BronzeDone - sum.IngestDone).Seconds())
 	fmt.Fprintf(e.stdout, "silver catch-up:  %.2f s after bronze (end to end to silver: %.0f events/s)\n",
 		(sum.SilverDone - sum.BronzeDone).Seconds(), float64(n)/sum.SilverDone.Seconds())
+	fmt.Fprintf(e.stdout, "gold catch-up:    %.2f s after silver (end to end to gold: %.2f s, %.0f events/s)\n",
+		(sum.GoldDone - sum.SilverDone).Seconds(), sum.GoldDone.Seconds(), float64(n)/sum.GoldDone.Seconds())
 	if c := sum.Bronze.Commits; c > 0 {
 		fmt.Fprintf(e.stdout, "bronze commits:   %d, mean %.0f ms\n", c, float64(sum.Bronze.CommitTime.Milliseconds())/float64(c))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wikistream/wikistream/internal/app"
 	"github.com/wikistream/wikistream/internal/bronze"
+	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/ingest"
 )
 
@@ -59,10 +60,13 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	gcfg := gold.DefaultConfig()
+	gcfg.LargeDeletionBytes, gcfg.Logger = scfg.LargeDeletionBytes, e.log
 	cfg := app.Config{
 		Lakehouse:     lcfg,
 		Bronze:        bcfg,
 		Silver:        scfg,
+		Gold:          gcfg,
 		Embedded:      len(kf.brokers) == 0,
 		Broker:        bf.config(*dataDir),
 		Kafka:         kf.config(),

@@ -176,11 +176,11 @@ func expectHourly(tb testing.TB, events [][]byte) map[hourKey]*hourAgg {
 		}
 		seen[ev.EventID()] = true
 		var m struct {
-			Meta      struct{ Domain string } `json:"meta"`
-			Timestamp int64                   `json:"timestamp"`
-			User      string                  `json:"user"`
-			Title     string                  `json:"title"`
-			Type      string                  `json:"type"`
+			Meta      struct{ Domain string }  `json:"meta"`
+			Timestamp int64                    `json:"timestamp"`
+			User      string                   `json:"user"`
+			Title     string                   `json:"title"`
+			Type      string                   `json:"type"`
 			Length    struct{ Old, New int64 } `json:"length"`
 		}
 		if err := json.Unmarshal(raw, &m); err != nil {
