@@ -59,6 +59,9 @@ type Config struct {
 	// inserted again, so a replay only fills gaps.
 	Replay     bool
 	ReplayFrom time.Time
+	// ReplayOffset, with Replay and when not negative, starts every
+	// partition at this offset.
+	ReplayOffset int64
 	// Logger receives progress.
 	Logger *slog.Logger
 }
@@ -66,12 +69,13 @@ type Config struct {
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
 	return Config{
-		RawTopic:  kafka.TopicRaw,
-		DLQTopic:  kafka.TopicDLQ,
-		Group:     "wikistream-bronze",
-		Interval:  2 * time.Second,
-		BatchSize: 10_000,
-		IndexKeys: 2_000_000,
+		RawTopic:     kafka.TopicRaw,
+		DLQTopic:     kafka.TopicDLQ,
+		Group:        "wikistream-bronze",
+		ReplayOffset: -1,
+		Interval:     2 * time.Second,
+		BatchSize:    10_000,
+		IndexKeys:    2_000_000,
 	}
 }
 
@@ -115,6 +119,7 @@ type Stage struct {
 	mu        sync.Mutex
 	stats     Stats
 	committed lakehouse.Offsets // offsets committed to the tables, both topics
+	progress  lakehouse.Offsets // offsets this run's own batches reached
 }
 
 // sink is one table and the topic feeding it.
@@ -142,7 +147,7 @@ func New(cfg Config, lh *lakehouse.Lakehouse, kafkaOpts []kgo.Opt, metrics *Metr
 		metrics = NewMetrics(prometheus.NewRegistry())
 	}
 	s := &Stage{cfg: cfg, lh: lh, opts: kafkaOpts, metrics: metrics, log: log.With("stage", "bronze"),
-		committed: lakehouse.Offsets{}}
+		committed: lakehouse.Offsets{}, progress: lakehouse.Offsets{}}
 	var err error
 	if s.raw, err = newSink(lakehouse.RawEventsTable, cfg.RawTopic, cfg.IndexKeys, rawFilter, (*columns).appendRaw); err != nil {
 		return nil, err
@@ -192,6 +197,14 @@ func (s *Stage) Committed() lakehouse.Offsets {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.committed.Clone()
+}
+
+// Progress returns the offsets that this run's own committed batches
+// reached; unlike Committed it starts empty, which is what a replay needs.
+func (s *Stage) Progress() lakehouse.Offsets {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.progress.Clone()
 }
 
 // Run consumes and commits until ctx is cancelled. What is pending when ctx
@@ -258,6 +271,9 @@ func (s *Stage) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// errNothingToCommit ends a commit attempt that would change nothing.
+var errNothingToCommit = errors.New("nothing to commit")
 
 // batch is the rows of one table and the offsets they end at.
 type batch struct {
@@ -353,6 +369,8 @@ func (s *Stage) startOffsets(ctx context.Context, assigned map[string]map[int32]
 		}
 		for p := range parts {
 			switch {
+			case s.cfg.Replay && s.cfg.ReplayOffset >= 0:
+				parts[p] = kgo.NewOffset().At(s.cfg.ReplayOffset)
 			case s.cfg.Replay && !s.cfg.ReplayFrom.IsZero():
 				parts[p] = kgo.NewOffset().AfterMilli(s.cfg.ReplayFrom.UnixMilli())
 			case s.cfg.Replay:
@@ -421,7 +439,12 @@ func (s *Stage) commit(ctx context.Context, b batch) error {
 		if err != nil {
 			return err
 		}
+		before := off.Encode()
 		off.Merge(lakehouse.Offsets{sk.topic: b.next})
+		if len(keep) == 0 && off.Encode() == before {
+			// A replay of rows already present: nothing to record.
+			return errNothingToCommit
+		}
 		props := iceberg.Properties{lakehouse.SummaryOffsets: off.Encode(), "wikistream.stage": "bronze"}
 		rec := record(sk.schema, keep, time.Now().UTC(), sk.add)
 		defer rec.Release()
@@ -432,6 +455,13 @@ func (s *Stage) commit(ctx context.Context, b batch) error {
 		defer rdr.Release()
 		return tx.Append(ctx, rdr, props)
 	})
+	if errors.Is(err, errNothingToCommit) {
+		s.mu.Lock()
+		s.stats.Duplicates += int64(dups)
+		s.progress.Merge(lakehouse.Offsets{sk.topic: b.next})
+		s.mu.Unlock()
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", lakehouse.Name(sk.def.Ident), err)
 	}
@@ -442,6 +472,7 @@ func (s *Stage) commit(ctx context.Context, b batch) error {
 	elapsed := time.Since(start)
 	s.mu.Lock()
 	s.committed.Merge(lakehouse.Offsets{sk.topic: b.next})
+	s.progress.Merge(lakehouse.Offsets{sk.topic: b.next})
 	if sk == s.raw {
 		s.stats.RawRows += int64(kept)
 	} else {

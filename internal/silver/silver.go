@@ -164,6 +164,11 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 		files, next = lakehouse.TakeWhole(newFiles, s.cfg.MaxFiles)
 	}
 	res.Caught = next == head
+	if len(files) == 0 {
+		// Bronze commits without files (offsets only): nothing to clean.
+		res.Caught, res.Checkpoint = true, cp
+		return res, nil
+	}
 	var rows []row
 	for _, f := range files {
 		t, err := lakehouse.ReadFile(ctx, bronzeTbl, f.File, bronzeColumns)
@@ -242,10 +247,12 @@ func (s *Stage) CaughtUp(ctx context.Context) (bool, error) {
 	}
 	silverTbl, err := s.lh.Load(ctx, lakehouse.SilverCleanedEvents)
 	if errors.Is(err, catalog.ErrNoSuchTable) {
-		return lakehouse.Head(bronzeTbl).Sequence == 0, nil
+		added, err := lakehouse.AddedSince(ctx, bronzeTbl, lakehouse.Checkpoint{})
+		return len(added) == 0, err
 	}
 	if err != nil {
 		return false, err
 	}
-	return lakehouse.ReadCheckpoint(silverTbl, lakehouse.BronzeRawEvents).Sequence >= lakehouse.Head(bronzeTbl).Sequence, nil
+	added, err := lakehouse.AddedSince(ctx, bronzeTbl, lakehouse.ReadCheckpoint(silverTbl, lakehouse.BronzeRawEvents))
+	return len(added) == 0, err
 }
