@@ -24,7 +24,15 @@ func IsConflict(err error) bool {
 		return true
 	}
 	msg := err.Error()
-	return strings.Contains(msg, "requirement failed") || strings.Contains(msg, "has changed")
+	return strings.Contains(msg, "requirement failed") || strings.Contains(msg, "has changed") ||
+		isBusy(err)
+}
+
+// isBusy reports whether a SQLite catalog was too busy to take the write;
+// nothing was written, so trying again is safe.
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
 // MaxCommitAttempts bounds the retries of one commit.

@@ -144,8 +144,11 @@ func catalogProps(c Config) (iceberg.Properties, error) {
 		props["type"] = "sql"
 		props[sqlcat.DriverKey] = sqliteshim.ShimName
 		props[sqlcat.DialectKey] = string(sqlcat.SQLite)
-		// WAL and a busy timeout let several processes share the file.
-		props["uri"] = "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+		// WAL and a busy timeout let several processes share the file;
+		// immediate transactions take the write lock when they begin, so a
+		// writer waits for another instead of failing with SQLITE_BUSY
+		// when it would upgrade a read lock.
+		props["uri"] = "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
 	case "postgres", "postgresql":
 		props["type"] = "sql"
 		props[sqlcat.DriverKey] = "pg"

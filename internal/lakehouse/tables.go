@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"time"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
@@ -55,6 +56,20 @@ const (
 // they do not exist, and adds the columns of def the table lacks. Adding
 // columns changes metadata only; no data file is rewritten.
 func (l *Lakehouse) EnsureTable(ctx context.Context, def TableDef) (*table.Table, error) {
+	for attempt := 1; ; attempt++ {
+		tbl, err := l.ensureTable(ctx, def)
+		if err == nil || !isBusy(err) || attempt == MaxCommitAttempts {
+			return tbl, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
+		}
+	}
+}
+
+func (l *Lakehouse) ensureTable(ctx context.Context, def TableDef) (*table.Table, error) {
 	tbl, err := l.cat.LoadTable(ctx, def.Ident)
 	if errors.Is(err, catalog.ErrNoSuchTable) {
 		return l.create(ctx, def)
@@ -79,7 +94,7 @@ func (l *Lakehouse) create(ctx context.Context, def TableDef) (*table.Table, err
 		catalog.WithProperties(def.properties()))
 	if errors.Is(err, catalog.ErrTableAlreadyExists) {
 		// Another process created it first.
-		return l.EnsureTable(ctx, def)
+		return l.ensureTable(ctx, def)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create table %s: %w", Name(def.Ident), err)
