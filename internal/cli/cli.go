@@ -45,6 +45,7 @@ func commands() []command {
 		{"silver", "clean and enrich new bronze rows into silver.cleaned_events (--once for schedulers)", runSilver},
 		{"gold", "recompute the gold hours and days new silver rows touch (--once for schedulers)", runGold},
 		{"replay", "re-consume Kafka from an offset or a time into bronze, then catch silver and gold up", runReplay},
+		{"backfill", "re-ingest past events (EventStreams --since, or files) beside the live ingest; nothing is duplicated", runBackfill},
 		{"broker", "run the embedded Kafka-protocol broker alone", runBroker},
 		{"query", "read-only SQL over the Iceberg tables (DuckDB)", runQuery},
 		{"gen", "write realistic synthetic recentchange events as JSON lines", runGen},

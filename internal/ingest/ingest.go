@@ -47,6 +47,14 @@ type Config struct {
 	// Resume continues after the last position produced from the same
 	// source, read back from the topics. Default true.
 	Resume bool
+	// Backfill marks a one-off re-ingest beside the live one: it neither
+	// resumes nor saves checkpoints, and labels its records' source
+	// "backfill:<source>" so the live ingest's resume position is not taken
+	// from them.
+	Backfill bool
+	// StopAt, when set, ends the run at the first valid event stamped at or
+	// after it (a backfill from EventStreams up to where live ingest began).
+	StopAt time.Time
 	// Now is the ingest clock. Default time.Now.
 	Now func() time.Time
 	// Logger receives progress and errors.
@@ -175,7 +183,7 @@ func (s *Stage) Run(ctx context.Context) error {
 	}
 	resume := ""
 	// Standard input has no identity across runs: a new pipe starts over.
-	persist := s.src.Name() != "stdin"
+	persist := s.src.Name() != "stdin" && !s.cfg.Backfill
 	if s.cfg.Resume && persist {
 		if resume, err = s.findResume(ctx, adm); err != nil {
 			return fmt.Errorf("ingest: %w", err)
@@ -221,6 +229,9 @@ func (s *Stage) Run(ctx context.Context) error {
 	}
 	if err := s.failed(); err != nil {
 		return fmt.Errorf("ingest: produce: %w", err)
+	}
+	if errors.Is(runErr, errStopAt) {
+		runErr = nil
 	}
 	if runErr != nil {
 		if ctx.Err() != nil && errors.Is(runErr, ctx.Err()) {
@@ -309,6 +320,10 @@ func (s *Stage) handle(ctx context.Context, cl *kgo.Client, m source.Message) er
 			Detail: fmt.Sprintf("event was cut at %d bytes by the source's size limit", len(m.Data))}
 	} else {
 		ev, err = recentchange.Decode(m.Data, now, s.cfg.Limits)
+		if err == nil && !s.cfg.StopAt.IsZero() && !time.Unix(*ev.Timestamp, 0).Before(s.cfg.StopAt) {
+			s.wm.ack(seq)
+			return errStopAt
+		}
 	}
 	domain := ""
 	if ev != nil {
@@ -327,7 +342,7 @@ func (s *Stage) handle(ctx context.Context, cl *kgo.Client, m source.Message) er
 		}
 	}
 	headers := []kgo.RecordHeader{
-		{Key: kafka.HeaderSource, Value: []byte(s.src.Name())},
+		{Key: kafka.HeaderSource, Value: []byte(s.sourceLabel())},
 		{Key: kafka.HeaderPosition, Value: []byte(m.Position)},
 		{Key: kafka.HeaderResume, Value: []byte(s.wm.position())},
 		{Key: kafka.HeaderIngestedAt, Value: now.UTC().AppendFormat(nil, time.RFC3339Nano)},
@@ -354,6 +369,17 @@ func (s *Stage) handle(ctx context.Context, cl *kgo.Client, m source.Message) er
 	rec.Headers = append(headers, kgo.RecordHeader{Key: kafka.HeaderEventID, Value: []byte(ev.EventID())})
 	cl.Produce(ctx, rec, func(_ *kgo.Record, err error) { s.acked(seq, "", err) })
 	return nil
+}
+
+// errStopAt ends a run that reached Config.StopAt.
+var errStopAt = errors.New("reached the stop time")
+
+// sourceLabel is the source named in produced records.
+func (s *Stage) sourceLabel() string {
+	if s.cfg.Backfill {
+		return "backfill:" + s.src.Name()
+	}
+	return s.src.Name()
 }
 
 // acked runs when the broker answered for a record; reason is empty for a

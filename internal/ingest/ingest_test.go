@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/wikistream/wikistream/internal/kafka"
@@ -351,5 +352,53 @@ func TestIngestKcatInterop(t *testing.T) {
 		if *ev.ID < 1000 {
 			t.Errorf("record from kcat has id %d, want >= 1000", *ev.ID)
 		}
+	}
+}
+
+// TestBackfillStopsAtUntilAndLeavesLiveResumeAlone: a backfill produces the
+// events before its stop time, labels them as a backfill, and neither saves
+// a checkpoint nor becomes the position the live ingest resumes from.
+func TestBackfillStopsAtUntilAndLeavesLiveResumeAlone(t *testing.T) {
+	addr := startBroker(t)
+	base := testNow.Add(-2 * time.Hour).Unix()
+	var msgs [][]byte
+	for i := range 100 {
+		msgs = append(msgs, line("en.wikipedia.org", int64(i), base+int64(i)*60, "edit"))
+	}
+	cfg := testConfig()
+	cfg.Backfill, cfg.Resume = true, false
+	cfg.StopAt = time.Unix(base+40*60, 0) // events 0..39 are before it
+	src := &sliceSource{name: "mem://live", msgs: msgs}
+	st, err := New(cfg, src, []kgo.Opt{kgo.SeedBrokers(addr)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Stats().Produced; got != 40 {
+		t.Fatalf("backfill produced %d events, want the 40 before --until", got)
+	}
+	for _, r := range readTopic(t, addr, kafka.TopicRaw) {
+		if got := kafka.Header(r, kafka.HeaderSource); got != "backfill:mem://live" {
+			t.Fatalf("backfill record source %q, want backfill:mem://live", got)
+		}
+	}
+	cl, _ := kgo.NewClient(kgo.SeedBrokers(addr))
+	defer cl.Close()
+	cp, err := kafka.LoadCheckpoint(context.Background(), kadm.NewClient(cl), kafka.TopicRaw, "mem://live")
+	if err != nil || cp.Position != "" {
+		t.Fatalf("backfill left a checkpoint %+v (%v); want none", cp, err)
+	}
+	// The live ingest of the same source starts from its own (empty) position.
+	live, err := New(testConfig(), &sliceSource{name: "mem://live", msgs: msgs}, []kgo.Opt{kgo.SeedBrokers(addr)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := live.Stats(); got.Resumed != "" || got.Read != 100 {
+		t.Errorf("live ingest resumed at %q and read %d; want a fresh start reading all 100", got.Resumed, got.Read)
 	}
 }
