@@ -34,6 +34,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	src := fs.String("source", "", "replay this file instead of generated events")
 	seed := fs.Int64("seed", 1, "generator seed")
 	dataDir := fs.String("data-dir", "", "data directory (default: a fresh temporary one, removed afterwards)")
+	liveRate := fs.Float64("freshness-rate", 0, "instead of the replay benchmark, measure freshness (ingest → gold visible) at this many events/s in real time (21 is the live average)")
+	liveFor := fs.Duration("freshness-for", time.Minute, "how long the freshness measurement runs")
 	baseline := fs.Bool("baseline", true, "also time DuckDB converting the same file to partitioned Parquet (DESIGN.md's yardstick)")
 	brf := addBronzeFlags(fs)
 	applyMem := addMemoryLimitFlag(fs, "0")
@@ -55,6 +57,22 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	defer os.RemoveAll(work)
 	if *dataDir == "" {
 		*dataDir = filepath.Join(work, "data")
+	}
+	if *liveRate > 0 {
+		bcfg, err := brf.config(e.log, kafka.TopicRaw, kafka.TopicDLQ)
+		if err != nil {
+			return err
+		}
+		lat, err := freshness(ctx, e, work, *liveRate, *liveFor, bcfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "freshness at %.0f events/s for %s (%d events): p50 %.2f s, p99 %.2f s, max %.2f s (ingest → gold.hourly_stats visible)\n",
+			*liveRate, *liveFor, len(lat), percentile(lat, 50).Seconds(), percentile(lat, 99).Seconds(), lat[len(lat)-1].Seconds())
+		if rss := peakRSS(); rss > 0 {
+			fmt.Fprintf(e.stdout, "peak RSS:         %.0f MB\n", float64(rss)/(1<<20))
+		}
+		return nil
 	}
 	if *src == "" {
 		*src = filepath.Join(work, "events.jsonl")

@@ -37,7 +37,7 @@ type Config struct {
 	LargeDeletionBytes int64
 	// AlertBots lets bots trigger risk alerts; by default they do not.
 	AlertBots bool
-	// Poll is how often Run looks for new silver commits. Default 500ms.
+	// Poll is how often Run looks for new silver commits. Default 200ms.
 	Poll time.Duration
 	// MinInterval is the least time between two gold runs. Default 0.
 	MinInterval time.Duration
@@ -47,7 +47,7 @@ type Config struct {
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{LargeDeletionBytes: 1000, Poll: 500 * time.Millisecond}
+	return Config{LargeDeletionBytes: 1000, Poll: 200 * time.Millisecond}
 }
 
 // Validate reports the first bad setting.

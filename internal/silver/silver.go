@@ -23,7 +23,7 @@ type Config struct {
 	// LargeDeletionBytes is the smallest removal flagged as a large
 	// deletion. Default 1000.
 	LargeDeletionBytes int64
-	// Poll is how often Run looks for new bronze commits. Default 500ms.
+	// Poll is how often Run looks for new bronze commits. Default 200ms.
 	Poll time.Duration
 	// MinInterval is the least time between two silver commits; the
 	// original schedule is 5m. Default 0: after every bronze commit.
@@ -38,7 +38,7 @@ type Config struct {
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{LargeDeletionBytes: 1000, Poll: 500 * time.Millisecond, MaxFiles: 256, IndexKeys: 2_000_000}
+	return Config{LargeDeletionBytes: 1000, Poll: 200 * time.Millisecond, MaxFiles: 256, IndexKeys: 2_000_000}
 }
 
 // Validate reports the first bad setting.

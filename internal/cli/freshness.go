@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/apache/iceberg-go/table"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wikistream/wikistream/internal/app"
+	"github.com/wikistream/wikistream/internal/bronze"
+	"github.com/wikistream/wikistream/internal/gen"
+	"github.com/wikistream/wikistream/internal/gold"
+	"github.com/wikistream/wikistream/internal/ingest"
+	"github.com/wikistream/wikistream/internal/kafka"
+	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/query"
+	"github.com/wikistream/wikistream/internal/recentchange"
+	"github.com/wikistream/wikistream/internal/silver"
+	"github.com/wikistream/wikistream/internal/source"
+)
+
+// freshness measures how long after an event is read its gold numbers are
+// visible: events are generated with current timestamps and replayed in
+// real time at rate events/s for the given duration through the whole
+// pipeline, while gold.hourly_stats is polled. Event i is visible at the
+// first poll whose total_events reaches i+1 (every generated event is valid
+// and distinct, and ingest reads them in order).
+func freshness(ctx context.Context, e *env, work string, rate float64, d time.Duration, bcfg bronze.Config) ([]time.Duration, error) {
+	n := int(rate * d.Seconds())
+	file := filepath.Join(work, fmt.Sprintf("live-%.0f.jsonl", rate))
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	gcfg := gen.DefaultConfig()
+	gcfg.Count, gcfg.Rate, gcfg.Seed = n, rate, 7
+	gcfg.Start = time.Now().Add(3 * time.Second).Truncate(time.Second) // after the pipeline is up
+	if _, err := gen.Write(ctx, f, gcfg); err != nil {
+		f.Close()
+		return nil, err
+	}
+	f.Close()
+	// The time each event is due, from its own timestamp as the paced
+	// source replays it (speed 1: the first event immediately).
+	var due []time.Time
+	lines, err := readEventTimes(file)
+	if err != nil {
+		return nil, err
+	}
+	dataDir := filepath.Join(work, fmt.Sprintf("data-%.0f", rate))
+	sc := source.DefaultConfig()
+	sc.Speed = 1
+	src, err := source.Open(file, sc)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	icfg := ingest.DefaultConfig()
+	icfg.Filter, _ = recentchange.ParseFilter(recentchange.FilterAll)
+	bc := kafka.DefaultBrokerConfig()
+	bc.Addr, bc.DataDir = "127.0.0.1:0", filepath.Join(dataDir, "broker")
+	cfg := app.Config{Embedded: true, Broker: bc, Lakehouse: lakehouse.Config{DataDir: dataDir},
+		Ingest: icfg, Source: src, Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig(),
+		Registry: reg, IngestMetrics: ingest.NewMetrics(reg), Drain: true}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	started := time.Now()
+	done := make(chan error, 1)
+	go func() { _, err := app.Run(runCtx, cfg); done <- err }()
+
+	// The paced source starts with the first event; its due times follow.
+	first := lines[0]
+	for _, ts := range lines {
+		due = append(due, started.Add(ts.Sub(first)))
+	}
+	lh, err := lakehouse.Open(ctx, lakehouse.Config{DataDir: dataDir})
+	if err != nil {
+		return nil, err
+	}
+	defer lh.Close()
+	eng, err := query.Open(ctx, lh, []table.Identifier{lakehouse.GoldHourlyStats}, query.Config{})
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	visible := make([]time.Time, 0, n)
+	for len(visible) < n {
+		select {
+		case err := <-done:
+			if err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("pipeline ended with %d of %d events visible in gold", len(visible), n)
+		case <-time.After(50 * time.Millisecond):
+		}
+		res, err := eng.Query(ctx, "SELECT coalesce(sum(total_events), 0) FROM gold.hourly_stats", query.At{})
+		if err != nil {
+			continue // the table may not exist yet
+		}
+		now := time.Now()
+		for total := int(toInt64(res.Rows[0][0])); len(visible) < min(total, n); {
+			visible = append(visible, now)
+		}
+	}
+	cancel()
+	<-done
+	lat := make([]time.Duration, n)
+	for i := range n {
+		lat[i] = max(visible[i].Sub(due[i]), 0)
+	}
+	slices.Sort(lat)
+	return lat, nil
+}
+
+// readEventTimes returns the timestamp of every line of a generated file.
+func readEventTimes(path string) ([]time.Time, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []time.Time
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 4<<20)
+	for sc.Scan() {
+		ev, err := recentchange.Parse(sc.Bytes())
+		if err != nil || ev.Timestamp == nil {
+			return nil, fmt.Errorf("generated event without a timestamp: %v", err)
+		}
+		out = append(out, time.Unix(*ev.Timestamp, 0))
+	}
+	return out, sc.Err()
+}
+
+func toInt64(v any) int64 {
+	var n int64
+	fmt.Sscan(fmt.Sprint(v), &n)
+	return n
+}
+
+// percentile of sorted durations, p in [0, 100].
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p / 100 * float64(len(sorted)-1))
+	return sorted[i]
+}
