@@ -28,6 +28,7 @@ import (
 
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/query"
+	"github.com/wikistream/wikistream/internal/schedule"
 )
 
 // Config configures the gold stage.
@@ -100,34 +101,14 @@ type Result struct {
 
 // Run keeps gold up to date until ctx is cancelled.
 func (s *Stage) Run(ctx context.Context) error {
-	tick := time.NewTicker(s.cfg.Poll)
-	defer tick.Stop()
-	var last time.Time
-	var gap time.Duration // at least MinInterval, and as long as the last run took
-	for {
-		if time.Since(last) >= gap {
-			began := time.Now()
-			res, err := s.RunOnce(ctx)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return fmt.Errorf("gold: %w", err)
-			}
-			if res.Hours > 0 || res.Days > 0 {
-				// Rest as long as the run took: while a large backlog
-				// flows in, the stage uses at most half a core and
-				// batches more per run, instead of recomputing on every
-				// upstream commit.
-				last, gap = time.Now(), max(s.cfg.MinInterval, time.Since(began))
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
+	err := schedule.Incremental(ctx, s.cfg.Poll, s.cfg.MinInterval, func(ctx context.Context) (bool, bool, error) {
+		res, err := s.RunOnce(ctx)
+		return res.Hours > 0 || res.Days > 0, false, err
+	})
+	if err != nil {
+		return fmt.Errorf("gold: %w", err)
 	}
+	return nil
 }
 
 // RunOnce brings both gold tables up to silver's current snapshot.

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/schedule"
 )
 
 // Config configures the silver stage.
@@ -101,37 +102,14 @@ func partitionFilter(part string) (iceberg.BooleanExpression, error) {
 
 // Run processes new bronze commits until ctx is cancelled.
 func (s *Stage) Run(ctx context.Context) error {
-	tick := time.NewTicker(s.cfg.Poll)
-	defer tick.Stop()
-	var last time.Time
-	var gap time.Duration // at least MinInterval, and as long as the last run took
-	for {
-		if time.Since(last) >= gap {
-			began := time.Now()
-			res, err := s.RunOnce(ctx)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return fmt.Errorf("silver: %w", err)
-			}
-			if res.Added > 0 || res.Files > 0 {
-				// Rest as long as the run took: while a large backlog
-				// flows in, the stage uses at most half a core and
-				// batches more per run, instead of recomputing on every
-				// upstream commit.
-				last, gap = time.Now(), max(s.cfg.MinInterval, time.Since(began))
-			}
-			if !res.Caught {
-				continue // more to read right away
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
+	err := schedule.Incremental(ctx, s.cfg.Poll, s.cfg.MinInterval, func(ctx context.Context) (bool, bool, error) {
+		res, err := s.RunOnce(ctx)
+		return res.Added > 0 || res.Files > 0, !res.Caught, err
+	})
+	if err != nil {
+		return fmt.Errorf("silver: %w", err)
 	}
+	return nil
 }
 
 // RunOnce reads the bronze files committed after silver's checkpoint (at

@@ -1,0 +1,50 @@
+// Package schedule runs the incremental stages (silver, gold) inside a
+// process: each run reads what its upstream table committed since the last
+// one, so the stage only has to be run often, and not too often.
+package schedule
+
+import (
+	"context"
+	"time"
+)
+
+// Run is one incremental run: worked reports that it committed something,
+// more that it stopped before reading everything available.
+type Run func(ctx context.Context) (worked, more bool, err error)
+
+// Incremental calls run every poll interval until ctx ends. After a run
+// that worked it rests at least minInterval and at least as long as the run
+// took: while a large backlog flows in, the stage then uses at most about
+// half a core and batches more per run, instead of recomputing on every
+// upstream commit. A run that reports more without having worked is
+// followed at once by another. It returns the first error of a run, or nil
+// when ctx ends.
+func Incremental(ctx context.Context, poll, minInterval time.Duration, run Run) error {
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	var last time.Time
+	var gap time.Duration
+	for {
+		if time.Since(last) >= gap {
+			began := time.Now()
+			worked, more, err := run(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			if worked {
+				last, gap = time.Now(), max(minInterval, time.Since(began))
+			}
+			if more && !worked {
+				continue
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
