@@ -1,156 +1,38 @@
-package gold
+package gold_test
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/wikistream/wikistream/internal/bronze"
 	"github.com/wikistream/wikistream/internal/gen"
-	"github.com/wikistream/wikistream/internal/kafka"
+	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/lakehouse"
-	"github.com/wikistream/wikistream/internal/query"
 	"github.com/wikistream/wikistream/internal/recentchange"
-	"github.com/wikistream/wikistream/internal/silver"
+	"github.com/wikistream/wikistream/internal/stagetest"
+	"github.com/wikistream/wikistream/internal/wikimedia/ssetest"
 )
 
-// pipeline runs the real bronze and silver stages to fill the tables gold
-// reads; gold itself imports neither.
-type pipeline struct {
-	opts []kgo.Opt
-	lh   *lakehouse.Lakehouse
+// lines reads up to max events of a recorded file.
+func lines(tb testing.TB, name string, max int) [][]byte {
+	all := ssetest.ReadLines(tb, ssetest.SharedData(tb, name))
+	return all[:min(max, len(all))]
 }
 
-func newPipeline(tb testing.TB) *pipeline {
+// feed commits events through bronze and silver.
+func feed(tb testing.TB, p *stagetest.Pipeline, events [][]byte) {
 	tb.Helper()
-	bc := kafka.DefaultBrokerConfig()
-	bc.Addr = "127.0.0.1:0"
-	b, err := kafka.StartBroker(bc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(b.Close)
-	lh, err := lakehouse.Open(context.Background(), lakehouse.Config{DataDir: tb.TempDir()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { lh.Close() })
-	p := &pipeline{opts: []kgo.Opt{kgo.SeedBrokers(b.Addr())}, lh: lh}
-	cl, _ := kgo.NewClient(p.opts...)
-	defer cl.Close()
-	if err := kafka.EnsureTopics(context.Background(), kadm.NewClient(cl), 3, -1, kafka.TopicRaw, kafka.TopicDLQ); err != nil {
-		tb.Fatal(err)
-	}
-	return p
+	p.Bronze(tb, events)
+	p.Silver(tb)
 }
 
-// feed commits events to bronze and silver.
-func (p *pipeline) feed(tb testing.TB, events [][]byte) {
-	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cl, _ := kgo.NewClient(p.opts...)
-	defer cl.Close()
-	var recs []*kgo.Record
-	for _, v := range events {
-		recs = append(recs, &kgo.Record{Topic: kafka.TopicRaw, Value: v})
-	}
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		tb.Fatal(err)
-	}
-	ends, _ := kadm.NewClient(cl).ListEndOffsets(ctx, kafka.TopicRaw)
-	bc := bronze.DefaultConfig()
-	bc.Interval = 100 * time.Millisecond
-	st, err := bronze.New(bc, p.lh, p.opts, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- st.Run(ctx) }()
-	for caught := false; !caught; time.Sleep(20 * time.Millisecond) {
-		off := st.Committed()
-		caught = true
-		ends.Each(func(o kadm.ListedOffset) { caught = caught && off[o.Topic][o.Partition] >= o.Offset })
-	}
-	cancel()
-	if err := <-done; err != nil {
-		tb.Fatal(err)
-	}
-	sv, err := silver.New(silver.DefaultConfig(), p.lh)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		res, err := sv.RunOnce(context.Background())
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if res.Caught {
-			return
-		}
-	}
-}
-
-func (p *pipeline) rows(tb testing.TB, sql string) [][]any {
-	tb.Helper()
-	eng, err := query.Open(context.Background(), p.lh, lakehouse.Tables(), query.Config{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer eng.Close()
-	res, err := eng.Query(context.Background(), sql, query.At{})
-	if err != nil {
-		tb.Fatalf("%s: %v", sql, err)
-	}
-	return res.Rows
-}
-
-func sharedFile(tb testing.TB, name string) string {
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(dir, "shared", "data")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return filepath.Join(p, name)
-		}
-		if filepath.Dir(dir) == dir {
-			tb.Skip("shared/data is absent")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
-
-func lines(tb testing.TB, path string, max int) [][]byte {
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		if r, err = gzip.NewReader(f); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	var out [][]byte
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 4<<20)
-	for sc.Scan() && len(out) < max {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
-			out = append(out, []byte(l))
-		}
-	}
-	return out
+func toInt64(v any) int64 {
+	var n int64
+	fmt.Sscan(fmt.Sprint(v), &n)
+	return n
 }
 
 // hourKey is (date, hour, domain) in the test's own arithmetic.
@@ -213,15 +95,15 @@ func expectHourly(tb testing.TB, events [][]byte) map[hourKey]*hourAgg {
 // aggregation of the raw recorded events; running again changes nothing;
 // late events update the right past hour.
 func TestGoldOnRecordedEvents(t *testing.T) {
-	events := lines(t, sharedFile(t, "polars_book_wikimedia_enwiki_2023-07-29.ndjson"), 100)
-	events = append(events, lines(t, sharedFile(t, "arvindp25_DataPlumbHub_stream2025-05-03_07_46_20Z.jsonl"), 200)...)
-	events = append(events, lines(t, sharedFile(t, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz"), 3000)...)
-	p := newPipeline(t)
-	p.feed(t, events)
-	if invalid := p.rows(t, "SELECT count(*) FROM silver.cleaned_events WHERE NOT is_valid")[0][0]; fmt.Sprint(invalid) != "0" {
+	events := lines(t, "polars_book_wikimedia_enwiki_2023-07-29.ndjson", 100)
+	events = append(events, lines(t, "arvindp25_DataPlumbHub_stream2025-05-03_07_46_20Z.jsonl", 200)...)
+	events = append(events, lines(t, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz", 3000)...)
+	p := stagetest.New(t)
+	feed(t, p, events)
+	if invalid := p.Query(t, "SELECT count(*) FROM silver.cleaned_events WHERE NOT is_valid")[0][0]; fmt.Sprint(invalid) != "0" {
 		t.Fatalf("%v invalid silver rows in the recorded sample; the expectation below counts every event", invalid)
 	}
-	g, err := New(context.Background(), DefaultConfig(), p.lh)
+	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +114,7 @@ func TestGoldOnRecordedEvents(t *testing.T) {
 	check := func(events [][]byte) {
 		t.Helper()
 		want := expectHourly(t, events)
-		got := p.rows(t, `SELECT stat_date, stat_hour, domain, total_events, unique_users, bytes_added, bytes_removed, new_pages, unique_pages
+		got := p.Query(t, `SELECT stat_date, stat_hour, domain, total_events, unique_users, bytes_added, bytes_removed, new_pages, unique_pages
 			FROM gold.hourly_stats`)
 		if len(got) != len(want) {
 			t.Fatalf("gold.hourly_stats has %d rows, want %d (date, hour, domain) keys", len(got), len(want))
@@ -255,7 +137,7 @@ func TestGoldOnRecordedEvents(t *testing.T) {
 	snaps := func() string {
 		var out []string
 		for _, id := range []lakehouse.TableDef{lakehouse.HourlyStatsTable, lakehouse.RiskScoresTable} {
-			tbl, _ := p.lh.Load(context.Background(), id.Ident)
+			tbl, _ := p.LH.Load(context.Background(), id.Ident)
 			out = append(out, fmt.Sprint(lakehouse.SnapshotID(tbl)))
 		}
 		return strings.Join(out, ",")
@@ -269,9 +151,9 @@ func TestGoldOnRecordedEvents(t *testing.T) {
 	}
 
 	// Late events: more of an hour already in gold (and duplicates).
-	late := lines(t, sharedFile(t, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz"), 3600)[3000:]
+	late := lines(t, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz", 3600)[3000:]
 	late = append(late, events[:50]...)
-	p.feed(t, late)
+	feed(t, p, late)
 	if _, err := g.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -299,9 +181,9 @@ func TestRiskFlagsVandalBurst(t *testing.T) {
 		}
 		events = append(events, append([]byte(nil), l...))
 	}
-	p := newPipeline(t)
-	p.feed(t, events)
-	g, err := New(context.Background(), DefaultConfig(), p.lh)
+	p := stagetest.New(t)
+	feed(t, p, events)
+	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +191,7 @@ func TestRiskFlagsVandalBurst(t *testing.T) {
 	if _, err := g.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	high := p.rows(t, `SELECT entity_id, risk_score, evidence, alert_triggered, is_anonymous FROM gold.risk_scores WHERE risk_level = 'HIGH'`)
+	high := p.Query(t, `SELECT entity_id, risk_score, evidence, alert_triggered, is_anonymous FROM gold.risk_scores WHERE risk_level = 'HIGH'`)
 	if len(high) != 1 {
 		t.Fatalf("%d HIGH entities, want exactly the vandal: %v", len(high), high)
 	}
@@ -317,18 +199,18 @@ func TestRiskFlagsVandalBurst(t *testing.T) {
 	if r[3] != true || r[4] != true {
 		t.Errorf("vandal %v: alert_triggered %v, is_anonymous %v; want both true", r[0], r[3], r[4])
 	}
-	var ev Evidence
+	var ev gold.Evidence
 	if err := json.Unmarshal([]byte(r[2].(string)), &ev); err != nil {
 		t.Fatal(err)
 	}
-	fired := map[string]Factor{}
+	fired := map[string]gold.Factor{}
 	for _, f := range ev.Factors {
 		if f.Triggered {
 			fired[f.Name] = f
 		}
 	}
-	if _, ok := fired["high_velocity"]; !ok || fired["high_velocity"].Observed <= VelocityThreshold {
-		t.Errorf("evidence lacks high velocity above %d: %+v", VelocityThreshold, ev.Factors)
+	if _, ok := fired["high_velocity"]; !ok || fired["high_velocity"].Observed <= gold.VelocityThreshold {
+		t.Errorf("evidence lacks high velocity above %d: %+v", gold.VelocityThreshold, ev.Factors)
 	}
 	if _, ok := fired["large_deletions"]; !ok {
 		t.Errorf("evidence lacks large deletions: %+v", ev.Factors)
@@ -337,7 +219,7 @@ func TestRiskFlagsVandalBurst(t *testing.T) {
 		t.Errorf("evidence has no sample titles or revisions: %+v", ev)
 	}
 	// Every other entity is below HIGH, and each entity has one row a day.
-	dups := p.rows(t, "SELECT count(*) - count(DISTINCT (stat_date, entity_id)) FROM gold.risk_scores")
+	dups := p.Query(t, "SELECT count(*) - count(DISTINCT (stat_date, entity_id)) FROM gold.risk_scores")
 	if fmt.Sprint(dups[0][0]) != "0" {
 		t.Errorf("%v duplicate (stat_date, entity_id) rows", dups[0][0])
 	}

@@ -1,4 +1,4 @@
-package gold
+package gold_test
 
 import (
 	"context"
@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"github.com/wikistream/wikistream/internal/gen"
+	"github.com/wikistream/wikistream/internal/gold"
+	"github.com/wikistream/wikistream/internal/stagetest"
 )
 
 // goldState is every gold row, without the processing time, in order.
-func (p *pipeline) goldState(tb testing.TB) string {
-	hourly := p.rows(tb, "SELECT * EXCLUDE (gold_processed_at) FROM gold.hourly_stats ORDER BY ALL")
-	risk := p.rows(tb, "SELECT * EXCLUDE (gold_processed_at) FROM gold.risk_scores ORDER BY ALL")
+func goldState(tb testing.TB, p *stagetest.Pipeline) string {
+	hourly := p.Query(tb, "SELECT * EXCLUDE (gold_processed_at) FROM gold.hourly_stats ORDER BY ALL")
+	risk := p.Query(tb, "SELECT * EXCLUDE (gold_processed_at) FROM gold.risk_scores ORDER BY ALL")
 	return fmt.Sprint(hourly) + "\n" + fmt.Sprint(risk)
 }
 
@@ -39,9 +41,9 @@ func TestIncrementalEqualsOneBatch(t *testing.T) {
 				events = append(events, append([]byte(nil), l...))
 			}
 
-			one := newPipeline(t)
-			one.feed(t, events)
-			g1, err := New(context.Background(), DefaultConfig(), one.lh)
+			one := stagetest.New(t)
+			feed(t, one, events)
+			g1, err := gold.New(context.Background(), gold.DefaultConfig(), one.LH)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,20 +51,20 @@ func TestIncrementalEqualsOneBatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			g1.Close()
-			want := one.goldState(t)
+			want := goldState(t, one)
 
 			r := rand.New(rand.NewPCG(uint64(seed), 99))
 			shuffled := append([][]byte(nil), events...)
 			r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 			// Re-send a random slice at the end: duplicates across batches.
 			shuffled = append(shuffled, shuffled[:r.IntN(len(shuffled)/4)]...)
-			inc := newPipeline(t)
+			inc := stagetest.New(t)
 			for len(shuffled) > 0 {
 				n := min(len(shuffled), 1+r.IntN(500))
-				inc.feed(t, shuffled[:n])
+				feed(t, inc, shuffled[:n])
 				shuffled = shuffled[n:]
 				if r.IntN(3) > 0 { // sometimes gold waits for several silver commits
-					g, err := New(context.Background(), DefaultConfig(), inc.lh) // a restart each time
+					g, err := gold.New(context.Background(), gold.DefaultConfig(), inc.LH) // a restart each time
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -72,7 +74,7 @@ func TestIncrementalEqualsOneBatch(t *testing.T) {
 					g.Close()
 				}
 			}
-			g2, err := New(context.Background(), DefaultConfig(), inc.lh)
+			g2, err := gold.New(context.Background(), gold.DefaultConfig(), inc.LH)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +82,7 @@ func TestIncrementalEqualsOneBatch(t *testing.T) {
 			if _, err := g2.RunOnce(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if got := inc.goldState(t); got != want {
+			if got := goldState(t, inc); got != want {
 				t.Errorf("incremental gold differs from one batch:\ngot  %.600s\nwant %.600s", got, want)
 			}
 		})

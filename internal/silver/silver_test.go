@@ -1,145 +1,25 @@
-package silver
+package silver_test
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/wikistream/wikistream/internal/bronze"
-	"github.com/wikistream/wikistream/internal/kafka"
 	"github.com/wikistream/wikistream/internal/lakehouse"
-	"github.com/wikistream/wikistream/internal/query"
 	"github.com/wikistream/wikistream/internal/recentchange"
+	"github.com/wikistream/wikistream/internal/silver"
+	"github.com/wikistream/wikistream/internal/stagetest"
+	"github.com/wikistream/wikistream/internal/wikimedia/ssetest"
 )
 
-// env is a broker, a lakehouse and a bronze stage to fill it. Tests of
-// silver use the real bronze stage to write bronze.raw_events, as in
-// production; silver itself never imports bronze.
-type env struct {
-	opts []kgo.Opt
-	lh   *lakehouse.Lakehouse
-}
-
-func newEnv(tb testing.TB) *env {
-	tb.Helper()
-	bc := kafka.DefaultBrokerConfig()
-	bc.Addr = "127.0.0.1:0"
-	b, err := kafka.StartBroker(bc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(b.Close)
-	lh, err := lakehouse.Open(context.Background(), lakehouse.Config{DataDir: tb.TempDir()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { lh.Close() })
-	e := &env{opts: []kgo.Opt{kgo.SeedBrokers(b.Addr())}, lh: lh}
-	cl, _ := kgo.NewClient(e.opts...)
-	defer cl.Close()
-	if err := kafka.EnsureTopics(context.Background(), kadm.NewClient(cl), 3, -1, kafka.TopicRaw, kafka.TopicDLQ); err != nil {
-		tb.Fatal(err)
-	}
-	return e
-}
-
-// bronzeFrom produces events and runs bronze until they are committed.
-func (e *env) bronzeFrom(tb testing.TB, events [][]byte) {
-	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cl, _ := kgo.NewClient(e.opts...)
-	defer cl.Close()
-	var recs []*kgo.Record
-	for _, v := range events {
-		recs = append(recs, &kgo.Record{Topic: kafka.TopicRaw, Value: v})
-	}
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		tb.Fatal(err)
-	}
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, kafka.TopicRaw)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	bc := bronze.DefaultConfig()
-	bc.Interval = 100 * time.Millisecond
-	st, err := bronze.New(bc, e.lh, e.opts, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- st.Run(ctx) }()
-	for {
-		off := st.Committed()
-		caught := true
-		ends.Each(func(o kadm.ListedOffset) {
-			if off[o.Topic][o.Partition] < o.Offset {
-				caught = false
-			}
-		})
-		if caught {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		tb.Fatal(err)
-	}
-}
-
-func sharedData(tb testing.TB, name string) string {
-	tb.Helper()
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(dir, "shared", "data")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return filepath.Join(p, name)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("shared/data is absent")
-		}
-		dir = parent
-	}
-}
-
-func readEvents(tb testing.TB, path string, max int) [][]byte {
-	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		r = zr
-	}
-	var out [][]byte
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 4<<20)
-	for sc.Scan() && len(out) < max {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
-			out = append(out, []byte(l))
-		}
-	}
-	return out
+// lines reads up to max events of a recorded file.
+func lines(tb testing.TB, name string, max int) [][]byte {
+	all := ssetest.ReadLines(tb, ssetest.SharedData(tb, name))
+	return all[:min(max, len(all))]
 }
 
 // expected computes, straight from the raw JSON and without silver's code,
@@ -204,21 +84,13 @@ func expect(tb testing.TB, events [][]byte) expected {
 	return x
 }
 
-func (e *env) query(tb testing.TB, sql string) []any {
+func one(tb testing.TB, p *stagetest.Pipeline, sql string) []any {
 	tb.Helper()
-	eng, err := query.Open(context.Background(), e.lh, lakehouse.Tables(), query.Config{})
-	if err != nil {
-		tb.Fatal(err)
+	rows := p.Query(tb, sql)
+	if len(rows) != 1 {
+		tb.Fatalf("%s: %d rows, want 1", sql, len(rows))
 	}
-	defer eng.Close()
-	res, err := eng.Query(context.Background(), sql, query.At{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(res.Rows) != 1 {
-		tb.Fatalf("%s: %d rows, want 1", sql, len(res.Rows))
-	}
-	return res.Rows[0]
+	return rows[0]
 }
 
 func num(v any) int {
@@ -230,12 +102,12 @@ func num(v any) int {
 // TestSilverOnRecordedEvents cleans real recorded events and checks the
 // silver aggregates against values computed from the raw JSON.
 func TestSilverOnRecordedEvents(t *testing.T) {
-	events := readEvents(t, sharedData(t, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz"), 6000)
-	events = append(events, readEvents(t, sharedData(t, "polars_book_wikimedia_enwiki_2023-07-29.ndjson"), 100)...)
-	events = append(events, readEvents(t, sharedData(t, "arvindp25_DataPlumbHub_stream2025-05-03_07_46_20Z.jsonl"), 200)...)
-	e := newEnv(t)
-	e.bronzeFrom(t, events)
-	st, err := New(DefaultConfig(), e.lh)
+	events := lines(t, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz", 6000)
+	events = append(events, lines(t, "polars_book_wikimedia_enwiki_2023-07-29.ndjson", 100)...)
+	events = append(events, lines(t, "arvindp25_DataPlumbHub_stream2025-05-03_07_46_20Z.jsonl", 200)...)
+	p := stagetest.New(t)
+	p.Bronze(t, events)
+	st, err := silver.New(silver.DefaultConfig(), p.LH)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +119,7 @@ func TestSilverOnRecordedEvents(t *testing.T) {
 	if res.Added != want.rows || !res.Caught {
 		t.Fatalf("silver run: %+v, want %d rows added and caught up", res, want.rows)
 	}
-	got := e.query(t, `SELECT count(*), count(DISTINCT event_id), sum(is_anonymous::INT), sum(is_ip::INT),
+	got := one(t, p, `SELECT count(*), count(DISTINCT event_id), sum(is_anonymous::INT), sum(is_ip::INT),
 		sum(is_temporary_account::INT), sum(is_large_deletion::INT), sum(is_new_page::INT), sum(is_bot::INT),
 		sum((language = '' AND project = 'wikipedia')::INT),
 		sum((domain = 'en.wikipedia.org' AND region <> 'americas')::INT)
@@ -272,27 +144,27 @@ func TestSilverOnRecordedEvents(t *testing.T) {
 	}
 
 	// Running again changes nothing: no new snapshot.
-	before := snapshot(t, e.lh)
+	before := snapshot(t, p.LH)
 	res, err = st.RunOnce(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Added != 0 || snapshot(t, e.lh) != before {
+	if res.Added != 0 || snapshot(t, p.LH) != before {
 		t.Errorf("second run added %d rows / moved the snapshot; want nothing", res.Added)
 	}
 
 	// New bronze commits, with duplicates of what is there: only the new
 	// events are added, and a fresh stage (a restart) resumes from the
 	// checkpoint in the table.
-	more := readEvents(t, sharedData(t, "sat99496_wikistream-lakehouse_recentchanges_sample.jsonl"), 100)
-	e.bronzeFrom(t, append(append([][]byte{}, events[:500]...), more...))
-	st2, _ := New(DefaultConfig(), e.lh)
+	more := lines(t, "sat99496_wikistream-lakehouse_recentchanges_sample.jsonl", 100)
+	p.Bronze(t, append(append([][]byte{}, events[:500]...), more...))
+	st2, _ := silver.New(silver.DefaultConfig(), p.LH)
 	res, err = st2.RunOnce(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantAll := expect(t, append(events, more...))
-	if got := num(e.query(t, "SELECT count(*) FROM silver.cleaned_events")[0]); got != wantAll.rows {
+	if got := num(one(t, p, "SELECT count(*) FROM silver.cleaned_events")[0]); got != wantAll.rows {
 		t.Errorf("after more bronze commits: %d silver rows, want %d", got, wantAll.rows)
 	}
 	if res.Read != wantAll.rows-want.rows {
