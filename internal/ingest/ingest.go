@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -150,16 +151,8 @@ func (s *Stage) Stats() Stats {
 	return Stats{
 		Read: s.read.Load(), Produced: s.produced.Load(), DLQ: s.dlq.Load(),
 		Filtered: s.filtered.Load(), Canary: s.canary.Load(),
-		Reasons: maps(s.reasons), Resumed: s.resumed,
+		Reasons: maps.Clone(s.reasons), Resumed: s.resumed,
 	}
-}
-
-func maps(m map[string]int64) map[string]int64 {
-	out := make(map[string]int64, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // Position is the position a restarted ingest would resume from now.
