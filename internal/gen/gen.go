@@ -374,3 +374,20 @@ func domainError(d, why string) error {
 	}
 	return fmt.Errorf("%q: %w", d, errDomain)
 }
+
+// Lines generates every line of cfg into memory (each line its own copy),
+// for tests and in-process benchmarks.
+func Lines(cfg Config) ([][]byte, error) {
+	g, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for {
+		l, ok := g.Next()
+		if !ok {
+			return out, nil
+		}
+		out = append(out, append([]byte(nil), l...))
+	}
+}

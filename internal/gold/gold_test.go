@@ -169,17 +169,9 @@ func TestGoldOnRecordedEvents(t *testing.T) {
 func TestRiskFlagsVandalBurst(t *testing.T) {
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.VandalBurst, cfg.Seed = 2000, 120, 9
-	g0, err := gen.New(cfg)
+	events, err := gen.Lines(cfg)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var events [][]byte
-	for {
-		l, ok := g0.Next()
-		if !ok {
-			break
-		}
-		events = append(events, append([]byte(nil), l...))
 	}
 	p := stagetest.New(t)
 	feed(t, p, events)

@@ -28,17 +28,9 @@ func TestIncrementalEqualsOneBatch(t *testing.T) {
 			cfg := gen.DefaultConfig()
 			cfg.Count, cfg.Seed, cfg.Duplicates, cfg.OutOfOrder, cfg.VandalBurst = 1200, seed, 0.1, 0.2, 60
 			cfg.Rate = 0.5 // about 40 minutes of events: several hours are touched
-			g0, err := gen.New(cfg)
+			events, err := gen.Lines(cfg)
 			if err != nil {
 				t.Fatal(err)
-			}
-			var events [][]byte
-			for {
-				l, ok := g0.Next()
-				if !ok {
-					break
-				}
-				events = append(events, append([]byte(nil), l...))
 			}
 
 			one := stagetest.New(t)
