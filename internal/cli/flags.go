@@ -151,10 +151,8 @@ func (f *ingestFlags) build(partitions int, metrics *ingest.Metrics, log *slog.L
 	sc.IdleTimeout = f.idleTimeout
 	sc.MaxEventBytes = f.maxBytes
 	sc.Logger = log
-	sc.OnReconnect = func(err error, delay time.Duration) {
-		metrics.Reconnects.Inc()
-		log.Warn("eventstreams reconnecting", "err", err, "delay", delay)
-	}
+	// The client logs each reconnection itself; count them.
+	sc.OnReconnect = func(error, time.Duration) { metrics.Reconnects.Inc() }
 	src, err := source.Open(f.source, sc)
 	if err != nil {
 		return nil, cfg, fmt.Errorf("--source %s: %w", f.source, err)
