@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/wikistream/wikistream/internal/gen"
@@ -142,19 +141,9 @@ func column(tb testing.TB, lh *lakehouse.Lakehouse, ident table.Identifier, name
 	if err != nil {
 		tb.Fatal(err)
 	}
-	at, err := tbl.Scan(table.WithSelectedFields(name)).ToArrowTable(context.Background())
+	out, err := lakehouse.ScanStrings(context.Background(), tbl, name)
 	if err != nil {
 		tb.Fatal(err)
-	}
-	defer at.Release()
-	var out []string
-	tr := array.NewTableReader(at, 1<<16)
-	defer tr.Release()
-	for tr.Next() {
-		col := tr.RecordBatch().Column(0).(*array.String)
-		for i := range col.Len() {
-			out = append(out, col.Value(i))
-		}
 	}
 	sort.Strings(out)
 	return out

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go/table"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -172,19 +171,9 @@ func (e *env) keys(tb testing.TB, ident table.Identifier) ([]string, int) {
 	if tbl.CurrentSnapshot() == nil {
 		return nil, 0
 	}
-	at, err := tbl.Scan(table.WithSelectedFields(tbl.Schema().Fields()[0].Name)).ToArrowTable(context.Background())
+	out, err := lakehouse.ScanStrings(context.Background(), tbl, tbl.Schema().Fields()[0].Name)
 	if err != nil {
 		tb.Fatal(err)
-	}
-	defer at.Release()
-	var out []string
-	tr := array.NewTableReader(at, 1<<16)
-	defer tr.Release()
-	for tr.Next() {
-		col := tr.RecordBatch().Column(0).(*array.String)
-		for i := range col.Len() {
-			out = append(out, col.Value(i))
-		}
 	}
 	sort.Strings(out)
 	tasks, _ := tbl.Scan().PlanFiles(context.Background())

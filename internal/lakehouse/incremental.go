@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -173,4 +174,32 @@ func ReadFile(ctx context.Context, tbl *table.Table, df iceberg.DataFile, column
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return t, nil
+}
+
+// ScanStrings returns every value of a string column at tbl's current
+// snapshot, in scan order (none for a table without snapshots).
+func ScanStrings(ctx context.Context, tbl *table.Table, column string) ([]string, error) {
+	if tbl.CurrentSnapshot() == nil {
+		return nil, nil
+	}
+	_, recs, err := tbl.Scan(table.WithSelectedFields(column)).ToArrowRecords(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("scan %s.%s: %w", Name(tbl.Identifier()), column, err)
+	}
+	var out []string
+	for rec, err := range recs {
+		if err != nil {
+			return nil, fmt.Errorf("scan %s.%s: %w", Name(tbl.Identifier()), column, err)
+		}
+		col, ok := rec.Column(0).(*array.String)
+		if !ok {
+			rec.Release()
+			return nil, fmt.Errorf("scan %s.%s: column is %s, want string", Name(tbl.Identifier()), column, rec.Column(0).DataType())
+		}
+		for i := range col.Len() {
+			out = append(out, col.Value(i))
+		}
+		rec.Release()
+	}
+	return out, nil
 }
