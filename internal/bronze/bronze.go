@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 	"github.com/prometheus/client_golang/prometheus"
@@ -132,6 +131,7 @@ type sink struct {
 	rows   []row
 	next   map[int32]int64 // next offsets of the records in rows
 	add    func(*columns, row)
+	hints  lakehouse.SizeHints
 }
 
 // New builds a bronze stage over the lakehouse, consuming with a Kafka
@@ -447,14 +447,8 @@ func (s *Stage) commit(ctx context.Context, b batch) error {
 			return errNothingToCommit
 		}
 		props := iceberg.Properties{lakehouse.SummaryOffsets: off.Encode(), "wikistream.stage": "bronze"}
-		rec := record(sk.schema, keep, time.Now().UTC(), sk.add)
-		defer rec.Release()
-		rdr, err := array.NewRecordReader(sk.schema, []arrow.RecordBatch{rec})
-		if err != nil {
-			return err
-		}
-		defer rdr.Release()
-		return tx.Append(ctx, rdr, props)
+		recs := records(sk.schema, keep, time.Now().UTC(), &sk.hints, sk.add)
+		return lakehouse.AppendRecords(ctx, tx, sk.schema, recs, props)
 	})
 	if errors.Is(err, errNothingToCommit) {
 		s.mu.Lock()

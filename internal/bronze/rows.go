@@ -9,7 +9,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go/table"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -268,13 +267,8 @@ func (c *columns) appendDLQ(r row) {
 }
 
 // record builds an Arrow record of rows for the table of schema.
-func record(schema *arrow.Schema, rows []row, now time.Time, appendRow func(*columns, row)) arrow.RecordBatch {
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer b.Release()
-	b.Reserve(len(rows))
-	c := &columns{b: b, now: now}
-	for _, r := range rows {
-		appendRow(c, r)
-	}
-	return b.NewRecordBatch()
+func records(schema *arrow.Schema, rows []row, now time.Time, hints *lakehouse.SizeHints, appendRow func(*columns, row)) []arrow.RecordBatch {
+	c := &columns{now: now}
+	return lakehouse.RecordsByPartition(schema, rows, func(r row) string { return r.part }, hints,
+		func(b *array.RecordBuilder, r row) { c.b = b; appendRow(c, r) })
 }

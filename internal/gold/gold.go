@@ -314,9 +314,10 @@ func (s *Stage) risk(ctx context.Context, snapshot int64, touched []key) (arrow.
 			SELECT e.event_date, e.entity, count(*)::BIGINT, any_value(peak.peak)::BIGINT, any_value(peak.peak_hour)::INTEGER,
 				sum(is_large_deletion::INT)::BIGINT, min(length_delta)::BIGINT, sum(is_anonymous::INT)::BIGINT,
 				count(DISTINCT domain)::BIGINT, list(DISTINCT domain ORDER BY domain),
-				list(title ORDER BY event_timestamp, event_id) FILTER (WHERE is_large_deletion),
-				list(revision_new ORDER BY event_timestamp, event_id) FILTER (WHERE is_large_deletion),
-				list(title ORDER BY event_timestamp, event_id), list(revision_new ORDER BY event_timestamp, event_id),
+				arg_min(title, {'t': event_timestamp, 'id': event_id}, 5) FILTER (WHERE is_large_deletion AND title IS NOT NULL),
+				arg_min(revision_new, {'t': event_timestamp, 'id': event_id}, 5) FILTER (WHERE is_large_deletion AND revision_new IS NOT NULL),
+				arg_min(title, {'t': event_timestamp, 'id': event_id}, 5) FILTER (WHERE title IS NOT NULL),
+				arg_min(revision_new, {'t': event_timestamp, 'id': event_id}, 5) FILTER (WHERE revision_new IS NOT NULL),
 				bool_or(is_bot), bool_and(is_anonymous)
 			FROM e JOIN peak USING (event_date, entity)
 			GROUP BY e.event_date, e.entity ORDER BY 1, 2`, query.At{Snapshot: snapshot})

@@ -10,7 +10,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
@@ -64,6 +63,7 @@ type Stage struct {
 	log    *slog.Logger
 	schema *arrow.Schema
 	idx    *lakehouse.KeyIndex
+	hints  lakehouse.SizeHints
 }
 
 // Result is what one run did.
@@ -187,16 +187,9 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 			added[r.part] = append(added[r.part], r.key)
 		}
 		res.Added, res.Duplicates = len(keep), len(rows)-len(keep)
-		rec := s.record(keep)
-		defer rec.Release()
-		rdr, err := array.NewRecordReader(s.schema, []arrow.RecordBatch{rec})
-		if err != nil {
-			return err
-		}
-		defer rdr.Release()
 		props := lakehouse.CheckpointProps(lakehouse.BronzeRawEvents, next)
 		props["wikistream.stage"] = "silver"
-		return tx.Append(ctx, rdr, props)
+		return lakehouse.AppendRecords(ctx, tx, s.schema, s.records(keep), props)
 	})
 	if err != nil {
 		return res, fmt.Errorf("commit %s: %w", lakehouse.Name(lakehouse.SilverCleanedEvents), err)
@@ -208,16 +201,11 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-// record builds the Arrow record of silver rows.
-func (s *Stage) record(rows []row) arrow.RecordBatch {
-	b := array.NewRecordBuilder(memory.DefaultAllocator, s.schema)
-	defer b.Release()
-	b.Reserve(len(rows))
+// records builds the Arrow records of silver rows, one per partition.
+func (s *Stage) records(rows []row) []arrow.RecordBatch {
 	now := time.Now().UTC()
-	for _, r := range rows {
-		r.append(b, now)
-	}
-	return b.NewRecordBatch()
+	return lakehouse.RecordsByPartition(s.schema, rows, func(r row) string { return r.part }, &s.hints,
+		func(b *array.RecordBuilder, r row) { r.append(b, now) })
 }
 
 // CaughtUp reports whether silver has read every bronze commit.
