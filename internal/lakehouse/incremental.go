@@ -114,23 +114,24 @@ func AddedSince(ctx context.Context, tbl *table.Table, cp Checkpoint) ([]AddedFi
 }
 
 // TakeWhole returns the first files of added (sorted oldest first), whole
-// commits at a time, up to max files but at least one commit, and the
+// commits at a time, up to maxRows rows but at least one commit, and the
 // checkpoint they reach.
-func TakeWhole(added []AddedFile, max int) ([]AddedFile, Checkpoint) {
+func TakeWhole(added []AddedFile, maxRows int64) ([]AddedFile, Checkpoint) {
 	if len(added) == 0 {
 		return nil, Checkpoint{}
 	}
-	n := 0
+	n, rows := 0, int64(0)
 	for n < len(added) {
-		// The extent of the commit starting at n.
-		end := n
+		// The extent of the commit starting at n, and its rows.
+		end, commitRows := n, int64(0)
 		for end < len(added) && added[end].At.Sequence == added[n].At.Sequence {
+			commitRows += added[end].File.Count()
 			end++
 		}
-		if n > 0 && end > max {
+		if n > 0 && rows+commitRows > maxRows {
 			break
 		}
-		n = end
+		n, rows = end, rows+commitRows
 	}
 	return added[:n], added[n-1].At
 }

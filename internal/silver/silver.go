@@ -28,8 +28,9 @@ type Config struct {
 	// MinInterval is the least time between two silver commits; the
 	// original schedule is 5m. Default 0: after every bronze commit.
 	MinInterval time.Duration
-	// MaxFiles bounds the bronze files one run reads. Default 256.
-	MaxFiles int
+	// MaxRows bounds the bronze rows one run reads (whole bronze commits,
+	// at least one), and so silver's memory during a backlog. Default 50000.
+	MaxRows int64
 	// IndexKeys bounds the merge index (about 40 bytes a key). Default 2M.
 	IndexKeys int
 	// Logger receives progress.
@@ -38,7 +39,7 @@ type Config struct {
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{LargeDeletionBytes: 1000, Poll: 200 * time.Millisecond, MaxFiles: 256, IndexKeys: 2_000_000}
+	return Config{LargeDeletionBytes: 1000, Poll: 200 * time.Millisecond, MaxRows: 50_000, IndexKeys: 2_000_000}
 }
 
 // Validate reports the first bad setting.
@@ -50,8 +51,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("silver poll interval: got %s, want a positive duration", c.Poll)
 	case c.MinInterval < 0:
 		return fmt.Errorf("silver interval: got %s, want 0 or a positive duration such as 5m", c.MinInterval)
-	case c.MaxFiles < 1 || c.IndexKeys < 1:
-		return errors.New("silver max files and index keys must be at least 1")
+	case c.MaxRows < 1 || c.IndexKeys < 1:
+		return errors.New("silver max rows and index keys must be at least 1")
 	}
 	return nil
 }
@@ -113,7 +114,7 @@ func (s *Stage) Run(ctx context.Context) error {
 }
 
 // RunOnce reads the bronze files committed after silver's checkpoint (at
-// most MaxFiles of them) and merges them into silver.cleaned_events in one
+// most about MaxRows rows) and merges them into silver.cleaned_events in one
 // commit that also records the new checkpoint.
 func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 	var res Result
@@ -144,8 +145,8 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 	// over commits that added no file.
 	next := head
 	files := newFiles
-	if len(newFiles) > s.cfg.MaxFiles {
-		files, next = lakehouse.TakeWhole(newFiles, s.cfg.MaxFiles)
+	if taken, at := lakehouse.TakeWhole(newFiles, s.cfg.MaxRows); len(taken) < len(newFiles) {
+		files, next = taken, at
 	}
 	res.Caught = next == head
 	if len(files) == 0 {

@@ -179,3 +179,45 @@ func snapshot(tb testing.TB, lh *lakehouse.Lakehouse) int64 {
 	}
 	return lakehouse.SnapshotID(tbl)
 }
+
+// TestSilverBoundsRowsPerRun: during a backlog one run reads whole bronze
+// commits up to MaxRows rows (at least one commit), so memory stays
+// bounded, and the runs together add every row exactly once.
+func TestSilverBoundsRowsPerRun(t *testing.T) {
+	events := lines(t, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz", 900)
+	p := stagetest.New(t)
+	for i := 0; i < 3; i++ {
+		p.Bronze(t, events[i*300:(i+1)*300])
+	}
+	want := expect(t, events).rows
+	cfg := silver.DefaultConfig()
+	cfg.MaxRows = 1 // one bronze commit per run
+	st, err := silver.New(cfg, p.LH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs, added int
+	for {
+		res, err := st.RunOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Read > 300 {
+			t.Fatalf("run %d read %d rows; want at most one bronze commit (300)", runs, res.Read)
+		}
+		runs++
+		added += res.Added
+		if res.Caught {
+			break
+		}
+		if runs > 10 {
+			t.Fatal("silver did not catch up in 10 runs")
+		}
+	}
+	if runs < 3 {
+		t.Errorf("caught up in %d runs; with MaxRows 1 each of the 3 bronze commits takes a run", runs)
+	}
+	if got := num(one(t, p, "SELECT count(*) FROM silver.cleaned_events")[0]); got != want || added != want {
+		t.Errorf("silver holds %d rows (%d added); want %d", got, added, want)
+	}
+}
