@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/wikistream/wikistream/internal/kafka"
+	"github.com/wikistream/wikistream/internal/testtool"
 	"github.com/wikistream/wikistream/internal/recentchange"
 	"github.com/wikistream/wikistream/internal/source"
 )
@@ -248,25 +248,11 @@ func TestIngestResumesWithoutGaps(t *testing.T) {
 	}
 }
 
-// lookTool finds a command the test drives. Where it is missing the test is
-// skipped, except under WIKISTREAM_REQUIRE_TOOLS=1 (CI), where it fails.
-func lookTool(tb testing.TB, name string) string {
-	tb.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("WIKISTREAM_REQUIRE_TOOLS") == "1" {
-			tb.Fatalf("%s is not installed (bash .ci/run installs it): %v", name, err)
-		}
-		tb.Skipf("%s is not installed; bash .ci/run installs it", name)
-	}
-	return p
-}
-
 // TestIngestKcatInterop proves the records are real Kafka: Debian's kcat
 // (librdkafka) consumes what ingest produced, and produces records that
 // WikiStream's client reads back and decodes.
 func TestIngestKcatInterop(t *testing.T) {
-	kcat := lookTool(t, "kcat")
+	kcat := testtool.Look(t, "kcat")
 	addr := startBroker(t)
 	ts := testNow.Add(-time.Hour).Unix()
 	var msgs [][]byte
