@@ -15,9 +15,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/wikistream/wikistream/internal/kafka"
-	"github.com/wikistream/wikistream/internal/testtool"
 	"github.com/wikistream/wikistream/internal/recentchange"
 	"github.com/wikistream/wikistream/internal/source"
+	"github.com/wikistream/wikistream/internal/testtool"
 )
 
 var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
