@@ -274,7 +274,7 @@ func (s *Stage) Run(ctx context.Context) error {
 }
 
 // errNothingToCommit ends a commit attempt that would change nothing.
-var errNothingToCommit = errors.New("nothing to commit")
+var errNothingToCommit = lakehouse.ErrNoChange
 
 // batch is the rows of one table and the offsets they end at.
 type batch struct {

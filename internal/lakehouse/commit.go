@@ -35,6 +35,10 @@ func isBusy(err error) bool {
 	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
+// ErrNoChange is returned by a Commit build function that finds nothing to
+// commit; Commit returns it unchanged and counts no failure.
+var ErrNoChange = errors.New("nothing to commit")
+
 // MaxCommitAttempts bounds the retries of one commit.
 const MaxCommitAttempts = 20
 
@@ -43,7 +47,9 @@ const MaxCommitAttempts = 20
 // committed first. build must derive everything it stages from the table it
 // is given (offsets to merge, rows to skip), because each attempt sees the
 // newest state. It returns the committed table.
-func (l *Lakehouse) Commit(ctx context.Context, ident table.Identifier, build func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error) (*table.Table, error) {
+func (l *Lakehouse) Commit(ctx context.Context, ident table.Identifier, build func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error) (out *table.Table, err error) {
+	began, conflicts := time.Now(), 0
+	defer func() { l.metrics.observe(Name(ident), began, conflicts, out, err) }()
 	backoff := 5 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		tbl, err := l.Load(ctx, ident)
@@ -61,6 +67,7 @@ func (l *Lakehouse) Commit(ctx context.Context, ident table.Identifier, build fu
 		if !IsConflict(err) || attempt >= MaxCommitAttempts {
 			return nil, fmt.Errorf("commit %s (attempt %d): %w", Name(ident), attempt, err)
 		}
+		conflicts++
 		l.log.Debug("commit conflict, retrying", "table", Name(ident), "attempt", attempt, "err", err)
 		sleep := backoff/2 + rand.N(backoff)
 		select {

@@ -21,6 +21,7 @@ import (
 	_ "github.com/apache/iceberg-go/catalog/rest" // registers the rest, http and https catalog types
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	"github.com/apache/iceberg-go/table"
+	"github.com/prometheus/client_golang/prometheus"
 	_ "github.com/uptrace/bun/driver/pgdriver" // registers the "pg" database/sql driver
 	"github.com/uptrace/bun/driver/sqliteshim"
 )
@@ -48,6 +49,9 @@ type Config struct {
 	Props map[string]string
 	// Logger receives catalog events.
 	Logger *slog.Logger
+	// Registerer, when set, receives the commit metrics
+	// (wikistream_lakehouse_*).
+	Registerer prometheus.Registerer
 }
 
 // Validate reports the first bad setting.
@@ -74,6 +78,7 @@ type Lakehouse struct {
 	cat       catalog.Catalog
 	warehouse string
 	log       *slog.Logger
+	metrics   *commitMetrics // nil: not measured
 }
 
 // Open connects to the catalog, creating the default SQLite catalog and
@@ -118,7 +123,11 @@ func Open(ctx context.Context, cfg Config) (*Lakehouse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", redact(cfg.Catalog), err)
 	}
-	return &Lakehouse{cat: cat, warehouse: cfg.Warehouse, log: log}, nil
+	l := &Lakehouse{cat: cat, warehouse: cfg.Warehouse, log: log}
+	if cfg.Registerer != nil {
+		l.metrics = newCommitMetrics(cfg.Registerer)
+	}
+	return l, nil
 }
 
 // catalogProps turns the catalog URI into iceberg-go catalog properties.
