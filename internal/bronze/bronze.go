@@ -120,6 +120,7 @@ type Stage struct {
 	stats     Stats
 	committed lakehouse.Offsets // offsets committed to the tables, both topics
 	progress  lakehouse.Offsets // offsets this run's own batches reached
+	ends      lakehouse.Offsets // high watermarks seen in fetches
 }
 
 // sink is one table and the topic feeding it.
@@ -148,7 +149,7 @@ func New(cfg Config, lh *lakehouse.Lakehouse, kafkaOpts []kgo.Opt, metrics *Metr
 		metrics = NewMetrics(prometheus.NewRegistry())
 	}
 	s := &Stage{cfg: cfg, lh: lh, opts: kafkaOpts, metrics: metrics, log: log.With("stage", "bronze"),
-		committed: lakehouse.Offsets{}, progress: lakehouse.Offsets{}}
+		committed: lakehouse.Offsets{}, progress: lakehouse.Offsets{}, ends: lakehouse.Offsets{}}
 	var err error
 	if s.raw, err = newSink(lakehouse.RawEventsTable, cfg.RawTopic, cfg.IndexKeys, rawFilter, (*columns).appendRaw); err != nil {
 		return nil, err
@@ -212,6 +213,11 @@ func (s *Stage) Progress() lakehouse.Offsets {
 // ends is not committed; the next run consumes it again from the offsets in
 // the tables.
 func (s *Stage) Run(ctx context.Context) error {
+	// A supervisor may run the stage again after a failure: rows pending
+	// from the last run were not committed and are consumed again.
+	for _, sk := range []*sink{s.raw, s.dlq} {
+		sk.rows, sk.next = nil, map[int32]int64{}
+	}
 	for _, sk := range []*sink{s.raw, s.dlq} {
 		tbl, err := s.lh.EnsureTable(ctx, sk.def)
 		if err != nil {
@@ -323,6 +329,14 @@ func (s *Stage) poll(ctx context.Context, cl *kgo.Client, batches chan<- []batch
 			}
 			s.log.Warn("fetch error", "topic", fe.Topic, "partition", fe.Partition, "err", fe.Err)
 		}
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if p.Err == nil && p.HighWatermark >= 0 {
+				s.mu.Lock()
+				s.ends.Merge(lakehouse.Offsets{p.Topic: {p.Partition: p.HighWatermark}})
+				s.mu.Unlock()
+			}
+		})
+		s.updateLag()
 		fetches.EachRecord(func(r *kgo.Record) {
 			if first.IsZero() {
 				first = time.Now()
@@ -351,6 +365,26 @@ func (s *Stage) poll(ctx context.Context, cl *kgo.Client, batches chan<- []batch
 }
 
 func (s *Stage) pending() int { return len(s.raw.rows) + len(s.dlq.rows) }
+
+// Lag returns, per topic, the records up to the high watermarks seen in
+// fetches that are not committed to the tables yet.
+func (s *Stage) Lag() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int64{s.cfg.RawTopic: 0, s.cfg.DLQTopic: 0}
+	for topic, parts := range s.ends {
+		for p, end := range parts {
+			out[topic] += max(end-s.committed[topic][p], 0)
+		}
+	}
+	return out
+}
+
+func (s *Stage) updateLag() {
+	for topic, n := range s.Lag() {
+		s.metrics.Lag.WithLabelValues(topic).Set(float64(n))
+	}
+}
 
 // startOffsets replaces the consumer-group offsets of newly assigned
 // partitions with the offsets committed in the tables.
@@ -479,6 +513,12 @@ func (s *Stage) commit(ctx context.Context, b batch) error {
 	s.stats.CommitTime += elapsed
 	s.mu.Unlock()
 	name := lakehouse.Name(sk.def.Ident)
+	now := time.Now()
+	latency := s.metrics.Latency.WithLabelValues(name)
+	for _, r := range b.rows {
+		latency.Observe(now.Sub(ingestedAt(r.rec)).Seconds())
+	}
+	s.updateLag()
 	s.metrics.Records.WithLabelValues(name).Add(float64(kept))
 	s.metrics.Duplicates.WithLabelValues(name).Add(float64(dups))
 	s.metrics.CommitSeconds.WithLabelValues(name).Observe(elapsed.Seconds())

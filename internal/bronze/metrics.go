@@ -8,6 +8,11 @@ type Metrics struct {
 	Duplicates    *prometheus.CounterVec
 	CommitSeconds *prometheus.HistogramVec
 	LastCommit    *prometheus.GaugeVec
+	// Latency is ingest → bronze committed, per row (the original
+	// ProcessingLatencyMs).
+	Latency *prometheus.HistogramVec
+	// Lag is the records of a topic not yet committed to its table.
+	Lag *prometheus.GaugeVec
 }
 
 // NewMetrics creates the bronze metrics and registers them on reg.
@@ -23,6 +28,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		LastCommit: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "wikistream", Subsystem: "bronze",
 			Name: "last_commit_timestamp_seconds", Help: "Unix time of the last commit."}, []string{"table"}),
 	}
-	reg.MustRegister(m.Records, m.Duplicates, m.CommitSeconds, m.LastCommit)
+	m.Latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "wikistream", Subsystem: "bronze",
+		Name: "processing_latency_seconds", Help: "From ingest reading an event to bronze committing its row (the original ProcessingLatencyMs).",
+		Buckets: prometheus.ExponentialBuckets(0.05, 2, 14)}, []string{"table"})
+	m.Lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "wikistream", Subsystem: "bronze",
+		Name: "consumer_lag_records", Help: "Records on the topic (up to its high watermark at the last fetch) not yet committed to the table."},
+		[]string{"topic"})
+	reg.MustRegister(m.Records, m.Duplicates, m.CommitSeconds, m.LastCommit, m.Latency, m.Lag)
 	return m
 }
