@@ -42,6 +42,10 @@ type Config struct {
 	// StableAfter: an attempt that ran this long resets the backoff.
 	// Default 5m.
 	StableAfter time.Duration
+	// MaxRestarts, when above 0, ends Run with an error once a stage has
+	// failed this many times in a row (drained runs, tests); 0 restarts
+	// forever.
+	MaxRestarts int
 	// OnEvent receives every failure, stall and restart, synchronously;
 	// keep it quick. Optional.
 	OnEvent func(context.Context, Event)
@@ -66,6 +70,9 @@ func (c Config) Validate() error {
 		if d.v < 0 {
 			return fmt.Errorf("supervisor %s: got %s, want a positive duration", d.name, d.v)
 		}
+	}
+	if c.MaxRestarts < 0 {
+		return fmt.Errorf("supervisor max restarts: got %d, want 0 (unlimited) or more", c.MaxRestarts)
 	}
 	if c.MaxBackoff > 0 && c.InitialBackoff > c.MaxBackoff {
 		return fmt.Errorf("supervisor backoff: initial %s is above the maximum %s", c.InitialBackoff, c.MaxBackoff)
@@ -189,18 +196,26 @@ func (s *Supervisor) Add(svc Service) {
 }
 
 // Run runs every service until ctx ends, restarting failed and stalled
-// ones. It returns nil when ctx ends; stages never end the process.
+// ones. It returns nil when ctx ends, or the failure of a stage that failed
+// more than MaxRestarts times in a row (the other stages are stopped).
 func (s *Supervisor) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
+	errs := make(chan error, len(s.services))
 	for _, svc := range s.services {
 		wg.Add(1)
-		go func() { // ends when ctx ends or a non-daemon service finishes
+		go func() { // ends when ctx ends, the service finishes or gives up
 			defer wg.Done()
-			s.supervise(ctx, svc)
+			if err := s.supervise(ctx, svc); err != nil {
+				errs <- err
+				cancel()
+			}
 		}()
 	}
 	wg.Wait()
-	return nil
+	close(errs)
+	return <-errs
 }
 
 // States returns every stage's state, in the order they were added.
@@ -233,10 +248,11 @@ func (s *Supervisor) set(name string, f func(*State)) {
 	f(s.state[name])
 }
 
-// supervise runs one service until ctx ends (or it finishes).
-func (s *Supervisor) supervise(ctx context.Context, svc Service) {
+// supervise runs one service until ctx ends, it finishes, or it failed
+// more than MaxRestarts times in a row.
+func (s *Supervisor) supervise(ctx context.Context, svc Service) error {
 	backoff := s.cfg.InitialBackoff
-	restarts := 0
+	restarts, inARow := 0, 0
 	for attempt := 1; ; attempt++ {
 		began := time.Now()
 		s.set(svc.Name, func(st *State) { st.Status, st.Since, st.Healthy = "running", began, svc.Health == nil })
@@ -245,19 +261,20 @@ func (s *Supervisor) supervise(ctx context.Context, svc Service) {
 		s.metrics.up.WithLabelValues(svc.Name).Set(0)
 		if ctx.Err() != nil {
 			s.set(svc.Name, func(st *State) { st.Status, st.Since = "stopped", time.Now() })
-			return
+			return nil
 		}
 		if err == nil && !svc.Daemon {
 			s.log.Info("stage finished", "stage", svc.Name)
 			s.set(svc.Name, func(st *State) { st.Status, st.Since = "finished", time.Now() })
-			return
+			return nil
 		}
 		if err == nil {
 			err = errors.New("the stage stopped by itself while the process runs")
 		}
 		if time.Since(began) >= s.cfg.StableAfter {
-			backoff = s.cfg.InitialBackoff
+			backoff, inARow = s.cfg.InitialBackoff, 0
 		}
+		inARow++
 		kind := Failed
 		if stalled != nil {
 			kind = Stalled
@@ -273,13 +290,17 @@ func (s *Supervisor) supervise(ctx context.Context, svc Service) {
 			ev.Health = *stalled
 		}
 		s.emit(ctx, ev)
+		if s.cfg.MaxRestarts > 0 && inARow > s.cfg.MaxRestarts {
+			s.set(svc.Name, func(st *State) { st.Status, st.Since, st.LastErr = "stopped", time.Now(), err.Error() })
+			return fmt.Errorf("%s failed %d times in a row: %w", svc.Name, inARow, err)
+		}
 		s.set(svc.Name, func(st *State) {
 			st.Status, st.Since, st.LastErr, st.Healthy = "backoff", time.Now(), err.Error(), false
 		})
 		select {
 		case <-ctx.Done():
 			s.set(svc.Name, func(st *State) { st.Status, st.Since = "stopped", time.Now() })
-			return
+			return nil
 		case <-time.After(wait):
 		}
 		backoff = min(backoff*2, s.cfg.MaxBackoff)

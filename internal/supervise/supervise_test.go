@@ -199,3 +199,35 @@ func TestValidate(t *testing.T) {
 		t.Errorf("zero config: %v, want valid (defaults)", err)
 	}
 }
+
+// TestMaxRestartsEndsRun: with MaxRestarts, a stage that keeps failing ends
+// Run with its error and stops the other stages.
+func TestMaxRestartsEndsRun(t *testing.T) {
+	rec := &recorder{}
+	cfg := fast(rec, nil)
+	cfg.MaxRestarts = 2
+	sup, _ := New(cfg)
+	var runs atomic.Int32
+	sup.Add(Service{Name: "broken", Daemon: true, Run: func(context.Context) error {
+		runs.Add(1)
+		return errors.New("table schema mismatch")
+	}})
+	other := make(chan struct{})
+	sup.Add(Service{Name: "other", Daemon: true, Run: func(ctx context.Context) error {
+		<-ctx.Done()
+		close(other)
+		return nil
+	}})
+	err := sup.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "broken failed 3 times in a row: table schema mismatch") {
+		t.Fatalf("Run = %v, want broken's failure after 3 runs", err)
+	}
+	if runs.Load() != 3 {
+		t.Errorf("broken ran %d times, want 3 (the first run and 2 restarts)", runs.Load())
+	}
+	select {
+	case <-other:
+	default:
+		t.Error("the other stage was not stopped")
+	}
+}
