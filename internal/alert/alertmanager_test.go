@@ -149,7 +149,7 @@ func TestAlertmanagerIntegration(t *testing.T) {
 	created := time.Now().UTC().Truncate(time.Millisecond)
 	sent := []Alert{
 		{Type: RiskHigh, Key: "2026-11-25/198.51.100.7", Title: "High risk editor 198.51.100.7 on 2026-11-25: score 90",
-			Evidence: map[string]any{"entity": "198.51.100.7", "score": 90, "level": "HIGH"},
+			Evidence:    map[string]any{"entity": "198.51.100.7", "score": 90, "level": "HIGH"},
 			ExecutionID: "gold.risk_scores@42", CreatedAt: created},
 		{Type: JobFailed, Key: "silver", Title: "silver failed", Error: "commit silver batch 3: disk full",
 			ExecutionID: "silver-7", CreatedAt: created},
