@@ -25,6 +25,7 @@ import (
 	"github.com/wikistream/wikistream/internal/kafka"
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/silver"
+	"github.com/wikistream/wikistream/internal/supervise"
 )
 
 // Config is the wiring of one `wikistream run` process.
@@ -49,6 +50,13 @@ type Config struct {
 	// registered on it (the source reports reconnects to them).
 	Registry      *prometheus.Registry
 	IngestMetrics *ingest.Metrics
+	// Supervisor restarts failed and stalled stages. With Drain, a stage
+	// that fails 3 times in a row ends the run unless MaxRestarts says
+	// otherwise.
+	Supervisor supervise.Config
+	// OnStageEvent receives the supervisor's failures, stalls and restarts
+	// (besides the log). Optional.
+	OnStageEvent func(context.Context, supervise.Event)
 	// Drain stops the process once the source is done and every stage has
 	// caught up, instead of running until cancelled.
 	Drain  bool
@@ -102,7 +110,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	lh, err := lakehouse.Open(ctx, cfg.Lakehouse)
+	lcfg := cfg.Lakehouse
+	lcfg.Registerer = reg
+	lh, err := lakehouse.Open(ctx, lcfg)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -130,6 +140,27 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	closers = append(closers, func() { gld.Close() })
 
+	scfg := cfg.Supervisor
+	if scfg.Logger == nil {
+		scfg.Logger = log
+	}
+	if scfg.Registerer == nil {
+		scfg.Registerer = reg
+	}
+	if cfg.Drain && scfg.MaxRestarts == 0 {
+		scfg.MaxRestarts = 3
+	}
+	scfg.OnEvent = cfg.OnStageEvent
+	sup, err := supervise.New(scfg)
+	if err != nil {
+		return Summary{}, err
+	}
+	admCl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return Summary{}, fmt.Errorf("kafka client: %w", err)
+	}
+	closers = append(closers, admCl.Close)
+
 	var srv *http.Server
 	var ln net.Listener
 	if cfg.HTTPAddr != "" {
@@ -141,6 +172,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 			fmt.Fprintln(w, "ok")
 		})
+		mux.HandleFunc("GET /readyz", readyz(sup))
 		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		log.Info("http listening", "addr", ln.Addr().String())
 	}
@@ -164,17 +196,21 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	var sum Summary
 	ingestDone := make(chan struct{})
-	g.Go(func() error {
-		if err := ing.Run(gctx); err != nil {
+	sup.Add(supervise.Service{Name: "ingest", Run: func(ctx context.Context) error {
+		if err := ing.Run(ctx); err != nil || ctx.Err() != nil {
 			return err
 		}
 		sum.IngestDone = time.Since(start)
 		close(ingestDone)
 		return nil
-	})
-	g.Go(func() error { return brz.Run(gctx) })
-	g.Go(func() error { return slv.Run(gctx) })
-	g.Go(func() error { return gld.Run(gctx) })
+	}})
+	sup.Add(supervise.Service{Name: "bronze", Daemon: true, Run: brz.Run,
+		Health: bronzeHealth(kadm.NewClient(admCl), brz, cfg.Ingest.RawTopic, cfg.Ingest.DLQTopic)})
+	sup.Add(supervise.Service{Name: "silver", Daemon: true, Run: slv.Run,
+		Health: tableHealth(lh, slv.CaughtUp, lakehouse.SilverCleanedEvents)})
+	sup.Add(supervise.Service{Name: "gold", Daemon: true, Run: gld.Run,
+		Health: tableHealth(lh, gld.CaughtUp, lakehouse.GoldHourlyStats, lakehouse.GoldRiskScores)})
+	g.Go(func() error { return sup.Run(gctx) })
 	if cfg.Drain {
 		g.Go(func() error {
 			select {

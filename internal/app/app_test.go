@@ -1,0 +1,209 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/wikistream/wikistream/internal/bronze"
+	"github.com/wikistream/wikistream/internal/gen"
+	"github.com/wikistream/wikistream/internal/gold"
+	"github.com/wikistream/wikistream/internal/ingest"
+	"github.com/wikistream/wikistream/internal/kafka"
+	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/recentchange"
+	"github.com/wikistream/wikistream/internal/silver"
+	"github.com/wikistream/wikistream/internal/source"
+	"github.com/wikistream/wikistream/internal/supervise"
+)
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestKilledConsumerConnectionIsRestartedAndReported: while the broker
+// kills bronze's fetch connections, bronze falls behind without progress;
+// the supervisor stops and restarts it and reports the stall and restart
+// (the events that become alerts), /readyz says not ready, and once the
+// connections work again every event lands exactly once.
+func TestKilledConsumerConnectionIsRestartedAndReported(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	var kill atomic.Bool
+	kill.Store(true)
+	var killed atomic.Int64
+	cluster.ControlKey(int16(kmsg.Fetch), func(kmsg.Request) (kmsg.Response, error, bool) {
+		cluster.KeepControl()
+		if kill.Load() {
+			killed.Add(1)
+			return nil, errors.New("injected: connection killed"), true // closes the connection
+		}
+		return nil, nil, false
+	})
+
+	lines, err := gen.Lines(gen.Config{Seed: 5, Count: 3000, Start: gen.DefaultStart, Rate: gen.DefaultRate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "events.jsonl")
+	if err := os.WriteFile(path, append(bytes.Join(lines, []byte("\n")), '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := source.Open(path, source.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	icfg := ingest.DefaultConfig()
+	icfg.Partitions = 3
+	icfg.Filter, _ = recentchange.ParseFilter(recentchange.FilterAll)
+	bcfg := bronze.DefaultConfig()
+	bcfg.Interval = 100 * time.Millisecond
+
+	var mu sync.Mutex
+	var events []supervise.Event
+	httpAddr := freeAddr(t)
+	cfg := Config{
+		Kafka:     kafka.ClientConfig{Brokers: cluster.ListenAddrs()},
+		Lakehouse: lakehouse.Config{DataDir: filepath.Join(dir, "data")},
+		HTTPAddr:  httpAddr,
+		Ingest:    icfg, Source: src,
+		Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig(),
+		Supervisor: supervise.Config{CheckInterval: 50 * time.Millisecond, StallAfter: 2 * time.Second,
+			InitialBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond},
+		OnStageEvent: func(_ context.Context, ev supervise.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, ev)
+		},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { _, err := Run(ctx, cfg); done <- err }()
+
+	restarted := func() (stalled, restarts int) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ev := range events {
+			if ev.Stage != "bronze" {
+				continue
+			}
+			switch ev.Kind {
+			case supervise.Stalled:
+				stalled++
+			case supervise.Restarted:
+				restarts++
+			}
+		}
+		return
+	}
+	deadline := time.Now().Add(time.Minute)
+	for s, r := restarted(); s == 0 || r == 0; s, r = restarted() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no stall and restart of bronze reported within a minute (%d fetches killed)", killed.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// While bronze cannot fetch, the process is not ready.
+	var ready struct {
+		Ready  bool              `json:"ready"`
+		Stages []supervise.State `json:"stages"`
+	}
+	for notReadySeen := false; !notReadySeen; {
+		resp, err := http.Get("http://" + httpAddr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(resp.Body).Decode(&ready)
+		resp.Body.Close()
+		notReadySeen = resp.StatusCode == http.StatusServiceUnavailable && !ready.Ready
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz: %d %+v; want 503 while bronze is stalled", resp.StatusCode, ready)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	kill.Store(false)
+	lh, err := lakehouse.Open(ctx, lakehouse.Config{DataDir: filepath.Join(dir, "data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	want := map[string]bool{}
+	for _, l := range lines {
+		if ev, err := recentchange.Parse(l); err == nil {
+			want[ev.EventID()] = true
+		}
+	}
+	for have := 0; ; {
+		tbl, err := lh.Load(ctx, lakehouse.BronzeRawEvents)
+		if err == nil && tbl.CurrentSnapshot() != nil {
+			ids, err := lakehouse.ScanStrings(ctx, tbl, "event_id")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ids) == len(want) {
+				seen := map[string]bool{}
+				for _, id := range ids {
+					if !want[id] || seen[id] {
+						t.Fatalf("bronze holds %s, unexpected or twice", id)
+					}
+					seen[id] = true
+				}
+				break
+			}
+			have = len(ids)
+			if len(ids) > len(want) {
+				t.Fatalf("bronze holds %d rows, want %d", len(ids), len(want))
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bronze holds %d of %d events a while after the connections came back", have, len(want))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for {
+		resp, err := http.Get("http://" + httpAddr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still %d after recovery", resp.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if killed.Load() == 0 {
+		t.Error("no fetch connection was killed; the test proved nothing")
+	}
+}
