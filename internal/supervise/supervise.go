@@ -255,7 +255,7 @@ func (s *Supervisor) supervise(ctx context.Context, svc Service) error {
 	restarts, inARow := 0, 0
 	for attempt := 1; ; attempt++ {
 		began := time.Now()
-		s.set(svc.Name, func(st *State) { st.Status, st.Since, st.Healthy = "running", began, svc.Health == nil })
+		s.set(svc.Name, func(st *State) { st.Status, st.Since, st.Healthy = "running", began, true })
 		s.metrics.up.WithLabelValues(svc.Name).Set(1)
 		stalled, err := s.attempt(ctx, svc)
 		s.metrics.up.WithLabelValues(svc.Name).Set(0)
