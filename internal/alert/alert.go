@@ -75,7 +75,23 @@
 // Other stages get the *Dispatcher (or any Raiser) and call Raise. A
 // one-shot command (dq --once) runs Run in a goroutine, raises, calls Flush,
 // then cancels Run. URLs with tokens and the HMAC secret are never logged:
-// sink errors name only the scheme and host of their URL.
+// sink errors name only the scheme and host of their URL. docs/RUNBOOK.md
+// needs one section per alert type whose anchor is the type's name (a
+// heading "## risk_high" gives #risk_high).
+//
+// # Delivery and metrics
+//
+// Each sink has its own queue (Config.QueueSize) and worker, which sends
+// batches (up to the sink's MaxBatch) with a timeout per attempt and
+// retries failures with jittered exponential backoff; ErrPermanent errors
+// (HTTP 4xx) are not retried. A full queue drops the alert for that sink
+// after Config.EnqueueWait. Metrics, on Config.Registerer:
+//
+//	wikistream_alert_raised_total{type,severity}  every valid Raise, repeats included
+//	wikistream_alert_suppressed_total{type}       repeats within the cool-down
+//	wikistream_alert_sent_total{sink}             alerts a sink accepted
+//	wikistream_alert_sink_errors_total{sink}      failed attempts
+//	wikistream_alert_dropped_total{sink}          alerts given up (queue full, attempts used up, drain deadline)
 package alert
 
 import (

@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,6 +63,11 @@ var (
 	ErrPermanent = errors.New("permanent failure")
 )
 
+// RiskCoolDown is the default cool-down of risk_high alerts: their key
+// holds the day, and 8 days outlast the 7 days of lateness gold accepts,
+// so a late event that recomputes a past day never re-sends its alerts.
+const RiskCoolDown = 192 * time.Hour
+
 // Config configures a Dispatcher. DefaultConfig gives every default.
 type Config struct {
 	// CoolDown is how long after an alert is sent its repeats (same Type
@@ -104,7 +110,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		CoolDown:     30 * time.Minute,
-		CoolDowns:    map[Type]time.Duration{RiskHigh: 192 * time.Hour},
+		CoolDowns:    map[Type]time.Duration{RiskHigh: RiskCoolDown},
 		QueueSize:    256,
 		EnqueueWait:  50 * time.Millisecond,
 		SendTimeout:  10 * time.Second,
@@ -317,11 +323,20 @@ func (d *Dispatcher) Raise(ctx context.Context, a Alert) error {
 	if a.Runbook == "" {
 		a.Runbook = RunbookLink(d.cfg.Runbook, a.Type)
 	}
-	if a.Evidence == nil {
-		a.Evidence = map[string]any{}
-	}
 	if err := a.validate(); err != nil {
 		return fmt.Errorf("raise alert: %w", err)
+	}
+	// A copy of the evidence through JSON: the sinks read it concurrently
+	// and later than the caller, who may reuse the map, and it proves the
+	// evidence encodes.
+	ev, err := json.Marshal(a.Evidence)
+	if err != nil {
+		return fmt.Errorf("raise alert %q: encode evidence: %w", a.Title, err)
+	}
+	a.Evidence = nil
+	json.Unmarshal(ev, &a.Evidence) // cannot fail: ev is an object, or null for nil evidence
+	if a.Evidence == nil {
+		a.Evidence = map[string]any{}
 	}
 
 	d.closeMu.RLock()

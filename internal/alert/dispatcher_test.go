@@ -290,7 +290,8 @@ func TestRaiseFillsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	start(t, d)
-	for _, bad := range []Alert{{Type: "nope", Title: "x"}, {Type: JobFailed}, {Type: JobFailed, Title: "x", Severity: "loud"}} {
+	for _, bad := range []Alert{{Type: "nope", Title: "x"}, {Type: JobFailed}, {Type: JobFailed, Title: "x", Severity: "loud"},
+		{Type: JobFailed, Title: "x", Evidence: map[string]any{"f": func() {}}}} {
 		if err := d.Raise(context.Background(), bad); err == nil {
 			t.Errorf("Raise(%+v) = nil, want an error", bad)
 		}
@@ -298,17 +299,26 @@ func TestRaiseFillsDefaults(t *testing.T) {
 	if err := d.Raise(context.Background(), Alert{Type: PipelineStalled, Key: "silver", Title: "silver stalled"}); err != nil {
 		t.Fatal(err)
 	}
+	// The evidence is copied: changing the map after Raise changes nothing sent.
+	ev := map[string]any{"lag": 5}
+	if err := d.Raise(context.Background(), Alert{Type: PipelineStalled, Key: "gold", Title: "gold stalled", Evidence: ev}); err != nil {
+		t.Fatal(err)
+	}
+	ev["lag"] = 6
 	flush(t, d)
 	got := out.alerts()
-	if len(got) != 1 {
-		t.Fatalf("sent %d alerts, want 1", len(got))
+	if len(got) != 2 {
+		t.Fatalf("sent %d alerts, want 2", len(got))
+	}
+	if lag := got[1].Evidence["lag"]; lag != 5.0 {
+		t.Errorf("evidence lag %v after the caller changed its map, want 5", lag)
 	}
 	a := got[0]
 	want := Alert{ID: alertID(PipelineStalled, "silver", t0, false), Type: PipelineStalled, Severity: Critical,
 		Title: "silver stalled", Runbook: "https://example.org/wikistream/docs/RUNBOOK.md#pipeline_stalled",
 		CreatedAt: t0.Add(123456 * time.Microsecond), Key: "silver"}
 	if a.ID != want.ID || a.Severity != want.Severity || a.Runbook != want.Runbook || !a.CreatedAt.Equal(want.CreatedAt) ||
-		a.Evidence == nil {
+		a.Evidence == nil || len(a.Evidence) != 0 {
 		t.Errorf("got %+v, want %+v with evidence {}", a, want)
 	}
 }

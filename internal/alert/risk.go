@@ -199,8 +199,8 @@ func (w *RiskWatcher) RunOnce(ctx context.Context) (int, error) {
 	if latest.After(w.since) {
 		w.since = latest
 	}
-	// Forget days older than the cool-down of risk alerts could matter.
-	horizon := w.cfg.Now().UTC().Add(-DefaultConfig().CoolDowns[RiskHigh]).Format(time.DateOnly)
+	// Forget days that gold no longer recomputes.
+	horizon := w.cfg.Now().UTC().Add(-RiskCoolDown).Format(time.DateOnly)
 	for k, date := range w.seen {
 		if date < horizon {
 			delete(w.seen, k)
