@@ -59,11 +59,9 @@
 //
 // # Wiring (internal/app)
 //
-//	table, err := alert.NewTableSink(lh)
-//	sinks := []alert.Sink{alert.NewLogSink(log), table} // always: DESIGN says every alert lands in ops.alerts
-//	// --alert-webhook-url, --alert-webhook-secret (WIKISTREAM_ALERT_WEBHOOK_SECRET): alert.NewWebhookSink
-//	// --alert-slack-url: alert.NewSlackSink
-//	// --alertmanager-url: alert.NewAlertmanagerSink
+//	// log + ops.alerts always (every alert lands in ops.alerts), plus
+//	// --alert-webhook-url/--alert-webhook-secret, --alert-slack-url, --alertmanager-url
+//	sinks, err := alert.Sinks(alert.SinksConfig{...}, lh, log)
 //	cfg := alert.DefaultConfig() // --alert-cooldown sets cfg.CoolDown
 //	cfg.Logger, cfg.Registerer = log, registry
 //	d, err := alert.New(ctx, cfg, sinks...)          // seeds from ops.alerts
