@@ -71,7 +71,18 @@ type Stage struct {
 	lh  *lakehouse.Lakehouse
 	eng *query.Engine
 	log *slog.Logger
+
+	// days is the risk score's input, per day, as of the silver checkpoint
+	// riskCP (valid only when daysValid); runs counts RunOnce calls.
+	days      map[string]*dayActivity
+	riskCP    lakehouse.Checkpoint
+	daysValid bool
+	runs      int64
 }
+
+// keepDays bounds the days of activity kept between runs; older ones are
+// read again from silver when a late event touches them.
+const keepDays = 3
 
 // New builds the gold stage. It reads silver through the SQL engine.
 func New(ctx context.Context, cfg Config, lh *lakehouse.Lakehouse) (*Stage, error) {
@@ -128,7 +139,7 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	days, risks, err := s.refresh(ctx, silverTbl, head, lakehouse.RiskScoresTable, s.risk)
+	days, risks, err := s.refreshRisk(ctx, silverTbl, head)
 	if err != nil {
 		return res, err
 	}
@@ -288,13 +299,103 @@ func (s *Stage) hourly(ctx context.Context, snapshot int64, touched []key) (arro
 	return b.NewRecordBatch(), filter, nil
 }
 
-// risk recomputes gold.risk_scores for the touched days.
-func (s *Stage) risk(ctx context.Context, snapshot int64, touched []key) (arrow.RecordBatch, iceberg.BooleanExpression, error) {
-	var dates []string
+// refreshRisk brings gold.risk_scores up to silver's head: it adds the
+// rows of the silver files committed since the table's checkpoint to the
+// days of activity it keeps (reading a day whole from silver when it has
+// not got it), and replaces the touched days' rows.
+func (s *Stage) refreshRisk(ctx context.Context, silverTbl *table.Table, head lakehouse.Checkpoint) (int, int, error) {
+	s.runs++
+	goldTbl, err := s.lh.EnsureTable(ctx, lakehouse.RiskScoresTable)
+	if err != nil {
+		return 0, 0, err
+	}
+	cp := lakehouse.ReadCheckpoint(goldTbl, lakehouse.SilverCleanedEvents)
+	if !s.daysValid || cp != s.riskCP {
+		// First run, a failed commit, or another writer: start over.
+		s.days, s.riskCP, s.daysValid = map[string]*dayActivity{}, cp, true
+	}
+	added, err := lakehouse.AddedSince(ctx, silverTbl, cp)
+	if err != nil || len(added) == 0 {
+		return 0, 0, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.daysValid = false
+		}
+	}()
+	touched := map[string]bool{}
+	for _, f := range added {
+		err := lakehouseFileRows(ctx, silverTbl, f, func(rec arrow.RecordBatch) error {
+			dates := rec.Column(0).(*array.String)
+			for i := range dates.Len() {
+				touched[dates.Value(i)] = true
+			}
+			return addRows(s.days, rec)
+		})
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	dates := make([]string, 0, len(touched))
+	for d := range touched {
+		dates = append(dates, d)
+	}
+	sort.Strings(dates)
+	for _, d := range dates {
+		if s.days[d] == nil {
+			day, err := loadDay(ctx, silverTbl, d)
+			if err != nil {
+				return 0, 0, err
+			}
+			s.days[d] = day
+		}
+		s.days[d].used = s.runs
+	}
+	rec, filter, err := s.riskRows(dates)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rec.Release()
+	schema := rec.Schema()
+	_, err = s.lh.Commit(ctx, lakehouse.GoldRiskScores, func(ctx context.Context, _ *table.Table, tx *table.Transaction) error {
+		rdr, err := array.NewRecordReader(schema, []arrow.RecordBatch{rec})
+		if err != nil {
+			return err
+		}
+		defer rdr.Release()
+		props := lakehouse.CheckpointProps(lakehouse.SilverCleanedEvents, head)
+		props["wikistream.stage"] = "gold"
+		return tx.Overwrite(ctx, rdr, props, table.WithOverwriteFilter(filter))
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("commit %s: %w", lakehouse.Name(lakehouse.GoldRiskScores), err)
+	}
+	ok, s.riskCP = true, head
+	s.evictDays()
+	s.log.Debug("gold committed", "table", lakehouse.Name(lakehouse.GoldRiskScores), "days", len(dates), "rows", rec.NumRows())
+	return len(dates), int(rec.NumRows()), nil
+}
+
+// evictDays forgets the least recently touched days beyond keepDays.
+func (s *Stage) evictDays() {
+	for len(s.days) > keepDays {
+		oldest := ""
+		for d, a := range s.days {
+			if oldest == "" || a.used < s.days[oldest].used || (a.used == s.days[oldest].used && d < oldest) {
+				oldest = d
+			}
+		}
+		delete(s.days, oldest)
+	}
+}
+
+// riskRows scores every entity of the dates and returns the rows, with the
+// filter selecting the rows they replace.
+func (s *Stage) riskRows(dates []string) (arrow.RecordBatch, iceberg.BooleanExpression, error) {
 	var filter iceberg.BooleanExpression = iceberg.AlwaysFalse{}
-	for _, k := range touched {
-		dates = append(dates, sqlString(k.date))
-		filter = iceberg.NewOr(filter, iceberg.EqualTo(iceberg.Reference("stat_date"), k.date))
+	for _, d := range dates {
+		filter = iceberg.NewOr(filter, iceberg.EqualTo(iceberg.Reference("stat_date"), d))
 	}
 	schema, err := table.SchemaToArrowSchema(lakehouse.RiskScoresTable.Schema(), nil, false, false)
 	if err != nil {
@@ -302,35 +403,11 @@ func (s *Stage) risk(ctx context.Context, snapshot int64, touched []key) (arrow.
 	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
-	if len(dates) > 0 {
-		res, err := s.eng.Query(ctx, `WITH e AS (
-				SELECT event_date, user_normalized AS entity, event_hour, domain, title, revision_new, event_timestamp,
-					event_id, is_bot, is_anonymous, is_large_deletion, length_delta
-				FROM silver.cleaned_events
-				WHERE is_valid AND event_type IN ('edit', 'new') AND user_normalized IS NOT NULL
-					AND event_date IN (`+strings.Join(dates, ", ")+`)),
-			hours AS (SELECT event_date, entity, event_hour, count(*) AS n FROM e GROUP BY ALL),
-			peak AS (SELECT event_date, entity, max(n) AS peak, arg_max(event_hour, n) AS peak_hour FROM hours GROUP BY ALL)
-			SELECT e.event_date, e.entity, count(*)::BIGINT, any_value(peak.peak)::BIGINT, any_value(peak.peak_hour)::INTEGER,
-				sum(is_large_deletion::INT)::BIGINT, min(length_delta)::BIGINT, sum(is_anonymous::INT)::BIGINT,
-				count(DISTINCT domain)::BIGINT, list(DISTINCT domain ORDER BY domain),
-				arg_min(title, {'t': event_timestamp, 'id': event_id}, 5) FILTER (WHERE is_large_deletion AND title IS NOT NULL),
-				arg_min(revision_new, {'t': event_timestamp, 'id': event_id}, 5) FILTER (WHERE is_large_deletion AND revision_new IS NOT NULL),
-				arg_min(title, {'t': event_timestamp, 'id': event_id}, 5) FILTER (WHERE title IS NOT NULL),
-				arg_min(revision_new, {'t': event_timestamp, 'id': event_id}, 5) FILTER (WHERE revision_new IS NOT NULL),
-				bool_or(is_bot), bool_and(is_anonymous)
-			FROM e JOIN peak USING (event_date, entity)
-			GROUP BY e.event_date, e.entity ORDER BY 1, 2`, query.At{Snapshot: snapshot})
-		if err != nil {
-			return nil, nil, fmt.Errorf("recompute risk scores: %w", err)
-		}
-		now := arrow.Timestamp(time.Now().UTC().UnixMicro())
-		for _, r := range res.Rows {
-			a := Activity{Date: r[0].(string), Entity: r[1].(string), Edits: toInt64(r[2]), PeakHourEdits: toInt64(r[3]),
-				PeakHour: toInt32(r[4]), LargeDeletions: toInt64(r[5]), LargestRemoval: toInt64(r[6]),
-				AnonymousEdits: toInt64(r[7]), Domains: toInt64(r[8]), DomainList: strings10(r[9]),
-				DeletionTitles: strings5(r[10]), DeletionRevs: ints5(r[11]), SampleTitles: strings5(r[12]),
-				SampleRevisions: ints5(r[13]), IsBot: r[14] == true, Anonymous: r[15] == true}
+	now := arrow.Timestamp(time.Now().UTC().UnixMicro())
+	for _, d := range dates {
+		day := s.days[d]
+		for _, entity := range day.sortedEntities() {
+			a := day.entities[entity].activity(d, entity)
 			score, level, ev := Score(a, s.cfg.LargeDeletionBytes)
 			b.Field(0).(*array.StringBuilder).Append(a.Date)
 			b.Field(1).(*array.StringBuilder).Append(a.Entity)

@@ -34,33 +34,3 @@ func appendOptString(b *array.StringBuilder, v any) {
 	b.AppendNull()
 }
 
-func stringsN(v any, n int) []string {
-	list, _ := v.([]any)
-	var out []string
-	for _, x := range list {
-		if len(out) == n {
-			break
-		}
-		if s, ok := x.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func strings5(v any) []string  { return stringsN(v, 5) }
-func strings10(v any) []string { return stringsN(v, 10) }
-
-func ints5(v any) []int64 {
-	list, _ := v.([]any)
-	var out []int64
-	for _, x := range list {
-		if len(out) == 5 {
-			break
-		}
-		if x != nil {
-			out = append(out, toInt64(x))
-		}
-	}
-	return out
-}
