@@ -86,11 +86,11 @@ type entityDay struct {
 
 // activityRow is one silver row as the risk score reads it.
 type activityRow struct {
-	entity, domain, title, id         string
-	hasTitle, hasRev                  bool
-	rev, ts, delta                    int64
-	hour                              int32
-	bot, anonymous, largeDeletion     bool
+	entity, domain, title, id     string
+	hasTitle, hasRev              bool
+	rev, ts, delta                int64
+	hour                          int32
+	bot, anonymous, largeDeletion bool
 }
 
 func (e *entityDay) add(r activityRow) {

@@ -33,4 +33,3 @@ func appendOptString(b *array.StringBuilder, v any) {
 	}
 	b.AppendNull()
 }
-
