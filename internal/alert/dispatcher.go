@@ -407,7 +407,7 @@ func (d *Dispatcher) prune(now time.Time) {
 // enqueue puts a on every target's queue, waiting at most EnqueueWait in
 // all for room. d.closeMu is held shared.
 func (d *Dispatcher) enqueue(ctx context.Context, a Alert, targets []*output) {
-	var timer <-chan time.Time
+	var waitCtx context.Context // one deadline for all sinks; its Done stays closed once it passed
 	for _, o := range targets {
 		d.addPending(1)
 		select {
@@ -415,17 +415,19 @@ func (d *Dispatcher) enqueue(ctx context.Context, a Alert, targets []*output) {
 			continue
 		default:
 		}
-		if timer == nil {
-			t := time.NewTimer(d.cfg.EnqueueWait)
-			defer t.Stop()
-			timer = t.C
+		if waitCtx == nil {
+			var cancel context.CancelFunc
+			waitCtx, cancel = context.WithTimeout(ctx, d.cfg.EnqueueWait)
+			defer cancel()
 		}
 		select {
 		case o.queue <- a:
-		case <-timer:
-			d.drop(o, []Alert{a}, "queue full")
-		case <-ctx.Done():
-			d.drop(o, []Alert{a}, "raise canceled")
+		case <-waitCtx.Done():
+			reason := "queue full"
+			if ctx.Err() != nil {
+				reason = "raise canceled"
+			}
+			d.drop(o, []Alert{a}, reason)
 		}
 	}
 }
