@@ -313,6 +313,7 @@ func New(ctx context.Context, cfg Config, sinks ...Sink) (*Dispatcher, error) {
 // stays full for Config.EnqueueWait loses the alert, which is logged and
 // counted.
 func (d *Dispatcher) Raise(ctx context.Context, a Alert) error {
+	a.ID, a.Suppressed = "", false // Raise decides both
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = d.cfg.Now()
 	}

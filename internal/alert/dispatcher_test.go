@@ -296,7 +296,9 @@ func TestRaiseFillsDefaults(t *testing.T) {
 			t.Errorf("Raise(%+v) = nil, want an error", bad)
 		}
 	}
-	if err := d.Raise(context.Background(), Alert{Type: PipelineStalled, Key: "silver", Title: "silver stalled"}); err != nil {
+	// ID and Suppressed from the caller are ignored.
+	if err := d.Raise(context.Background(), Alert{Type: PipelineStalled, Key: "silver", Title: "silver stalled",
+		ID: "mine", Suppressed: true}); err != nil {
 		t.Fatal(err)
 	}
 	// The evidence is copied: changing the map after Raise changes nothing sent.
@@ -317,7 +319,7 @@ func TestRaiseFillsDefaults(t *testing.T) {
 	want := Alert{ID: alertID(PipelineStalled, "silver", t0, false), Type: PipelineStalled, Severity: Critical,
 		Title: "silver stalled", Runbook: "https://example.org/wikistream/docs/RUNBOOK.md#pipeline_stalled",
 		CreatedAt: t0.Add(123456 * time.Microsecond), Key: "silver"}
-	if a.ID != want.ID || a.Severity != want.Severity || a.Runbook != want.Runbook || !a.CreatedAt.Equal(want.CreatedAt) ||
+	if a.ID != want.ID || a.Suppressed || a.Severity != want.Severity || a.Runbook != want.Runbook || !a.CreatedAt.Equal(want.CreatedAt) ||
 		a.Evidence == nil || len(a.Evidence) != 0 {
 		t.Errorf("got %+v, want %+v with evidence {}", a, want)
 	}
