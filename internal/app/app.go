@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/apache/iceberg-go/table"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -19,11 +20,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/wikistream/wikistream/internal/alert"
 	"github.com/wikistream/wikistream/internal/bronze"
 	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/ingest"
 	"github.com/wikistream/wikistream/internal/kafka"
 	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/quality"
+	"github.com/wikistream/wikistream/internal/query"
 	"github.com/wikistream/wikistream/internal/silver"
 	"github.com/wikistream/wikistream/internal/supervise"
 )
@@ -55,8 +59,19 @@ type Config struct {
 	// otherwise.
 	Supervisor supervise.Config
 	// OnStageEvent receives the supervisor's failures, stalls and restarts
-	// (besides the log). Optional.
+	// (besides the log and the alerts they raise). Optional.
 	OnStageEvent func(context.Context, supervise.Event)
+	// Alerts are the alert outputs besides the log and ops.alerts (which
+	// always get every alert); AlertCoolDown overrides the default
+	// cool-down (30m) when set.
+	Alerts        alert.SinksConfig
+	AlertCoolDown time.Duration
+	// Quality configures the data-quality stage; nil takes
+	// quality.DefaultConfig() without the source-age check when the source
+	// is a file (a drained file is not a stopped feed).
+	Quality *quality.Config
+	// LiveSource says the source is EventStreams rather than a file.
+	LiveSource bool
 	// Drain stops the process once the source is done and every stage has
 	// caught up, instead of running until cancelled.
 	Drain  bool
@@ -150,7 +165,38 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if cfg.Drain && scfg.MaxRestarts == 0 {
 		scfg.MaxRestarts = 3
 	}
-	scfg.OnEvent = cfg.OnStageEvent
+	acfg := alert.DefaultConfig()
+	acfg.Logger, acfg.Registerer = log, reg
+	if cfg.AlertCoolDown > 0 {
+		acfg.CoolDown = cfg.AlertCoolDown
+	}
+	sinks, err := alert.Sinks(cfg.Alerts, lh, log)
+	if err != nil {
+		return Summary{}, err
+	}
+	alerts, err := alert.New(ctx, acfg, sinks...)
+	if err != nil {
+		return Summary{}, err
+	}
+	riskEng, err := query.Open(ctx, lh, []table.Identifier{lakehouse.GoldRiskScores}, query.Config{MemoryLimit: "128MB", Threads: 1})
+	if err != nil {
+		return Summary{}, err
+	}
+	closers = append(closers, func() { riskEng.Close() })
+	rwcfg := alert.DefaultRiskWatcherConfig()
+	rwcfg.Logger = log
+	risks, err := alert.NewRiskWatcher(rwcfg, riskEng, alerts)
+	if err != nil {
+		return Summary{}, err
+	}
+	scfg.OnEvent = func(ctx context.Context, ev supervise.Event) {
+		if err := alerts.Raise(ctx, stageAlert(ev)); err != nil {
+			log.Warn("could not raise the stage alert", "stage", ev.Stage, "err", err)
+		}
+		if cfg.OnStageEvent != nil {
+			cfg.OnStageEvent(ctx, ev)
+		}
+	}
 	sup, err := supervise.New(scfg)
 	if err != nil {
 		return Summary{}, err
@@ -210,7 +256,24 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		Health: tableHealth(lh, slv.CaughtUp, lakehouse.SilverCleanedEvents)})
 	sup.Add(supervise.Service{Name: "gold", Daemon: true, Run: gld.Run,
 		Health: tableHealth(lh, gld.CaughtUp, lakehouse.GoldHourlyStats, lakehouse.GoldRiskScores)})
+	qcfg := quality.DefaultConfig()
+	if cfg.Quality != nil {
+		qcfg = *cfg.Quality
+	} else if !cfg.LiveSource {
+		qcfg.MaxSourceAge = 0
+	}
+	qcfg.Logger, qcfg.OnFailure = log, qualityAlerts(alerts, log)
+	dq, err := quality.New(qcfg, lh, reg)
+	if err != nil {
+		return Summary{}, err
+	}
+	closers = append(closers, func() { dq.Close() })
+	sup.Add(supervise.Service{Name: "quality", Daemon: true, Run: dq.Run})
+	sup.Add(supervise.Service{Name: "risk-alerts", Daemon: true, Run: risks.Run})
+	sup.Add(supervise.Service{Name: "dlq-alerts", Daemon: true,
+		Run: dlqWatch{stats: ing.Stats, raise: alerts, window: 5 * time.Minute, maxShare: 0.05, minEvents: 100, log: log}.Run})
 	g.Go(func() error { return sup.Run(gctx) })
+	g.Go(func() error { return alerts.Run(gctx) }) // delivers what is queued for a while after gctx ends
 	if cfg.Drain {
 		g.Go(func() error {
 			select {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/iceberg-go/table"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -23,6 +26,7 @@ import (
 	"github.com/wikistream/wikistream/internal/ingest"
 	"github.com/wikistream/wikistream/internal/kafka"
 	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/query"
 	"github.com/wikistream/wikistream/internal/recentchange"
 	"github.com/wikistream/wikistream/internal/silver"
 	"github.com/wikistream/wikistream/internal/source"
@@ -181,7 +185,8 @@ func TestKilledConsumerConnectionIsRestartedAndReported(t *testing.T) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("bronze holds %d of %d events a while after the connections came back", have, len(want))
+			mu.Lock()
+			t.Fatalf("bronze holds %d of %d events a while after the connections came back; supervisor events: %+v", have, len(want), events)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -205,5 +210,22 @@ func TestKilledConsumerConnectionIsRestartedAndReported(t *testing.T) {
 	}
 	if killed.Load() == 0 {
 		t.Error("no fetch connection was killed; the test proved nothing")
+	}
+	// The restart and the stall were alerted: every alert lands in ops.alerts.
+	eng, err := query.Open(context.Background(), lh, []table.Identifier{lakehouse.OpsAlerts}, query.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	res, err := eng.Query(context.Background(), `SELECT alert_type, count(*) FROM ops.alerts
+		WHERE NOT suppressed AND evidence LIKE '%"stage":"bronze"%' GROUP BY 1 ORDER BY 1`, query.At{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(res.Rows)
+	for _, want := range []string{"pipeline_stalled", "stage_restarted"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("ops.alerts for bronze: %s; want a %s alert", got, want)
+		}
 	}
 }

@@ -174,6 +174,9 @@ func TestBadSettingsNameThemselves(t *testing.T) {
 		{"bad sasl", []string{"ingest", "--source", "x.jsonl", "--kafka-sasl", "KERBEROS"}, nil, "SASL mechanism"},
 		{"gen bad fraction", []string{"gen", "--duplicates", "2"}, nil, "uplicates"},
 		{"gen bad start", []string{"gen", "--start", "yesterday"}, nil, "--start"},
+		{"run bad alert cool-down", []string{"run", "--source", "-", "--alert-cooldown", "0s"}, nil, "--alert-cooldown"},
+		{"run secret without webhook", []string{"run", "--source", "-"}, map[string]string{"WIKISTREAM_ALERT_WEBHOOK_SECRET": "s3cr3t"}, "--alert-webhook-url"},
+		{"run bad dq interval", []string{"run", "--source", "-", "--dq-interval", "-1m"}, nil, "--dq-interval"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

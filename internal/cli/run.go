@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	lf := addLakehouseFlags(fs, dataDir)
 	brf := addBronzeFlags(fs)
 	sf := addSilverFlags(fs)
+	af := addAlertFlags(fs)
+	dqf := addDQFlags(fs)
 	applyMem := addMemoryLimitFlag(fs, "0")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
@@ -61,7 +64,18 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	gcfg := gold.DefaultConfig()
-	gcfg.LargeDeletionBytes, gcfg.Logger = scfg.LargeDeletionBytes, e.log
+	gcfg.LargeDeletionBytes, gcfg.Logger, gcfg.AlertBots = scfg.LargeDeletionBytes, e.log, af.bots
+	if err := af.validate(); err != nil {
+		return err
+	}
+	qcfg, err := dqf.config(e)
+	if err != nil {
+		return err
+	}
+	live := strings.HasPrefix(inf.source, "http://") || strings.HasPrefix(inf.source, "https://")
+	if !live && !flagSet(fs, "dq-max-source-age") {
+		qcfg.MaxSourceAge = 0 // a file that was read to its end is not a stopped feed
+	}
 	cfg := app.Config{
 		Lakehouse:     lcfg,
 		Bronze:        bcfg,
@@ -77,6 +91,10 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		IngestMetrics: metrics,
 		Drain:         *drain,
 		Logger:        e.log,
+		Alerts:        af.sinks,
+		AlertCoolDown: af.coolDown,
+		Quality:       &qcfg,
+		LiveSource:    live,
 	}
 	cfg.Broker.Logger = e.log
 	sum, err := app.Run(ctx, cfg)

@@ -252,12 +252,15 @@ func (s *Supervisor) set(name string, f func(*State)) {
 // more than MaxRestarts times in a row.
 func (s *Supervisor) supervise(ctx context.Context, svc Service) error {
 	backoff := s.cfg.InitialBackoff
-	restarts, inARow := 0, 0
+	restarts, inARow, stalls := 0, 0, 0
 	for attempt := 1; ; attempt++ {
 		began := time.Now()
 		s.set(svc.Name, func(st *State) { st.Status, st.Since, st.Healthy = "running", began, true })
 		s.metrics.up.WithLabelValues(svc.Name).Set(1)
-		stalled, err := s.attempt(ctx, svc)
+		// A stage restarted after a stall gets longer to show progress
+		// (twice as long per stall in a row, up to 8 times): a stage that
+		// needs long to start must not be stopped before it can.
+		stalled, err := s.attempt(ctx, svc, s.cfg.StallAfter<<min(stalls, 3))
 		s.metrics.up.WithLabelValues(svc.Name).Set(0)
 		if ctx.Err() != nil {
 			s.set(svc.Name, func(st *State) { st.Status, st.Since = "stopped", time.Now() })
@@ -278,8 +281,10 @@ func (s *Supervisor) supervise(ctx context.Context, svc Service) error {
 		kind := Failed
 		if stalled != nil {
 			kind = Stalled
+			stalls++
 			s.metrics.stalls.WithLabelValues(svc.Name).Inc()
 		} else {
+			stalls = 0
 			s.metrics.failures.WithLabelValues(svc.Name).Inc()
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
@@ -331,7 +336,7 @@ func (e errStalled) Error() string {
 
 // attempt runs the service once, watching its health. It returns Run's
 // error, or the health that showed a stall and the stall.
-func (s *Supervisor) attempt(ctx context.Context, svc Service) (*Health, error) {
+func (s *Supervisor) attempt(ctx context.Context, svc Service, stallAfter time.Duration) (*Health, error) {
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
@@ -361,7 +366,7 @@ func (s *Supervisor) attempt(ctx context.Context, svc Service) (*Health, error) 
 			last, moved = h.Progress, time.Now()
 			continue
 		}
-		if time.Since(moved) >= s.cfg.StallAfter {
+		if time.Since(moved) >= stallAfter {
 			cancel()
 			<-done
 			return &h, errStalled{after: time.Since(moved), h: h}

@@ -136,7 +136,7 @@ func TestRestartsStalledStages(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- sup.Run(ctx) }()
-	waitUntil(t, "the stuck stage to be restarted twice", func() bool { return stuckRuns.Load() >= 3 })
+	waitUntil(t, "the stuck stage to be restarted three times", func() bool { return stuckRuns.Load() >= 4 })
 	cancel()
 	<-done
 	if busyRuns.Load() != 1 || idleRuns.Load() != 1 {
@@ -155,6 +155,20 @@ func TestRestartsStalledStages(t *testing.T) {
 	}
 	if stalled == nil {
 		t.Fatal("no stalled event")
+	}
+	// Each stall in a row doubles the time the next run gets: 50, 100,
+	// 200 ms (the first stall may come a probe interval late).
+	var at []time.Time
+	for _, ev := range rec.events {
+		if ev.Kind == Stalled {
+			at = append(at, ev.At)
+		}
+	}
+	if len(at) < 3 {
+		t.Fatalf("%d stalls, want 3", len(at))
+	}
+	if d := at[2].Sub(at[1]); d < 200*time.Millisecond {
+		t.Errorf("the third run was stopped %s after the second: want at least 200ms (twice 100ms)", d)
 	}
 	if stalled.Health.Detail["lag"] != 100 || !strings.Contains(stalled.Err.Error(), "no progress") {
 		t.Errorf("stalled event %+v: want the health detail (lag 100) and the reason", stalled)
