@@ -104,7 +104,7 @@ func qualityAlerts(raise alert.Raiser, log *slog.Logger) func(context.Context, q
 				evidence[k] = v
 			}
 			as = append(as, alert.Alert{Type: alert.DQFailure, Key: f.Table + "/" + f.Check,
-				Title: fmt.Sprintf("%s: %s (observed %s, expected %s)", f.Table, f.Check, f.Observed, f.Expected),
+				Title:       fmt.Sprintf("%s: %s (observed %s, expected %s)", f.Table, f.Check, f.Observed, f.Expected),
 				ExecutionID: r.RunID, Evidence: evidence})
 		}
 		for _, a := range as {
