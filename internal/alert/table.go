@@ -130,6 +130,7 @@ func appendAlertRow(b *array.RecordBuilder, a Alert) {
 	b.Field(9).(*array.TimestampBuilder).Append(arrow.Timestamp(a.CreatedAt.UnixMicro()))
 	b.Field(10).(*array.BooleanBuilder).Append(a.Suppressed)
 	b.Field(11).(*array.Int32Builder).Append(lakehouse.OpsSchemaVersion)
+	optional(12, a.Key)
 }
 
 // ids returns the alert_ids present in the given alert_date partitions.

@@ -70,7 +70,7 @@ func TestTableSinkRows(t *testing.T) {
 	}
 
 	res := sqlRows(t, lh, lakehouse.OpsAlerts, "SELECT * FROM ops.alerts ORDER BY created_at")
-	wantCols := "alert_id,alert_date,alert_type,severity,title,evidence,execution_id,error,runbook,created_at,suppressed,schema_version"
+	wantCols := "alert_id,alert_date,alert_type,severity,title,evidence,execution_id,error,runbook,created_at,suppressed,schema_version,dedupe_key"
 	if got := strings.Join(res.Columns, ","); got != wantCols {
 		t.Fatalf("columns %s, want %s", got, wantCols)
 	}
@@ -79,9 +79,9 @@ func TestTableSinkRows(t *testing.T) {
 	}
 	wantRows := [][]any{
 		{a.ID, "2026-11-25", "dq_failure", "warning", a.Title, `{"check":"uniqueness_event_id","duplicates":12,"sample":["a1","b2"]}`,
-			a.ExecutionID, nil, a.Runbook, t0, false, int32(1)},
+			a.ExecutionID, nil, a.Runbook, t0, false, int32(1), a.Key},
 		{b.ID, "2026-11-26", "job_failed", "critical", b.Title, `{}`,
-			nil, b.Error, b.Runbook, b.CreatedAt, true, int32(1)},
+			nil, b.Error, b.Runbook, b.CreatedAt, true, int32(1), nil},
 	}
 	for i, want := range wantRows {
 		for j, w := range want {

@@ -52,5 +52,6 @@ var AlertsTable = TableDef{
 		field(10, "created_at", tstz, true, ""),
 		field(11, "suppressed", boo, true, "a repeat within the cool-down: recorded, not sent"),
 		field(12, "schema_version", i32, true, ""),
+		field(13, "dedupe_key", str, false, "what the alert is about (entity and date, check, stage); repeats share a cool-down"),
 	},
 }
