@@ -37,7 +37,9 @@ func CheckpointProps(upstream table.Identifier, cp Checkpoint) iceberg.Propertie
 }
 
 // ReadCheckpoint returns the checkpoint on upstream that the newest
-// snapshot of tbl carrying one recorded (zero when none does).
+// snapshot of tbl carrying one recorded (zero when none does). Maintenance
+// carries checkpoints into its own snapshots and never expires the newest
+// snapshot carrying one (Bookkeeping), so the walk finds it.
 func ReadCheckpoint(tbl *table.Table, upstream table.Identifier) Checkpoint {
 	snapKey, seqKey := checkpointKeys(upstream)
 	for s := tbl.CurrentSnapshot(); s != nil; {
@@ -74,9 +76,19 @@ type AddedFile struct {
 }
 
 // AddedSince lists the data files of tbl's current snapshot that were
-// added after the checkpoint: files whose data sequence number is greater,
-// oldest first. Files rewritten by compaction ("replace" snapshots) hold
-// rows that were there before, so they are left out.
+// added after the checkpoint: the live files whose data sequence number is
+// greater, oldest first.
+//
+// A file is listed whether its manifest entry is ADDED or EXISTING: a
+// rewrite of some other file in its manifest (compaction, a copy-on-write
+// delete) marks it EXISTING but keeps its data sequence number, and a reader
+// that has not seen it must still get it. Compaction (Maintainer) writes
+// files with the data sequence number of their newest input and only
+// rewrites files every consumer has read, so a consumer skips what it has
+// read and a new one (checkpoint zero) reads each row once. A file added by
+// a "replace" snapshot with that snapshot's own sequence number (a
+// compaction by another tool, which did not keep the inputs' sequence
+// numbers) holds rows that were there before and is left out.
 func AddedSince(ctx context.Context, tbl *table.Table, cp Checkpoint) ([]AddedFile, error) {
 	snap := tbl.CurrentSnapshot()
 	if snap == nil || snap.SequenceNumber <= cp.Sequence {
@@ -93,17 +105,18 @@ func AddedSince(ctx context.Context, tbl *table.Table, cp Checkpoint) ([]AddedFi
 	var out []AddedFile
 	for _, m := range manifests {
 		if m.ManifestContent() != iceberg.ManifestContentData || m.SequenceNum() <= cp.Sequence {
-			continue // a manifest written before the checkpoint adds nothing newer
+			continue // a manifest written before the checkpoint holds nothing newer
 		}
 		entries, err := m.FetchEntries(fs, true)
 		if err != nil {
 			return nil, fmt.Errorf("read manifest %s: %w", m.FilePath(), err)
 		}
 		for _, e := range entries {
-			if e.Status() != iceberg.EntryStatusADDED || e.SequenceNum() <= cp.Sequence {
+			if e.Status() == iceberg.EntryStatusDELETED || e.SequenceNum() <= cp.Sequence {
 				continue
 			}
-			if s := tbl.SnapshotByID(e.SnapshotID()); s != nil && s.Summary != nil && s.Summary.Operation == table.OpReplace {
+			if s := tbl.SnapshotByID(e.SnapshotID()); s != nil && s.Summary != nil && s.Summary.Operation == table.OpReplace &&
+				e.SequenceNum() == s.SequenceNumber {
 				continue
 			}
 			out = append(out, AddedFile{File: e.DataFile(), At: Checkpoint{Snapshot: e.SnapshotID(), Sequence: e.SequenceNum()}})

@@ -55,7 +55,11 @@ func DecodeOffsets(s string) (Offsets, error) {
 
 // CommittedOffsets returns the offsets of the newest snapshot of tbl that
 // carries them, walking back through parents past snapshots that do not
-// (compaction and expiry commits). An empty table has none.
+// (snapshots of other writers). An empty table has none. Maintenance
+// carries the offsets into its own snapshots and never expires the newest
+// snapshot carrying them; should the walk still reach an expired snapshot
+// without finding them, that is an error rather than zero offsets, which
+// would make bronze consume every topic from the start.
 func CommittedOffsets(tbl *table.Table) (Offsets, error) {
 	for s := tbl.CurrentSnapshot(); s != nil; {
 		if s.Summary != nil {
@@ -66,7 +70,12 @@ func CommittedOffsets(tbl *table.Table) (Offsets, error) {
 		if s.ParentSnapshotID == nil {
 			break
 		}
-		s = tbl.SnapshotByID(*s.ParentSnapshotID)
+		parent := tbl.SnapshotByID(*s.ParentSnapshotID)
+		if parent == nil {
+			return nil, fmt.Errorf("table %s: no Kafka offsets in the snapshots back to %d, whose parent %d has expired",
+				Name(tbl.Identifier()), s.SnapshotID, *s.ParentSnapshotID)
+		}
+		s = parent
 	}
 	return Offsets{}, nil
 }
