@@ -45,6 +45,7 @@ func commands() []command {
 		{"silver", "clean and enrich new bronze rows into silver.cleaned_events (--once for schedulers)", runSilver},
 		{"gold", "recompute the gold hours and days new silver rows touch (--once for schedulers)", runGold},
 		{"dq", "run the data-quality checks over every table into ops.dq_results (--once: exit 2 when a check fails)", runDQ},
+		{"maintain", "compact small files, expire snapshots and remove orphan files of every table (hourly; --once, --dry-run)", runMaintain},
 		{"replay", "re-consume Kafka from an offset or a time into bronze, then catch silver and gold up", runReplay},
 		{"backfill", "re-ingest past events (EventStreams --since, or files) beside the live ingest; nothing is duplicated", runBackfill},
 		{"broker", "run the embedded Kafka-protocol broker alone", runBroker},
