@@ -489,6 +489,10 @@ func lowerBound(df iceberg.DataFile, id int) int64 {
 	return 0
 }
 
+// rowGroupBytes is the Arrow size of the rows of one Parquet row group that
+// compaction writes.
+const rowGroupBytes = 64 << 20
+
 // writeGroup reads g's inputs at snap (deletes applied) and writes them
 // as new files of about TargetFileSize, rows sorted by sortBy. Row lineage
 // (v3 _row_id) is kept when every input has it.
@@ -515,8 +519,8 @@ func (m *Maintainer) writeGroup(ctx context.Context, tbl *table.Table, snap *tab
 		}
 		wopts = append(wopts, table.WithPreserveRowLineage(projected))
 	}
-	write := func(batches iter.Seq2[arrow.RecordBatch, error]) error {
-		for df, err := range table.WriteRecords(ctx, tbl, writeSchema, batches, wopts...) {
+	write := func(batches iter.Seq2[arrow.RecordBatch, error], opts ...table.WriteRecordOption) error {
+		for df, err := range table.WriteRecords(ctx, tbl, writeSchema, batches, slices.Concat(wopts, opts)...) {
 			if err != nil {
 				return fmt.Errorf("write: %w", err)
 			}
@@ -536,12 +540,20 @@ func (m *Maintainer) writeGroup(ctx context.Context, tbl *table.Table, snap *tab
 		buf, size = nil, 0
 	}
 	flush := func() error {
+		rows := int64(0)
+		for _, r := range buf {
+			rows += r.NumRows()
+		}
+		// The Parquet writer holds a row group in memory until it is
+		// full: about rowGroupBytes of Arrow data, not the default
+		// million rows (gigabytes of bronze's raw JSON).
+		limit := int(min(max(rowGroupBytes*rows/max(size, 1), 1024), 1<<20))
 		rec, err := sortRecords(ctx, buf, sortBy)
 		buf, size = nil, 0 // sortRecords released them
 		if err != nil {
 			return err
 		}
-		return write(func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) })
+		return write(func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) }, table.WithParquetRowGroupLimit(limit))
 	}
 	for rec, err := range recs {
 		if err != nil {
@@ -587,36 +599,45 @@ func recordBytes(rec arrow.RecordBatch) int64 {
 }
 
 // sortRecords concatenates recs (all of one schema) into one record
-// ordered by the columns by, stably, nulls first. It releases recs.
+// ordered by the columns by, stably, nulls first. It releases recs, and
+// holds about one copy of the rows at a time: each column's chunks are
+// released once concatenated, each concatenated column once reordered.
 func sortRecords(ctx context.Context, recs []arrow.RecordBatch, by []string) (arrow.RecordBatch, error) {
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
 	schema := recs[0].Schema()
 	var n int64
+	chunks := make([][]arrow.Array, schema.NumFields())
 	for _, r := range recs {
 		n += r.NumRows()
+		for i := range chunks {
+			c := r.Column(i)
+			c.Retain()
+			chunks[i] = append(chunks[i], c)
+		}
+		r.Release()
 	}
-	cols := make([]arrow.Array, schema.NumFields())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
+	cols := make([]arrow.Array, len(chunks))
+	release := func() {
+		for i := range chunks {
+			for _, c := range chunks[i] {
 				c.Release()
 			}
+			chunks[i] = nil
+			if cols[i] != nil {
+				cols[i].Release()
+				cols[i] = nil
+			}
 		}
-	}()
+	}
+	defer release()
 	for i := range cols {
-		chunks := make([]arrow.Array, len(recs))
-		for j, r := range recs {
-			chunks[j] = r.Column(i)
-		}
-		c, err := array.Concatenate(chunks, memory.DefaultAllocator)
+		c, err := array.Concatenate(chunks[i], memory.DefaultAllocator)
 		if err != nil {
 			return nil, fmt.Errorf("sort: concatenate %s: %w", schema.Field(i).Name, err)
 		}
-		cols[i] = c
+		for _, ch := range chunks[i] {
+			ch.Release()
+		}
+		chunks[i], cols[i] = nil, c
 	}
 	var cmps []func(a, b int) int
 	for _, name := range by {
@@ -656,7 +677,8 @@ func sortRecords(ctx context.Context, recs []arrow.RecordBatch, by []string) (ar
 			}
 			return nil, fmt.Errorf("sort: reorder %s: %w", schema.Field(i).Name, err)
 		}
-		sorted[i] = s
+		c.Release()
+		cols[i], sorted[i] = nil, s
 	}
 	rec := array.NewRecordBatch(schema, sorted, n)
 	for _, s := range sorted {
