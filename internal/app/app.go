@@ -72,6 +72,9 @@ type Config struct {
 	Quality *quality.Config
 	// LiveSource says the source is EventStreams rather than a file.
 	LiveSource bool
+	// Maintain configures table maintenance (compaction, snapshot expiry,
+	// orphan removal); nil takes lakehouse.DefaultMaintainConfig().
+	Maintain *lakehouse.MaintainConfig
 	// Drain stops the process once the source is done and every stage has
 	// caught up, instead of running until cancelled.
 	Drain  bool
@@ -269,6 +272,16 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	closers = append(closers, func() { dq.Close() })
 	sup.Add(supervise.Service{Name: "quality", Daemon: true, Run: dq.Run})
+	mcfg := lakehouse.DefaultMaintainConfig()
+	if cfg.Maintain != nil {
+		mcfg = *cfg.Maintain
+	}
+	mcfg.Logger, mcfg.Registerer = log, reg
+	maint, err := lakehouse.NewMaintainer(lh, mcfg)
+	if err != nil {
+		return Summary{}, err
+	}
+	sup.Add(supervise.Service{Name: "maintain", Daemon: true, Run: maint.Run})
 	sup.Add(supervise.Service{Name: "risk-alerts", Daemon: true, Run: risks.Run})
 	sup.Add(supervise.Service{Name: "dlq-alerts", Daemon: true,
 		Run: dlqWatch{stats: ing.Stats, raise: alerts, window: 5 * time.Minute, maxShare: 0.05, minEvents: 100, log: log}.Run})

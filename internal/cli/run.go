@@ -30,6 +30,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	sf := addSilverFlags(fs)
 	af := addAlertFlags(fs)
 	dqf := addDQFlags(fs)
+	mf := addMaintainFlags(fs)
 	applyMem := addMemoryLimitFlag(fs, "0")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
@@ -72,6 +73,10 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	mcfg, err := mf.config(e)
+	if err != nil {
+		return err
+	}
 	live := strings.HasPrefix(inf.source, "http://") || strings.HasPrefix(inf.source, "https://")
 	if !live && !flagSet(fs, "dq-max-source-age") {
 		qcfg.MaxSourceAge = 0 // a file that was read to its end is not a stopped feed
@@ -95,6 +100,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		AlertCoolDown: af.coolDown,
 		Quality:       &qcfg,
 		LiveSource:    live,
+		Maintain:      &mcfg,
 	}
 	cfg.Broker.Logger = e.log
 	sum, err := app.Run(ctx, cfg)
