@@ -115,7 +115,7 @@ func (m *Maintainer) compact(ctx context.Context, ident table.Identifier) (res c
 	for _, g := range groups {
 		if err := m.writeGroup(ctx, tbl, snap, g, policy.SortBy); err != nil {
 			res.inputs, res.partitions = 0, 0
-			return res, errors.Join(fmt.Errorf("rewrite partition %s: %w", g.partition, err), removeOutputs(ctx, tbl, groups))
+			return res, errors.Join(fmt.Errorf("rewrite partition %s: %w", g.partition, err), removeOutputs(context.WithoutCancel(ctx), tbl, groups))
 		}
 	}
 
@@ -134,6 +134,7 @@ func (m *Maintainer) compact(ctx context.Context, ident table.Identifier) (res c
 			// Orphan removal deletes them later if they are not.
 			m.log.Warn("compaction commit outcome unknown; its files are left to orphan removal",
 				"table", Name(ident), "err", err)
+			res.inputs, res.partitions = 0, 0
 			return res, err
 		}
 		res.inputs, res.partitions = 0, 0
@@ -141,7 +142,7 @@ func (m *Maintainer) compact(ctx context.Context, ident table.Identifier) (res c
 			res.skipped = "every input changed while compacting; trying again next run"
 			err = nil
 		}
-		return res, errors.Join(err, removeOutputs(ctx, tbl, groups))
+		return res, errors.Join(err, removeOutputs(context.WithoutCancel(ctx), tbl, groups))
 	}
 	var dropped []*compactGroup
 	res.inputs, res.outputs = 0, 0
@@ -160,11 +161,12 @@ func (m *Maintainer) compact(ctx context.Context, ident table.Identifier) (res c
 	if len(dropped) > 0 {
 		m.log.Info("compaction groups dropped: their inputs changed meanwhile", "table", Name(ident), "groups", len(dropped))
 	}
-	return res, removeOutputs(ctx, tbl, dropped)
+	return res, removeOutputs(context.WithoutCancel(ctx), tbl, dropped)
 }
 
-// errStale: every compaction group's inputs changed since planning.
-var errStale = errors.New("compaction inputs changed since planning")
+// errStale: every compaction group's inputs changed since planning. It is
+// an ErrNoChange: nothing to commit, and no failed commit to count.
+var errStale = fmt.Errorf("compaction inputs changed since planning: %w", ErrNoChange)
 
 // commitRewrite swaps the groups' inputs for their outputs in one
 // snapshot, retrying on conflicts, and returns the committed table and the

@@ -9,6 +9,8 @@ import (
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // testMaintainer maintains testDef's table only, with no consumers and no
@@ -250,5 +252,52 @@ func TestMaintainConfigValidate(t *testing.T) {
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v, want an error about %s", err, c.want)
 		}
+	}
+}
+
+// TestMaintainerRunAndMetrics: Run maintains at once, then every
+// Interval, counts what it did on the registry, and returns nil when its
+// context ends.
+func TestMaintainerRunAndMetrics(t *testing.T) {
+	ctx := context.Background()
+	reg := prometheus.NewRegistry()
+	l := openWith(t, Config{DataDir: t.TempDir()})
+	if _, err := l.EnsureTable(ctx, testDef); err != nil {
+		t.Fatal(err)
+	}
+	appendDays(t, l, 6, "2020-01-01")
+	m := testMaintainer(t, l, func(c *MaintainConfig) {
+		c.Registerer = reg
+		c.Interval, c.ExpireInterval = 50*time.Millisecond, 20*time.Millisecond
+		c.KeepSnapshots, c.MaxSnapshots = 2, 2
+	})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(runCtx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for testutil.ToFloat64(m.metrics.runs.WithLabelValues("ok")) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run returned %v, want nil when its context ends", err)
+	}
+	name := Name(testDef.Ident)
+	for _, c := range []struct {
+		metric string
+		got    float64
+		want   func(float64) bool
+	}{
+		{"runs_total{ok}", testutil.ToFloat64(m.metrics.runs.WithLabelValues("ok")), func(v float64) bool { return v >= 2 }},
+		{"runs_total{failed}", testutil.ToFloat64(m.metrics.runs.WithLabelValues("failed")), func(v float64) bool { return v == 0 }},
+		{"files_compacted_total", testutil.ToFloat64(m.metrics.compacted.WithLabelValues(name)), func(v float64) bool { return v == 6 }},
+		{"snapshots_expired_total", testutil.ToFloat64(m.metrics.expired.WithLabelValues(name)), func(v float64) bool { return v == 5 }},
+	} {
+		if !c.want(c.got) {
+			t.Errorf("wikistream_maintain_%s = %v", c.metric, c.got)
+		}
+	}
+	if n := testutil.CollectAndCount(reg, "wikistream_maintain_duration_seconds"); n != 1 {
+		t.Errorf("%d duration series, want 1 (one table)", n)
 	}
 }

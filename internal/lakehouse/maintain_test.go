@@ -25,12 +25,15 @@ import (
 )
 
 // commits is how many small commits the maintenance tests make to each of
-// two tables: with -short and under the race detector (which slows each
-// commit several times) a few hundred, else over a thousand in all. A
-// commit costs 10-25 ms here (growing with the manifests), which bounds
-// the test's time.
+// two tables: two thousand in all, or a few hundred with -short and under
+// the race detector (which slows each commit several times). A commit
+// costs 10-25 ms here (growing with the manifests), which bounds the
+// test's time.
 func commits() int {
-	if testing.Short() || raceEnabled {
+	switch {
+	case raceEnabled:
+		return 125
+	case testing.Short():
 		return 200
 	}
 	return 1000
