@@ -28,14 +28,17 @@ import (
 // snapshots outside the table's history (abandoned by a rollback): what is
 // kept is always the newest unbroken stretch of history. Checkpoints on
 // upstream tables are compared by sequence number, which does not need the
-// upstream snapshot to exist, so they pin nothing.
+// upstream snapshot to exist, so they pin nothing (the data-quality
+// reconciliation, which reads the upstream at the checkpoint's snapshot,
+// waits when that snapshot is gone).
 //
 // After the expiry commit, the files only expired snapshots referenced
 // (their manifest lists, manifests, and data files no kept snapshot lists
-// as live: compaction inputs, files gold replaced) are deleted. The commit
-// keeps every snapshot a reader may be using for at least the time since
-// the previous expiry: compaction inputs stay readable by a query that
-// planned before the compaction until the next run.
+// as live: compaction inputs, files gold replaced) are deleted. A query
+// that planned on an older snapshot keeps its files for as long as that
+// snapshot is kept: compaction inputs, for instance, outlive the
+// compaction at least until the next expiry, since the snapshots before
+// the compaction are among the newest when the run expires right after it.
 
 // expireResult is what expiring one table did.
 type expireResult struct {
