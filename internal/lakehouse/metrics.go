@@ -30,7 +30,7 @@ func newCommitMetrics(reg prometheus.Registerer) *commitMetrics {
 			Name: "commit_duration_seconds", Help: "Time to stage and commit one transaction, retries included.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}, []string{"table"}),
 		rows: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "wikistream", Subsystem: "lakehouse",
-			Name: "rows_committed_total", Help: "Rows added to a table by commits (the snapshot summary's added-records)."}, []string{"table"}),
+			Name: "rows_committed_total", Help: "Rows added to a table by commits (the snapshot summary's added-records; compaction not counted)."}, []string{"table"}),
 		lastCommit: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "wikistream", Subsystem: "lakehouse",
 			Name: "last_commit_timestamp_seconds", Help: "Unix time of the table's last commit by this process."}, []string{"table"}),
 	}
@@ -76,7 +76,8 @@ func (m *commitMetrics) observe(name string, began time.Time, conflicts int, out
 	}
 	m.commits.WithLabelValues(name, "ok").Inc()
 	m.lastCommit.WithLabelValues(name).SetToCurrentTime()
-	if snap := out.CurrentSnapshot(); snap != nil && snap.Summary != nil {
+	// Compaction ("replace") rewrites rows that were counted when added.
+	if snap := out.CurrentSnapshot(); snap != nil && snap.Summary != nil && snap.Summary.Operation != table.OpReplace {
 		if n, err := strconv.ParseInt(snap.Summary.Properties["added-records"], 10, 64); err == nil {
 			m.rows.WithLabelValues(name).Add(float64(n))
 		}

@@ -62,3 +62,43 @@ func TestCommitMetrics(t *testing.T) {
 		t.Errorf("%d duration series, want 1", n)
 	}
 }
+
+// TestCompactionIsNotCountedAsRows: a compaction rewrites rows already
+// counted when they were appended; rows_committed_total must not count them
+// again.
+func TestCompactionIsNotCountedAsRows(t *testing.T) {
+	ctx := context.Background()
+	reg := prometheus.NewRegistry()
+	l := openWith(t, Config{DataDir: t.TempDir(), Registerer: reg})
+	if _, err := l.EnsureTable(ctx, testDef); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		_, err := l.Commit(ctx, testDef.Ident, func(ctx context.Context, _ *table.Table, tx *table.Transaction) error {
+			return tx.Append(ctx, rows([]string{string(rune('a' + i))}, "2026-01-01"), nil)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := DefaultMaintainConfig()
+	cfg.Tables = []table.Identifier{testDef.Ident}
+	m, err := NewMaintainer(l, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := m.RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := l.Load(ctx, testDef.Ident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op := tbl.CurrentSnapshot().Summary.Operation; op != table.OpReplace {
+		t.Fatalf("last snapshot %s (report %+v): the test needs a compaction", op, rep)
+	}
+	if got := testutil.ToFloat64(l.metrics.rows.WithLabelValues("test.events")); got != 6 {
+		t.Errorf("rows committed %v after compacting 6 appended rows, want 6", got)
+	}
+}
