@@ -152,7 +152,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	gld, err := gold.New(ctx, cfg.Gold, lh)
+	gcfg := cfg.Gold
+	if gcfg.Registerer == nil {
+		gcfg.Registerer = reg
+	}
+	gld, err := gold.New(ctx, gcfg, lh)
 	if err != nil {
 		return Summary{}, err
 	}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -132,19 +133,27 @@ scrape_configs:
 		`wikistream_lakehouse_rows_committed_total{table="gold.hourly_stats"}`:                   func(v float64) bool { return v > 0 },
 		`wikistream_supervisor_stage_up{stage="bronze"}`:                                         func(v float64) bool { return v == 1 },
 		`sum(wikistream_bronze_processing_latency_seconds_count)`:                                func(v float64) bool { return v == float64(len(lines)) },
+		`wikistream_gold_end_to_end_latency_seconds_count`:                                       func(v float64) bool { return v > 0 },
 		`sum(wikistream_bronze_consumer_lag_records)`:                                            func(v float64) bool { return v == 0 },
 		`count(wikistream:table_staleness_seconds)`:                                              func(v float64) bool { return v >= 4 },
 		`count(wikistream_lakehouse_last_commit_timestamp_seconds)`:                              func(v float64) bool { return v >= 4 },
 		`max(wikistream_lakehouse_commit_duration_seconds_count{table="silver.cleaned_events"})`: func(v float64) bool { return v > 0 },
 	}
 	deadline := time.Now().Add(90 * time.Second)
-	for q, ok := range want {
-		for v := value(q); !ok(v); v = value(q) {
-			if time.Now().After(deadline) {
-				t.Fatalf("Prometheus: %s = %v, not what the test wants\nprometheus stderr:\n%s", q, v, stderr.String())
+	for {
+		var failing []string
+		for q, ok := range want {
+			if v := value(q); !ok(v) {
+				failing = append(failing, fmt.Sprintf("%s = %v", q, v))
 			}
-			time.Sleep(250 * time.Millisecond)
 		}
+		if len(failing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus, after 90 s:\n%s\nprometheus stderr:\n%s", strings.Join(failing, "\n"), stderr.String())
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 	// Every shipped rule is loaded and evaluates without error.
 	resp, err := http.Get("http://" + promAddr + "/api/v1/rules")

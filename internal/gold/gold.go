@@ -26,6 +26,7 @@ import (
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/query"
@@ -45,6 +46,8 @@ type Config struct {
 	MinInterval time.Duration
 	// Logger receives progress.
 	Logger *slog.Logger
+	// Registerer, when set, receives the gold metrics.
+	Registerer prometheus.Registerer
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -78,6 +81,10 @@ type Stage struct {
 	riskCP    lakehouse.Checkpoint
 	daysValid bool
 	runs      int64
+
+	// latency is, per gold commit, from the newest event time it includes
+	// to the commit: how far behind the edits the gold numbers are.
+	latency prometheus.Histogram
 }
 
 // keepDays bounds the days of activity kept between runs; older ones are
@@ -98,7 +105,17 @@ func New(ctx context.Context, cfg Config, lh *lakehouse.Lakehouse) (*Stage, erro
 	if err != nil {
 		return nil, fmt.Errorf("gold: %w", err)
 	}
-	return &Stage{cfg: cfg, lh: lh, eng: eng, log: log.With("stage", "gold")}, nil
+	latency := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "wikistream", Subsystem: "gold",
+		Name: "end_to_end_latency_seconds",
+		Help: "From the newest event time in a gold commit to the commit: edit on the wiki to gold numbers (includes EventStreams' own delay).",
+		Buckets: prometheus.ExponentialBuckets(0.25, 2, 16)})
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(latency); err != nil {
+			eng.Close()
+			return nil, fmt.Errorf("gold metrics: %w", err)
+		}
+	}
+	return &Stage{cfg: cfg, lh: lh, eng: eng, log: log.With("stage", "gold"), latency: latency}, nil
 }
 
 // Close releases the SQL engine.
@@ -325,11 +342,16 @@ func (s *Stage) refreshRisk(ctx context.Context, silverTbl *table.Table, head la
 		}
 	}()
 	touched := map[string]bool{}
+	var newest arrow.Timestamp
 	for _, f := range added {
 		err := lakehouseFileRows(ctx, silverTbl, f, func(rec arrow.RecordBatch) error {
 			dates := rec.Column(0).(*array.String)
+			ts, _ := rec.Column(6).(*array.Timestamp)
 			for i := range dates.Len() {
 				touched[dates.Value(i)] = true
+				if ts != nil && ts.Value(i) > newest {
+					newest = ts.Value(i)
+				}
 			}
 			return addRows(s.days, rec)
 		})
@@ -372,6 +394,9 @@ func (s *Stage) refreshRisk(ctx context.Context, silverTbl *table.Table, head la
 		return 0, 0, fmt.Errorf("commit %s: %w", lakehouse.Name(lakehouse.GoldRiskScores), err)
 	}
 	ok, s.riskCP = true, head
+	if newest > 0 {
+		s.latency.Observe(time.Since(time.UnixMicro(int64(newest))).Seconds())
+	}
 	s.evictDays()
 	s.log.Debug("gold committed", "table", lakehouse.Name(lakehouse.GoldRiskScores), "days", len(dates), "rows", rec.NumRows())
 	return len(dates), int(rec.NumRows()), nil
