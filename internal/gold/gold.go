@@ -106,8 +106,8 @@ func New(ctx context.Context, cfg Config, lh *lakehouse.Lakehouse) (*Stage, erro
 		return nil, fmt.Errorf("gold: %w", err)
 	}
 	latency := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "wikistream", Subsystem: "gold",
-		Name: "end_to_end_latency_seconds",
-		Help: "From the newest event time in a gold commit to the commit: edit on the wiki to gold numbers (includes EventStreams' own delay).",
+		Name:    "end_to_end_latency_seconds",
+		Help:    "From the newest event time in a gold commit to the commit: edit on the wiki to gold numbers (includes EventStreams' own delay).",
 		Buckets: prometheus.ExponentialBuckets(0.25, 2, 16)})
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(latency); err != nil {
