@@ -76,9 +76,12 @@ type Config struct {
 	// orphan removal); nil takes lakehouse.DefaultMaintainConfig().
 	Maintain *lakehouse.MaintainConfig
 	// Drain stops the process once the source is done and every stage has
-	// caught up, instead of running until cancelled.
-	Drain  bool
-	Logger *slog.Logger
+	// caught up, instead of running until cancelled. A drained run checks
+	// data quality and raises risk alerts once, at the end, over the final
+	// tables (unless SkipFinalChecks: benchmarks), instead of on a schedule.
+	Drain           bool
+	SkipFinalChecks bool
+	Logger          *slog.Logger
 }
 
 // Summary is what a run did.
@@ -92,6 +95,10 @@ type Summary struct {
 	BronzeDone time.Duration
 	SilverDone time.Duration
 	GoldDone   time.Duration
+	// Quality is the final data-quality report of a drained run, and
+	// RiskAlerts the risk_high alerts it raised.
+	Quality    *quality.Report
+	RiskAlerts int
 }
 
 // Run runs the process until ctx is cancelled or, with Drain, until the
@@ -275,7 +282,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return Summary{}, err
 	}
 	closers = append(closers, func() { dq.Close() })
-	sup.Add(supervise.Service{Name: "quality", Daemon: true, Run: dq.Run})
+	if !cfg.Drain {
+		sup.Add(supervise.Service{Name: "quality", Daemon: true, Run: dq.Run})
+	}
 	mcfg := lakehouse.DefaultMaintainConfig()
 	if cfg.Maintain != nil {
 		mcfg = *cfg.Maintain
@@ -286,7 +295,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return Summary{}, err
 	}
 	sup.Add(supervise.Service{Name: "maintain", Daemon: true, Run: maint.Run})
-	sup.Add(supervise.Service{Name: "risk-alerts", Daemon: true, Run: risks.Run})
+	if !cfg.Drain {
+		sup.Add(supervise.Service{Name: "risk-alerts", Daemon: true, Run: risks.Run})
+	}
 	sup.Add(supervise.Service{Name: "dlq-alerts", Daemon: true,
 		Run: dlqWatch{stats: ing.Stats, raise: alerts, window: 5 * time.Minute, maxShare: 0.05, minEvents: 100, log: log}.Run})
 	g.Go(func() error { return sup.Run(gctx) })
@@ -311,6 +322,19 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			}
 			sum.GoldDone = time.Since(start)
 			log.Info("drained", "seconds", sum.GoldDone.Seconds())
+			if !cfg.SkipFinalChecks {
+				rep, err := dq.RunOnce(gctx)
+				if err != nil {
+					return fmt.Errorf("final data-quality run: %w", err)
+				}
+				sum.Quality = &rep
+				if sum.RiskAlerts, err = risks.RunOnce(gctx); err != nil {
+					return fmt.Errorf("final risk alerts: %w", err)
+				}
+				if err := alerts.Flush(gctx); err != nil {
+					return fmt.Errorf("deliver alerts: %w", err)
+				}
+			}
 			cancel()
 			return nil
 		})

@@ -116,7 +116,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	cfg := app.Config{
 		Embedded: true, Broker: bc,
 		Lakehouse: lakehouse.Config{DataDir: *dataDir, Logger: e.log},
-		Ingest:    icfg, Source: s, Bronze: bcfg, Silver: scfg, Gold: gold.DefaultConfig(),
+		Ingest:    icfg, Source: s, Bronze: bcfg, Silver: scfg, Gold: gold.DefaultConfig(), SkipFinalChecks: true,
 		Registry: reg, IngestMetrics: metrics, Drain: true, Logger: e.log,
 	}
 	sum, err := app.Run(ctx, cfg)

@@ -95,6 +95,10 @@ func TestGenThenRunDrain(t *testing.T) {
 	if !strings.Contains(stderr, "embedded broker listening") {
 		t.Errorf("run did not log the embedded broker: %s", stderr)
 	}
+	// A drained run checks data quality over the final tables.
+	if !regexp.MustCompile(`data quality: +[1-9][0-9]* checks passed, 0 failed, 0 could not run`).MatchString(out) {
+		t.Errorf("summary lacks a clean final data-quality run:\n%s", out)
+	}
 
 	if !strings.Contains(out, fmt.Sprintf("rows committed:  %d to bronze.raw_events, %d to bronze.dlq_events", len(ids), invalid)) {
 		t.Errorf("summary does not report %d raw and %d dead-letter rows:\n%s", len(ids), invalid, out)

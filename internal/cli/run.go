@@ -15,6 +15,7 @@ import (
 	"github.com/wikistream/wikistream/internal/bronze"
 	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/ingest"
+	"github.com/wikistream/wikistream/internal/quality"
 )
 
 func runRun(ctx context.Context, e *env, args []string) error {
@@ -107,6 +108,14 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if *drain && err == nil {
 		printSummary(e.stdout, sum.Ingest, sum.Elapsed)
 		printBronze(e.stdout, sum.Bronze)
+		if q := sum.Quality; q != nil {
+			fmt.Fprintf(e.stdout, "data quality:    %d checks passed, %d failed, %d could not run (ops.dq_results, run %s)\n",
+				q.Count(quality.StatusPass), q.Count(quality.StatusFail), q.Count(quality.StatusError), q.RunID)
+			for _, f := range q.Failures() {
+				fmt.Fprintf(e.stdout, "  %s %s: observed %s, expected %s\n", f.Status, f.Check, f.Observed, f.Expected)
+			}
+			fmt.Fprintf(e.stdout, "risk alerts:     %d HIGH editors alerted (ops.alerts)\n", sum.RiskAlerts)
+		}
 	}
 	return err
 }
