@@ -246,9 +246,18 @@ func (s *Stage) refresh(ctx context.Context, silverTbl *table.Table, head lakeho
 		return 0, 0, err
 	}
 	defer rec.Release()
-	schema := rec.Schema()
-	_, err = s.lh.Commit(ctx, def.Ident, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
-		rdr, err := array.NewRecordReader(schema, []arrow.RecordBatch{rec})
+	if err := s.replace(ctx, def.Ident, rec, filter, head); err != nil {
+		return 0, 0, err
+	}
+	s.log.Debug("gold committed", "table", lakehouse.Name(def.Ident), "keys", len(touched), "rows", rec.NumRows())
+	return len(touched), int(rec.NumRows()), nil
+}
+
+// replace overwrites the rows filter selects with rec, copy-on-write, in
+// one commit that records the silver checkpoint head.
+func (s *Stage) replace(ctx context.Context, ident table.Identifier, rec arrow.RecordBatch, filter iceberg.BooleanExpression, head lakehouse.Checkpoint) error {
+	_, err := s.lh.Commit(ctx, ident, func(ctx context.Context, _ *table.Table, tx *table.Transaction) error {
+		rdr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
 		if err != nil {
 			return err
 		}
@@ -258,10 +267,9 @@ func (s *Stage) refresh(ctx context.Context, silverTbl *table.Table, head lakeho
 		return tx.Overwrite(ctx, rdr, props, table.WithOverwriteFilter(filter))
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("commit %s: %w", lakehouse.Name(def.Ident), err)
+		return fmt.Errorf("commit %s: %w", lakehouse.Name(ident), err)
 	}
-	s.log.Debug("gold committed", "table", lakehouse.Name(def.Ident), "keys", len(touched), "rows", rec.NumRows())
-	return len(touched), int(rec.NumRows()), nil
+	return nil
 }
 
 // sqlString quotes a string literal for DuckDB.
@@ -379,19 +387,8 @@ func (s *Stage) refreshRisk(ctx context.Context, silverTbl *table.Table, head la
 		return 0, 0, err
 	}
 	defer rec.Release()
-	schema := rec.Schema()
-	_, err = s.lh.Commit(ctx, lakehouse.GoldRiskScores, func(ctx context.Context, _ *table.Table, tx *table.Transaction) error {
-		rdr, err := array.NewRecordReader(schema, []arrow.RecordBatch{rec})
-		if err != nil {
-			return err
-		}
-		defer rdr.Release()
-		props := lakehouse.CheckpointProps(lakehouse.SilverCleanedEvents, head)
-		props["wikistream.stage"] = "gold"
-		return tx.Overwrite(ctx, rdr, props, table.WithOverwriteFilter(filter))
-	})
-	if err != nil {
-		return 0, 0, fmt.Errorf("commit %s: %w", lakehouse.Name(lakehouse.GoldRiskScores), err)
+	if err := s.replace(ctx, lakehouse.GoldRiskScores, rec, filter, head); err != nil {
+		return 0, 0, err
 	}
 	ok, s.riskCP = true, head
 	if newest > 0 {

@@ -5,69 +5,16 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go/table"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/wikistream/wikistream/internal/bronze"
 	"github.com/wikistream/wikistream/internal/gold"
-	"github.com/wikistream/wikistream/internal/kafka"
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/silver"
 	"github.com/wikistream/wikistream/internal/stagetest"
 	"github.com/wikistream/wikistream/internal/wikimedia/ssetest"
 )
-
-// runBronze produces events and runs a bronze stage until it has committed
-// them, returning the stage's counts: a stage that resumed from the right
-// offsets reads only these events.
-func runBronze(tb testing.TB, p *stagetest.Pipeline, events [][]byte) bronze.Stats {
-	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cl, err := kgo.NewClient(p.Opts...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer cl.Close()
-	recs := make([]*kgo.Record, len(events))
-	for i, v := range events {
-		recs[i] = &kgo.Record{Topic: kafka.TopicRaw, Value: v}
-	}
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		tb.Fatal(err)
-	}
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, kafka.TopicRaw)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	bc := bronze.DefaultConfig()
-	bc.Interval = 50 * time.Millisecond
-	st, err := bronze.New(bc, p.LH, p.Opts, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- st.Run(ctx) }()
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			tb.Fatal("bronze did not commit the events within a minute")
-		}
-		off, caught := st.Committed(), true
-		ends.Each(func(o kadm.ListedOffset) { caught = caught && off[o.Topic][o.Partition] >= o.Offset })
-		if caught {
-			break
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		tb.Fatal(err)
-	}
-	return st.Stats()
-}
 
 // silverRuns runs silver, one bronze commit per run, n times or until it
 // has caught up (n < 0).
@@ -161,7 +108,7 @@ func TestMaintainKeepsIncrementalReadersExact(t *testing.T) {
 
 	p := stagetest.New(t)
 	for b := range batches {
-		runBronze(t, p, first[b*size:(b+1)*size])
+		p.Bronze(t, first[b*size:(b+1)*size])
 		if b == 1 {
 			silverRuns(t, p, -1)
 			goldRun(t, p)
@@ -202,7 +149,7 @@ func TestMaintainKeepsIncrementalReadersExact(t *testing.T) {
 	// More events, a third of them repeats: bronze resumes from its offsets
 	// (it reads only the new records), silver and gold catch up.
 	repeats := first[:size/3]
-	st := runBronze(t, p, slices.Concat(later, repeats))
+	st := p.Bronze(t, slices.Concat(later, repeats))
 	if st.Duplicates != int64(len(repeats)) {
 		t.Errorf("bronze after maintenance skipped %d duplicates, want %d (the repeats only: it resumed from its offsets)", st.Duplicates, len(repeats))
 	}
@@ -211,7 +158,7 @@ func TestMaintainKeepsIncrementalReadersExact(t *testing.T) {
 
 	// From scratch, without maintenance.
 	q := stagetest.New(t)
-	runBronze(t, q, slices.Concat(first, later, repeats))
+	q.Bronze(t, slices.Concat(first, later, repeats))
 	silverRuns(t, q, -1)
 	goldRun(t, q)
 

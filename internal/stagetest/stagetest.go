@@ -53,9 +53,10 @@ func New(tb testing.TB) *Pipeline {
 	return p
 }
 
-// Bronze produces events to raw-events and runs the bronze stage until it
-// has committed all of them.
-func (p *Pipeline) Bronze(tb testing.TB, events [][]byte) {
+// Bronze produces events to raw-events and runs a bronze stage until it
+// has committed all of them, and returns that stage's counts (a stage that
+// resumed from the right offsets read only these events).
+func (p *Pipeline) Bronze(tb testing.TB, events [][]byte) bronze.Stats {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -96,6 +97,7 @@ func (p *Pipeline) Bronze(tb testing.TB, events [][]byte) {
 	if err := <-done; err != nil {
 		tb.Fatal(err)
 	}
+	return st.Stats()
 }
 
 // Silver runs the silver stage until it has read everything in bronze.
