@@ -10,7 +10,6 @@ import (
 
 	"github.com/wikistream/wikistream/internal/bronze"
 	"github.com/wikistream/wikistream/internal/kafka"
-	"github.com/wikistream/wikistream/internal/lakehouse"
 )
 
 func runBronze(ctx context.Context, e *env, args []string) error {
@@ -46,11 +45,7 @@ func runBronze(ctx context.Context, e *env, args []string) error {
 		}
 		bcfg.Replay, bcfg.ReplayFrom = true, t
 	}
-	lcfg, err := lf.config(e.log)
-	if err != nil {
-		return err
-	}
-	lh, err := lakehouse.Open(ctx, lcfg)
+	lh, err := lf.open(ctx, e.log)
 	if err != nil {
 		return err
 	}

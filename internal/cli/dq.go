@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/quality"
 )
 
@@ -112,11 +111,7 @@ func runDQ(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	lcfg, err := lf.config(e.log)
-	if err != nil {
-		return err
-	}
-	lh, err := lakehouse.Open(ctx, lcfg)
+	lh, err := lf.open(ctx, e.log)
 	if err != nil {
 		return err
 	}

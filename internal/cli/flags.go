@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -186,6 +187,15 @@ func (l *lakehouseFlags) config(log *slog.Logger) (lakehouse.Config, error) {
 		c.Props[k] = v
 	}
 	return c, c.Validate()
+}
+
+// open opens the lakehouse the flags name.
+func (l *lakehouseFlags) open(ctx context.Context, log *slog.Logger) (*lakehouse.Lakehouse, error) {
+	c, err := l.config(log)
+	if err != nil {
+		return nil, err
+	}
+	return lakehouse.Open(ctx, c)
 }
 
 // bronzeFlags are the bronze stage's settings.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/wikistream/wikistream/internal/gold"
-	"github.com/wikistream/wikistream/internal/lakehouse"
 )
 
 func runGold(ctx context.Context, e *env, args []string) error {
@@ -27,11 +26,7 @@ func runGold(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg.Logger = e.log
-	lcfg, err := lf.config(e.log)
-	if err != nil {
-		return err
-	}
-	lh, err := lakehouse.Open(ctx, lcfg)
+	lh, err := lf.open(ctx, e.log)
 	if err != nil {
 		return err
 	}

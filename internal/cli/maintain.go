@@ -120,11 +120,7 @@ func runMaintain(ctx context.Context, e *env, args []string) error {
 		return errors.New("--dry-run: only with --once")
 	}
 	cfg.DryRun = *dryRun
-	lcfg, err := lf.config(e.log)
-	if err != nil {
-		return err
-	}
-	lh, err := lakehouse.Open(ctx, lcfg)
+	lh, err := lf.open(ctx, e.log)
 	if err != nil {
 		return err
 	}

@@ -63,11 +63,7 @@ gold.risk_scores, ops.dq_results, ops.alerts).`)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	lcfg, err := lf.config(e.log)
-	if err != nil {
-		return err
-	}
-	lh, err := lakehouse.Open(ctx, lcfg)
+	lh, err := lf.open(ctx, e.log)
 	if err != nil {
 		return err
 	}

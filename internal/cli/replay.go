@@ -48,11 +48,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		}
 		bc.ReplayFrom = t
 	}
-	lcfg, err := lf.config(e.log)
-	if err != nil {
-		return err
-	}
-	lh, err := lakehouse.Open(ctx, lcfg)
+	lh, err := lf.open(ctx, e.log)
 	if err != nil {
 		return err
 	}
