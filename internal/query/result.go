@@ -349,3 +349,8 @@ func formatBytes(b []byte, typ string) string {
 	}
 	return base64.StdEncoding.EncodeToString(b)
 }
+
+// JSONValue is the value of row i, column j as the JSON output writes it:
+// times in RFC 3339, decimals and huge integers as exact strings, lists
+// and structs as JSON arrays and objects.
+func (r *Result) JSONValue(i, j int) any { return jsonValue(r.Rows[i][j], r.typ(j)) }

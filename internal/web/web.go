@@ -1,0 +1,204 @@
+// Package web is WikiStream's HTTP surface: health, metrics, and the JSON
+// API (read-only SQL first; the dashboard and its API follow). It binds to
+// loopback by default; bound anywhere else it requires a bearer token on
+// every request except /healthz, as DESIGN.md section 6 asks.
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/wikistream/wikistream/internal/query"
+)
+
+// Config configures the server.
+type Config struct {
+	// Addr is host:port. Default 127.0.0.1:8080.
+	Addr string
+	// Token is the bearer token every request but /healthz must carry. It
+	// is required when Addr is not a loopback address.
+	Token string
+	// MaxBodyBytes bounds a request body. Default 64 KiB.
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+}
+
+// Validate reports the first bad setting: above all, a non-loopback
+// address without a token.
+func (c Config) Validate() error {
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("--http %q: want host:port such as 127.0.0.1:8080: %w", c.Addr, err)
+	}
+	if !IsLoopback(host) && c.Token == "" {
+		return fmt.Errorf("--http %s is not a loopback address: set --http-token (or WIKISTREAM_HTTP_TOKEN) so that every request must carry it, or bind to 127.0.0.1", c.Addr)
+	}
+	if c.Token != "" && len(c.Token) < 16 {
+		return errors.New("--http-token: want at least 16 characters (a random token, e.g. openssl rand -hex 16)")
+	}
+	return nil
+}
+
+// IsLoopback reports whether host names only this machine: localhost, or
+// an IP address in 127.0.0.0/8 or ::1. An empty host (every interface) is
+// not.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Server is the HTTP handler of a WikiStream process.
+type Server struct {
+	cfg Config
+	mux *http.ServeMux
+	eng *query.Engine
+	log *slog.Logger
+}
+
+// New builds the server over the SQL engine eng (nil: no /api/v1/query).
+// Routes other packages serve (/metrics, /readyz) are added with Handle.
+func New(cfg Config, eng *query.Engine) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), eng: eng, log: log}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	if eng != nil {
+		s.mux.HandleFunc("POST /api/v1/query", s.query)
+	}
+	return s, nil
+}
+
+// Handle adds a route, such as "GET /metrics".
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ServeHTTP checks the token, then routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Token != "" && r.URL.Path != "/healthz" && !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="wikistream"`)
+		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token: send Authorization: Bearer <token> (the --http-token of the server)")
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) == 1
+}
+
+// Serve serves on ln until ctx ends, then shuts down within 5 s.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }() // ends when Shutdown below returns
+	select {
+	case err := <-done:
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-done
+	return err
+}
+
+// queryRequest is the body of POST /api/v1/query.
+type queryRequest struct {
+	SQL string `json:"sql"`
+	// Snapshot reads the table it belongs to as of that snapshot; AsOf
+	// (RFC 3339) reads every table as of that instant.
+	Snapshot int64     `json:"snapshot,omitempty"`
+	AsOf     time.Time `json:"as_of,omitzero"`
+}
+
+type column struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// queryResponse is the answer of POST /api/v1/query.
+type queryResponse struct {
+	Columns   []column         `json:"columns"`
+	Rows      [][]any          `json:"rows"`
+	Truncated bool             `json:"truncated"`
+	Snapshots map[string]int64 `json:"snapshots"`
+	Seconds   float64          `json:"seconds"`
+}
+
+func (s *Server) query(w http.ResponseWriter, r *http.Request) {
+	var req queryRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, `body: want JSON {"sql": "SELECT ..."}: `+err.Error())
+		return
+	}
+	if strings.TrimSpace(req.SQL) == "" {
+		writeError(w, http.StatusBadRequest, `body: "sql" is empty`)
+		return
+	}
+	began := time.Now()
+	res, err := s.eng.Query(r.Context(), req.SQL, query.At{Snapshot: req.Snapshot, AsOf: req.AsOf})
+	switch {
+	case errors.Is(err, query.ErrReadOnly):
+		writeError(w, http.StatusForbidden, err.Error())
+		return
+	case errors.Is(err, query.ErrTimeout):
+		writeError(w, http.StatusRequestTimeout, err.Error())
+		return
+	case err != nil:
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	out := queryResponse{Rows: make([][]any, len(res.Rows)), Truncated: res.Truncated, Snapshots: res.Snapshots,
+		Seconds: time.Since(began).Seconds()}
+	for j, name := range res.Columns {
+		c := column{Name: name}
+		if j < len(res.Types) {
+			c.Type = res.Types[j]
+		}
+		out.Columns = append(out.Columns, c)
+	}
+	for i := range res.Rows {
+		out.Rows[i] = make([]any, len(res.Columns))
+		for j := range res.Columns {
+			out.Rows[i][j] = res.JSONValue(i, j)
+		}
+	}
+	if out.Snapshots == nil {
+		out.Snapshots = map[string]int64{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers {"error": msg}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
