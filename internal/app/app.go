@@ -5,11 +5,9 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/apache/iceberg-go/table"
@@ -30,6 +28,7 @@ import (
 	"github.com/wikistream/wikistream/internal/query"
 	"github.com/wikistream/wikistream/internal/silver"
 	"github.com/wikistream/wikistream/internal/supervise"
+	"github.com/wikistream/wikistream/internal/web"
 )
 
 // Config is the wiring of one `wikistream run` process.
@@ -41,8 +40,11 @@ type Config struct {
 	Kafka    kafka.ClientConfig
 	// Lakehouse is where the tables are.
 	Lakehouse lakehouse.Config
-	// HTTPAddr serves /metrics and /healthz; empty disables HTTP.
-	HTTPAddr string
+	// HTTPAddr serves /metrics, /healthz, /readyz and the API; empty
+	// disables HTTP. Off loopback it needs HTTPToken, which every request
+	// but /healthz must then carry as a bearer token.
+	HTTPAddr  string
+	HTTPToken string
 	// Ingest configures the ingest stage; Source feeds it.
 	Ingest ingest.Config
 	Source ingest.Source
@@ -105,6 +107,11 @@ type Summary struct {
 // source is done and every stage caught up. It returns what ran.
 func Run(ctx context.Context, cfg Config) (Summary, error) {
 	start := time.Now()
+	if cfg.HTTPAddr != "" {
+		if err := (web.Config{Addr: cfg.HTTPAddr, Token: cfg.HTTPToken}).Validate(); err != nil {
+			return Summary{}, err
+		}
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -221,38 +228,30 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	closers = append(closers, admCl.Close)
 
-	var srv *http.Server
+	var srv *web.Server
 	var ln net.Listener
 	if cfg.HTTPAddr != "" {
+		eng, err := query.Open(ctx, lh, lakehouse.Tables(), query.Config{})
+		if err != nil {
+			return Summary{}, err
+		}
+		closers = append(closers, func() { eng.Close() })
+		if srv, err = web.New(web.Config{Addr: cfg.HTTPAddr, Token: cfg.HTTPToken, Logger: log}, eng); err != nil {
+			return Summary{}, err
+		}
+		srv.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		srv.Handle("GET /readyz", readyz(sup))
 		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 			return Summary{}, fmt.Errorf("listen on --http %s (in use? choose another address): %w", cfg.HTTPAddr, err)
 		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-			fmt.Fprintln(w, "ok")
-		})
-		mux.HandleFunc("GET /readyz", readyz(sup))
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		log.Info("http listening", "addr", ln.Addr().String())
+		log.Info("http listening", "addr", ln.Addr().String(), "token_required", cfg.HTTPToken != "")
 	}
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(runCtx)
 	if srv != nil {
-		g.Go(func() error {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return fmt.Errorf("http: %w", err)
-			}
-			return nil
-		})
-		g.Go(func() error {
-			<-gctx.Done()
-			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer scancel()
-			return srv.Shutdown(sctx)
-		})
+		g.Go(func() error { return srv.Serve(gctx, ln) })
 	}
 	var sum Summary
 	ingestDone := make(chan struct{})

@@ -50,6 +50,7 @@ func commands() []command {
 		{"backfill", "re-ingest past events (EventStreams --since, or files) beside the live ingest; nothing is duplicated", runBackfill},
 		{"broker", "run the embedded Kafka-protocol broker alone", runBroker},
 		{"query", "read-only SQL over the Iceberg tables (DuckDB)", runQuery},
+		{"serve", "the HTTP API alone over the tables: /api/v1/query, /healthz (loopback, or with --http-token)", runServe},
 		{"gen", "write realistic synthetic recentchange events as JSON lines", runGen},
 		{"bench", "end-to-end benchmark: replay N events through the pipeline, drained", runBench},
 		{"version", "print the version", func(_ context.Context, e *env, _ []string) error {

@@ -180,6 +180,8 @@ func TestBadSettingsNameThemselves(t *testing.T) {
 		{"gen bad start", []string{"gen", "--start", "yesterday"}, nil, "--start"},
 		{"run bad alert cool-down", []string{"run", "--source", "-", "--alert-cooldown", "0s"}, nil, "--alert-cooldown"},
 		{"run secret without webhook", []string{"run", "--source", "-"}, map[string]string{"WIKISTREAM_ALERT_WEBHOOK_SECRET": "s3cr3t"}, "--alert-webhook-url"},
+		{"run on every interface without a token", []string{"run", "--source", "-", "--http", "0.0.0.0:8080"}, nil, "--http-token"},
+		{"serve off loopback without a token", []string{"serve", "--http", "10.0.0.1:8080"}, nil, "WIKISTREAM_HTTP_TOKEN"},
 		{"run bad dq interval", []string{"run", "--source", "-", "--dq-interval", "-1m"}, nil, "--dq-interval"},
 	}
 	for _, c := range cases {

@@ -21,7 +21,7 @@ import (
 func runRun(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", "./data", "where the embedded broker, catalog and warehouse keep their data")
-	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the HTTP server (/metrics, /healthz); empty disables it")
+	httpAddr, httpToken := addHTTPFlags(fs)
 	drain := fs.Bool("drain", false, "process the source to its end, let every stage catch up, print a summary and exit")
 	kf := addKafkaFlags(fs, "external Kafka brokers host:port[,...]; empty starts the embedded broker")
 	bf := addBrokerFlags(fs)
@@ -91,6 +91,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		Broker:        bf.config(*dataDir),
 		Kafka:         kf.config(),
 		HTTPAddr:      *httpAddr,
+		HTTPToken:     *httpToken,
 		Ingest:        icfg,
 		Source:        src,
 		Registry:      reg,
