@@ -29,6 +29,8 @@ type Config struct {
 	// MaxBodyBytes bounds a request body. Default 64 KiB.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
+	// Now is the clock the default time ranges end at. Default time.Now.
+	Now func() time.Time
 }
 
 // Validate reports the first bad setting: above all, a non-loopback
@@ -83,8 +85,18 @@ func New(cfg Config, eng *query.Engine) (*Server, error) {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	if eng != nil {
 		s.mux.HandleFunc("POST /api/v1/query", s.query)
+		s.mux.HandleFunc("GET /api/v1/stats/hourly", s.statsHourly)
+		s.mux.HandleFunc("GET /api/v1/stats/regions", s.statsRegions)
+		s.mux.HandleFunc("GET /api/v1/risk", s.risk)
 	}
 	return s, nil
+}
+
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
 }
 
 // Handle adds a route, such as "GET /metrics".

@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/wikistream/wikistream/internal/gen"
+	"github.com/wikistream/wikistream/internal/gold"
 
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/query"
@@ -161,5 +167,178 @@ func TestTokenRequiredOffLoopback(t *testing.T) {
 	}
 	if resp.Header.Get("WWW-Authenticate") != "" {
 		t.Errorf("/healthz asked for authentication")
+	}
+}
+
+// goldServer is a Server over a pipeline run through gold with generated
+// events (a vandal burst included), its clock at the events' end.
+func goldServer(t *testing.T) (*httptest.Server, *stagetest.Pipeline) {
+	t.Helper()
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed, cfg.VandalBurst, cfg.Rate = 4000, 21, 80, 1 // about 67 minutes: two or three hours
+	events, err := gen.Lines(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := stagetest.New(t)
+	p.Bronze(t, events)
+	p.Silver(t)
+	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if _, err := g.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	now := func() time.Time { return cfg.Start.Add(3 * time.Hour) }
+	s, err := New(Config{Addr: "127.0.0.1:8080", Now: now}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return ts, p
+}
+
+func get(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+	return resp.StatusCode, out
+}
+
+func rowsOf(t *testing.T, out map[string]any) []map[string]any {
+	t.Helper()
+	raw, _ := out["rows"].([]any)
+	rows := make([]map[string]any, len(raw))
+	for i, r := range raw {
+		rows[i] = r.(map[string]any)
+	}
+	return rows
+}
+
+// TestStatsAndRiskAPI: the hourly, regional and risk endpoints answer from
+// gold with the filters applied; the expected numbers come from silver, a
+// table the API does not read.
+func TestStatsAndRiskAPI(t *testing.T) {
+	ts, p := goldServer(t)
+	want := map[string]int{} // "date Thh" -> valid events, from silver
+	for _, r := range p.Query(t, `SELECT event_date || 'T' || lpad(event_hour::VARCHAR, 2, '0'), count(*) FROM silver.cleaned_events
+		WHERE is_valid GROUP BY 1`) {
+		want[fmt.Sprint(r[0])] = int(r[1].(int64))
+	}
+	if len(want) < 2 {
+		t.Fatalf("the events span %d hours; the test needs several", len(want))
+	}
+	code, out := get(t, ts.URL+"/api/v1/stats/hourly?from=2026-10-01&to=2026-12-01")
+	if code != 200 {
+		t.Fatalf("hourly: %d %v", code, out)
+	}
+	got := map[string]int{}
+	for _, r := range rowsOf(t, out) {
+		got[fmt.Sprintf("%sT%02d", r["stat_date"], int(r["stat_hour"].(float64)))] = int(r["events"].(float64))
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("hourly events %v, want %v (silver)", got, want)
+	}
+
+	// One region, one domain: the filters reach the SQL.
+	var region, domain string
+	var wantRegion, wantDomain int
+	for _, r := range p.Query(t, `SELECT region, domain, count(*) FROM silver.cleaned_events WHERE is_valid
+		GROUP BY ALL ORDER BY 3 DESC LIMIT 1`) {
+		region, domain, wantDomain = r[0].(string), r[1].(string), int(r[2].(int64))
+	}
+	wantRegion = int(p.Query(t, "SELECT count(*) FROM silver.cleaned_events WHERE is_valid AND region = '"+region+"'")[0][0].(int64))
+	sum := func(url string) int {
+		code, out := get(t, url)
+		if code != 200 {
+			t.Fatalf("%s: %d %v", url, code, out)
+		}
+		n := 0
+		for _, r := range rowsOf(t, out) {
+			n += int(r["events"].(float64))
+		}
+		return n
+	}
+	if n := sum(ts.URL + "/api/v1/stats/hourly?from=2026-10-01&to=2026-12-01&region=" + region); n != wantRegion {
+		t.Errorf("region %s: %d events, want %d", region, n, wantRegion)
+	}
+	if n := sum(ts.URL + "/api/v1/stats/hourly?from=2026-10-01&to=2026-12-01&domain=" + domain); n != wantDomain {
+		t.Errorf("domain %s: %d events, want %d", domain, n, wantDomain)
+	}
+	if n := sum(ts.URL + "/api/v1/stats/regions?from=2026-10-01&to=2026-12-01&region=" + region); n != wantRegion {
+		t.Errorf("regions endpoint, %s: %d events, want %d", region, n, wantRegion)
+	}
+	// The default range is the 24 hours up to the clock (3 hours after the
+	// events began): every event.
+	total := 0
+	for _, n := range want {
+		total += n
+	}
+	if n := sum(ts.URL + "/api/v1/stats/hourly"); n != total {
+		t.Errorf("default range: %d events, want all %d", n, total)
+	}
+
+	// The risk feed: HIGH entities first, with their evidence as JSON.
+	wantHigh := p.Query(t, "SELECT entity_id FROM gold.risk_scores WHERE risk_level = 'HIGH' ORDER BY risk_score DESC, total_edits DESC, entity_id")
+	code, out = get(t, ts.URL+"/api/v1/risk?from=2026-10-01&to=2026-12-01&min_level=high")
+	if code != 200 {
+		t.Fatalf("risk: %d %v", code, out)
+	}
+	rows := rowsOf(t, out)
+	if len(rows) != len(wantHigh) || len(rows) == 0 {
+		t.Fatalf("risk feed has %d HIGH entities, want %d (and at least the vandal)", len(rows), len(wantHigh))
+	}
+	for i, r := range rows {
+		if r["entity_id"] != wantHigh[i][0] || r["risk_level"] != "HIGH" {
+			t.Errorf("risk row %d: %v, want %v HIGH", i, r["entity_id"], wantHigh[i][0])
+		}
+		ev, ok := r["evidence"].(map[string]any)
+		if !ok || ev["factors"] == nil {
+			t.Errorf("risk row %d evidence %v: want the JSON object with its factors", i, r["evidence"])
+		}
+	}
+	if code, out := get(t, ts.URL+"/api/v1/risk?from=2026-10-01&to=2026-12-01&min_level=LOW&limit=3"); code != 200 || len(rowsOf(t, out)) != 3 {
+		t.Errorf("limit 3: %d, %d rows", code, len(rowsOf(t, out)))
+	}
+}
+
+// TestAPIFiltersAreValidated: every bad parameter is a 400 naming it, and
+// nothing reaches SQL unvalidated.
+func TestAPIFiltersAreValidated(t *testing.T) {
+	ts, _ := goldServer(t)
+	for _, c := range []struct{ path, want string }{
+		{"/api/v1/stats/hourly?from=yesterday", "from"},
+		{"/api/v1/stats/hourly?to=2026-13-01", "to"},
+		{"/api/v1/stats/hourly?from=2026-11-02&to=2026-11-01", "before"},
+		{"/api/v1/stats/hourly?from=2020-01-01&to=2026-01-01", "366 days"},
+		{"/api/v1/stats/hourly?region=antarctica", "region"},
+		{"/api/v1/stats/hourly?domain=" + url.QueryEscape("en.wikipedia.org' OR 1=1 --"), "domain"},
+		{"/api/v1/stats/hourly?group=user", "group"},
+		{"/api/v1/stats/regions?region=europe,mars", "region"},
+		{"/api/v1/risk?min_level=SEVERE", "min_level"},
+		{"/api/v1/risk?limit=0", "limit"},
+		{"/api/v1/risk?limit=ten", "limit"},
+		{"/api/v1/risk?region=europe", "region"},
+	} {
+		code, out := get(t, ts.URL+c.path)
+		msg, _ := out["error"].(string)
+		if code != 400 || !strings.Contains(msg, c.want) {
+			t.Errorf("%s: %d %q, want 400 naming %s", c.path, code, msg, c.want)
+		}
 	}
 }

@@ -1,0 +1,256 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wikistream/wikistream/internal/query"
+	"github.com/wikistream/wikistream/internal/wikimedia/sites"
+)
+
+// The JSON API over the gold tables. Every filter is validated against a
+// strict pattern before it reaches SQL, and a bad one is answered 400 with
+// the parameter's name and what is expected.
+
+// filters are the common query parameters: a UTC time range of hours,
+// regions and domains.
+type filters struct {
+	from, to time.Time // hours, to inclusive
+	regions  []string
+	domains  []string
+}
+
+var domainRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,99}$`)
+
+// parseFilters reads from/to (RFC 3339 or YYYY-MM-DD; default: the last
+// 24 hours up to now), region and domain (comma-separated or repeated).
+func parseFilters(q url.Values, now time.Time) (filters, error) {
+	f := filters{to: now.UTC().Truncate(time.Hour)}
+	f.from = f.to.Add(-23 * time.Hour)
+	parse := func(name string, v string) (time.Time, error) {
+		for _, layout := range []string{time.RFC3339, "2006-01-02T15", time.DateOnly} {
+			if t, err := time.Parse(layout, v); err == nil {
+				return t.UTC().Truncate(time.Hour), nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("%s: got %q, want a UTC time such as 2026-11-25T13:00:00Z or 2026-11-25", name, v)
+	}
+	var err error
+	if v := q.Get("from"); v != "" {
+		if f.from, err = parse("from", v); err != nil {
+			return f, err
+		}
+	}
+	if v := q.Get("to"); v != "" {
+		if f.to, err = parse("to", v); err != nil {
+			return f, err
+		}
+		if len(v) == len(time.DateOnly) {
+			f.to = f.to.Add(23 * time.Hour) // a date ends at its last hour
+		}
+	}
+	if f.to.Before(f.from) {
+		return f, fmt.Errorf("to (%s) is before from (%s)", f.to.Format(time.RFC3339), f.from.Format(time.RFC3339))
+	}
+	if f.to.Sub(f.from) > 366*24*time.Hour {
+		return f, fmt.Errorf("from..to spans more than 366 days; narrow the range")
+	}
+	for _, r := range list(q, "region") {
+		if !slices.Contains(sites.Regions(), r) {
+			return f, fmt.Errorf("region: got %q, want one of %s", r, strings.Join(sites.Regions(), ", "))
+		}
+		f.regions = append(f.regions, r)
+	}
+	for _, d := range list(q, "domain") {
+		if !domainRe.MatchString(d) {
+			return f, fmt.Errorf("domain: got %q, want a wiki's host name such as en.wikipedia.org", d)
+		}
+		f.domains = append(f.domains, d)
+	}
+	return f, nil
+}
+
+// list reads a parameter given as a comma-separated list, repeated, or both.
+func list(q url.Values, name string) []string {
+	var out []string
+	for _, v := range q[name] {
+		for p := range strings.SplitSeq(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// where is the SQL condition of the filters over a table with a date
+// column, an hour column and region and domain columns (hour may be "" for
+// daily tables).
+func (f filters) where(date, hour string) string {
+	var c []string
+	if hour == "" {
+		c = append(c, fmt.Sprintf("%s BETWEEN '%s' AND '%s'", date, f.from.Format(time.DateOnly), f.to.Format(time.DateOnly)))
+	} else {
+		key := fmt.Sprintf("(%s || 'T' || lpad(%s::VARCHAR, 2, '0'))", date, hour)
+		c = append(c, fmt.Sprintf("%s BETWEEN '%s' AND '%s'", key, f.from.Format("2006-01-02T15"), f.to.Format("2006-01-02T15")))
+	}
+	if len(f.regions) > 0 {
+		c = append(c, "region IN ("+quoteAll(f.regions)+")")
+	}
+	if len(f.domains) > 0 {
+		c = append(c, "domain IN ("+quoteAll(f.domains)+")")
+	}
+	return strings.Join(c, " AND ")
+}
+
+// quoteAll quotes validated values as SQL string literals.
+func quoteAll(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+	}
+	return strings.Join(q, ", ")
+}
+
+// rowsJSON turns a result into one JSON object per row, keyed by column.
+func rowsJSON(res *query.Result) []map[string]any {
+	out := make([]map[string]any, len(res.Rows))
+	for i := range res.Rows {
+		m := make(map[string]any, len(res.Columns))
+		for j, c := range res.Columns {
+			m[c] = res.JSONValue(i, j)
+		}
+		out[i] = m
+	}
+	return out
+}
+
+// run answers a GET with the rows of sql as {"filters": ..., "rows": [...]}.
+func (s *Server) run(w http.ResponseWriter, r *http.Request, f filters, sql string) {
+	res, err := s.eng.Query(r.Context(), sql, query.At{})
+	if err != nil {
+		s.log.Warn("api query failed", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"filters": map[string]any{"from": f.from.Format(time.RFC3339), "to": f.to.Format(time.RFC3339),
+			"region": nonNil(f.regions), "domain": nonNil(f.domains)},
+		"rows": rowsJSON(res), "truncated": res.Truncated,
+	})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// statsHourly: GET /api/v1/stats/hourly — edit velocity per hour (and per
+// region with group=region), summed over the filtered wikis.
+func (s *Server) statsHourly(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilters(r.URL.Query(), s.now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	group := r.URL.Query().Get("group")
+	cols := "stat_date, stat_hour"
+	switch group {
+	case "", "total":
+	case "region":
+		cols += ", region"
+	case "domain":
+		cols += ", domain"
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("group: got %q, want total, region or domain", group))
+		return
+	}
+	s.run(w, r, f, `SELECT `+cols+`, sum(total_events)::BIGINT AS events, sum(human_events)::BIGINT AS human,
+		sum(bot_events)::BIGINT AS bots, sum(anonymous_events)::BIGINT AS anonymous,
+		sum(bytes_added)::BIGINT AS bytes_added, sum(bytes_removed)::BIGINT AS bytes_removed,
+		sum(new_pages)::BIGINT AS new_pages
+		FROM gold.hourly_stats WHERE `+f.where("stat_date", "stat_hour")+`
+		GROUP BY ALL ORDER BY ALL`)
+}
+
+// statsRegions: GET /api/v1/stats/regions — the regional comparison: events
+// and the bot, human and anonymous shares per region over the range.
+func (s *Server) statsRegions(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilters(r.URL.Query(), s.now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.run(w, r, f, `SELECT region, sum(total_events)::BIGINT AS events, count(DISTINCT domain)::BIGINT AS wikis,
+		round(100.0 * sum(bot_events) / greatest(sum(total_events), 1), 2) AS bot_pct,
+		round(100.0 * sum(human_events) / greatest(sum(total_events), 1), 2) AS human_pct,
+		round(100.0 * sum(anonymous_events) / greatest(sum(total_events), 1), 2) AS anonymous_pct,
+		sum(new_pages)::BIGINT AS new_pages
+		FROM gold.hourly_stats WHERE `+f.where("stat_date", "stat_hour")+`
+		GROUP BY region ORDER BY events DESC, region`)
+}
+
+// risk: GET /api/v1/risk — the risk feed: entities at or above a level
+// over the range's days, highest scores first, with their evidence.
+func (s *Server) risk(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, err := parseFilters(q, s.now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	levels := map[string]string{"HIGH": "'HIGH'", "MEDIUM": "'HIGH', 'MEDIUM'", "LOW": "'HIGH', 'MEDIUM', 'LOW'"}
+	level := strings.ToUpper(q.Get("min_level"))
+	if level == "" {
+		level = "MEDIUM"
+	}
+	in, ok := levels[level]
+	if !ok {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("min_level: got %q, want HIGH, MEDIUM or LOW", q.Get("min_level")))
+		return
+	}
+	limit := 100
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: got %q, want 1 to 1000", v))
+			return
+		}
+	}
+	if len(f.regions) > 0 || len(f.domains) > 0 {
+		writeError(w, http.StatusBadRequest, "region and domain do not apply to /api/v1/risk: risk is per editor across wikis")
+		return
+	}
+	res, err := s.eng.Query(r.Context(), `SELECT stat_date, entity_id, risk_score, risk_level, alert_triggered,
+		is_bot, is_anonymous, total_edits, domains, evidence
+		FROM gold.risk_scores WHERE `+f.where("stat_date", "")+` AND risk_level IN (`+in+`)
+		ORDER BY risk_score DESC, total_edits DESC, stat_date DESC, entity_id LIMIT `+strconv.Itoa(limit), query.At{})
+	if err != nil {
+		s.log.Warn("api query failed", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	rows := rowsJSON(res)
+	for _, row := range rows {
+		// The evidence is stored as JSON text; serve it as JSON.
+		if text, ok := row["evidence"].(string); ok {
+			var ev any
+			if json.Unmarshal([]byte(text), &ev) == nil {
+				row["evidence"] = ev
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"filters": map[string]any{"from": f.from.Format(time.DateOnly), "to": f.to.Format(time.DateOnly),
+			"min_level": level, "limit": limit},
+		"rows": rows, "truncated": res.Truncated,
+	})
+}
