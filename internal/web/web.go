@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,14 +83,34 @@ func New(cfg Config, eng *query.Engine) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), eng: eng, log: log}
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	if eng != nil {
-		s.mux.HandleFunc("POST /api/v1/query", s.query)
-		s.mux.HandleFunc("GET /api/v1/stats/hourly", s.statsHourly)
-		s.mux.HandleFunc("GET /api/v1/stats/regions", s.statsRegions)
-		s.mux.HandleFunc("GET /api/v1/risk", s.risk)
+	for pattern, h := range s.routes() {
+		if eng != nil || pattern == "GET /healthz" {
+			s.mux.HandleFunc(pattern, h)
+		}
 	}
 	return s, nil
+}
+
+// routes are the server's own routes (api/openapi.yaml documents them).
+func (s *Server) routes() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"GET /healthz":              func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") },
+		"POST /api/v1/query":        s.query,
+		"GET /api/v1/stats/hourly":  s.statsHourly,
+		"GET /api/v1/stats/regions": s.statsRegions,
+		"GET /api/v1/risk":          s.risk,
+	}
+}
+
+// Routes lists the method and path of every route a Server with an SQL
+// engine serves.
+func Routes() []string {
+	var out []string
+	for pattern := range (&Server{}).routes() {
+		out = append(out, pattern)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (s *Server) now() time.Time {

@@ -8,9 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/wikistream/wikistream/internal/gen"
 	"github.com/wikistream/wikistream/internal/gold"
@@ -340,5 +343,40 @@ func TestAPIFiltersAreValidated(t *testing.T) {
 		if code != 400 || !strings.Contains(msg, c.want) {
 			t.Errorf("%s: %d %q, want 400 naming %s", c.path, code, msg, c.want)
 		}
+	}
+}
+
+// TestOpenAPIListsEveryRoute: api/openapi.yaml documents exactly the
+// routes the server serves, with their methods.
+func TestOpenAPIListsEveryRoute(t *testing.T) {
+	b, err := os.ReadFile("../../api/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec struct {
+		OpenAPI string                    `yaml:"openapi"`
+		Paths   map[string]map[string]any `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(b, &spec); err != nil {
+		t.Fatalf("api/openapi.yaml: %v", err)
+	}
+	if !strings.HasPrefix(spec.OpenAPI, "3.") {
+		t.Errorf("openapi %q, want 3.x", spec.OpenAPI)
+	}
+	documented := map[string]bool{}
+	for path, ops := range spec.Paths {
+		for method := range ops {
+			documented[strings.ToUpper(method)+" "+path] = true
+		}
+	}
+	served := append(Routes(), "GET /metrics", "GET /readyz") // added by run
+	for _, r := range served {
+		if !documented[r] {
+			t.Errorf("%s is served but not in api/openapi.yaml", r)
+		}
+		delete(documented, r)
+	}
+	for r := range documented {
+		t.Errorf("%s is in api/openapi.yaml but not served", r)
 	}
 }
