@@ -281,6 +281,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return Summary{}, err
 	}
 	closers = append(closers, func() { dq.Close() })
+	if srv != nil {
+		srv.Handle("GET /api/v1/pipeline", pipeline(lh, sup, brz, ing, dq))
+	}
 	if !cfg.Drain {
 		sup.Add(supervise.Service{Name: "quality", Daemon: true, Run: dq.Run})
 	}

@@ -229,3 +229,104 @@ func TestKilledConsumerConnectionIsRestartedAndReported(t *testing.T) {
 		}
 	}
 }
+
+// TestPipelineEndpoint: GET /api/v1/pipeline reports every stage, the
+// consumer lag, each table's last commit, ingest's counts and the last
+// data-quality run of a running process.
+func TestPipelineEndpoint(t *testing.T) {
+	dir := t.TempDir()
+	lines, err := gen.Lines(gen.Config{Seed: 8, Count: 1500, Start: gen.DefaultStart, Rate: gen.DefaultRate, Malformed: 0.02})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "events.jsonl")
+	if err := os.WriteFile(path, append(bytes.Join(lines, []byte("\n")), '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := source.Open(path, source.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	icfg := ingest.DefaultConfig()
+	icfg.Filter, _ = recentchange.ParseFilter(recentchange.FilterAll)
+	bcfg := bronze.DefaultConfig()
+	bcfg.Interval = 100 * time.Millisecond
+	httpAddr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, Config{Embedded: true, Broker: kafka.BrokerConfig{Addr: freeAddr(t), Partitions: 3},
+			Lakehouse: lakehouse.Config{DataDir: filepath.Join(dir, "data")}, HTTPAddr: httpAddr,
+			Ingest: icfg, Source: src, Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig()})
+		done <- err
+	}()
+	type status struct {
+		Stages []supervise.State `json:"stages"`
+		Lag    map[string]int64  `json:"consumer_lag"`
+		Tables []struct {
+			Table      string     `json:"table"`
+			LastCommit *time.Time `json:"last_commit"`
+		} `json:"tables"`
+		Ingest struct {
+			Read         int64            `json:"read"`
+			Produced     int64            `json:"produced"`
+			DeadLettered int64            `json:"dead_lettered"`
+			DLQShare     float64          `json:"dlq_share"`
+			Reasons      map[string]int64 `json:"dlq_reasons"`
+		} `json:"ingest"`
+		Quality *struct {
+			RunID  string `json:"run_id"`
+			Passed int    `json:"passed"`
+		} `json:"quality"`
+	}
+	var st status
+	committed := func() bool {
+		for _, tb := range st.Tables {
+			if tb.Table == "gold.risk_scores" {
+				return tb.LastCommit != nil
+			}
+		}
+		return false
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get("http://" + httpAddr + "/api/v1/pipeline")
+		if err == nil {
+			st = status{}
+			json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && committed() && st.Lag["raw-events"] == 0 && st.Quality != nil &&
+				st.Ingest.Read == int64(len(lines)) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/api/v1/pipeline did not show the run: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	names := map[string]bool{}
+	for _, s := range st.Stages {
+		names[s.Name] = true
+	}
+	for _, want := range []string{"ingest", "bronze", "silver", "gold", "quality", "maintain"} {
+		if !names[want] {
+			t.Errorf("stages %v lack %s", st.Stages, want)
+		}
+	}
+	if len(st.Tables) != len(lakehouse.Tables()) {
+		t.Errorf("%d tables, want %d", len(st.Tables), len(lakehouse.Tables()))
+	}
+	var reasons int64
+	for _, n := range st.Ingest.Reasons {
+		reasons += n
+	}
+	if st.Ingest.DeadLettered == 0 || reasons != st.Ingest.DeadLettered || st.Ingest.Produced+st.Ingest.DeadLettered != st.Ingest.Read {
+		t.Errorf("ingest %+v: want read = produced + dead-lettered, and the reasons to add up", st.Ingest)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
