@@ -236,7 +236,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			return Summary{}, err
 		}
 		closers = append(closers, func() { eng.Close() })
-		if srv, err = web.New(web.Config{Addr: cfg.HTTPAddr, Token: cfg.HTTPToken, Logger: log}, eng); err != nil {
+		if srv, err = web.New(web.Config{Addr: cfg.HTTPAddr, Token: cfg.HTTPToken, Logger: log, Lakehouse: lh}, eng); err != nil {
 			return Summary{}, err
 		}
 		srv.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))

@@ -53,6 +53,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer eng.Close()
+	cfg.Lakehouse = lh
 	srv, err := web.New(cfg, eng)
 	if err != nil {
 		return err

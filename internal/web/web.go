@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/query"
 )
 
@@ -32,6 +33,10 @@ type Config struct {
 	Logger       *slog.Logger
 	// Now is the clock the default time ranges end at. Default time.Now.
 	Now func() time.Time
+	// Lakehouse, when set, enables /api/v1/live, which polls the gold
+	// tables every LivePoll (default 250ms) for new commits.
+	Lakehouse *lakehouse.Lakehouse
+	LivePoll  time.Duration
 }
 
 // Validate reports the first bad setting: above all, a non-loopback
@@ -63,10 +68,14 @@ func IsLoopback(host string) bool {
 
 // Server is the HTTP handler of a WikiStream process.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
-	eng *query.Engine
-	log *slog.Logger
+	cfg  Config
+	mux  *http.ServeMux
+	eng  *query.Engine
+	log  *slog.Logger
+	live *live // nil without a lakehouse
+	// closing is closed when Serve begins shutting down: streaming
+	// handlers end then, or Shutdown would wait for them.
+	closing chan struct{}
 }
 
 // New builds the server over the SQL engine eng (nil: no /api/v1/query).
@@ -82,7 +91,14 @@ func New(cfg Config, eng *query.Engine) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), eng: eng, log: log}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), eng: eng, log: log, closing: make(chan struct{})}
+	if cfg.Lakehouse != nil && eng != nil {
+		poll := cfg.LivePoll
+		if poll <= 0 {
+			poll = 250 * time.Millisecond
+		}
+		s.live = &live{lh: cfg.Lakehouse, eng: eng, poll: poll, subs: map[chan []byte]bool{}}
+	}
 	for pattern, h := range s.routes() {
 		if eng != nil || pattern == "GET /healthz" {
 			s.mux.HandleFunc(pattern, h)
@@ -99,6 +115,7 @@ func (s *Server) routes() map[string]http.HandlerFunc {
 		"GET /api/v1/stats/hourly":  s.statsHourly,
 		"GET /api/v1/stats/regions": s.statsRegions,
 		"GET /api/v1/risk":          s.risk,
+		"GET /api/v1/live":          s.liveHandler,
 	}
 }
 
@@ -144,11 +161,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout: 2 * time.Minute}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }() // ends when Shutdown below returns
+	liveCtx, stopLive := context.WithCancel(ctx)
+	defer stopLive()
+	go s.RunLive(liveCtx) // ends with liveCtx
 	select {
 	case err := <-done:
 		return fmt.Errorf("http: %w", err)
 	case <-ctx.Done():
 	}
+	close(s.closing)
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := srv.Shutdown(sctx)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -378,5 +379,105 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	}
 	for r := range documented {
 		t.Errorf("%s is in api/openapi.yaml but not served", r)
+	}
+}
+
+// TestLiveUpdates: /api/v1/live sends the current gold state on connecting
+// and a new event when gold commits again, with the new totals.
+func TestLiveUpdates(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed, cfg.Rate = 600, 5, 1
+	events, err := gen.Lines(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := stagetest.New(t)
+	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	batch := func(ev [][]byte) {
+		p.Bronze(t, ev)
+		p.Silver(t)
+		if _, err := g.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch(events[:300])
+	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	s, err := New(Config{Addr: "127.0.0.1:8080", Lakehouse: p.LH, LivePoll: 20 * time.Millisecond}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.RunLive(ctx)
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/api/v1/live", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q, want text/event-stream", ct)
+	}
+	updates := make(chan liveUpdate, 8)
+	go func() { // ends when the response body is closed
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
+		event := ""
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				event = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: ") && event == "gold":
+				var u liveUpdate
+				if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &u) == nil {
+					updates <- u
+				}
+			}
+		}
+	}()
+	next := func() liveUpdate {
+		select {
+		case u := <-updates:
+			return u
+		case <-time.After(30 * time.Second):
+			t.Fatal("no live update within 30 s")
+		}
+		return liveUpdate{}
+	}
+	total := func(u liveUpdate) (n int) {
+		for _, r := range u.Regions {
+			n += int(r["events"].(float64))
+		}
+		return n
+	}
+	wantTotal := func() int {
+		rows := p.Query(t, `SELECT sum(total_events) FROM gold.hourly_stats WHERE stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0') =
+			(SELECT max(stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0')) FROM gold.hourly_stats)`)
+		var n int
+		fmt.Sscan(fmt.Sprint(rows[0][0]), &n)
+		return n
+	}
+	first := next()
+	if total(first) != wantTotal() || first.Hour == "" {
+		t.Fatalf("first update %+v: want the newest hour's %d events", first, wantTotal())
+	}
+	batch(events[300:])
+	second := next()
+	if second.Snapshots["gold.hourly_stats"] == first.Snapshots["gold.hourly_stats"] {
+		t.Fatalf("second update has the same snapshot %v", second.Snapshots)
+	}
+	if total(second) != wantTotal() {
+		t.Errorf("second update: %d events in %s, want %d", total(second), second.Hour, wantTotal())
 	}
 }
