@@ -1,0 +1,82 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/wikistream/wikistream/internal/gen"
+	"github.com/wikistream/wikistream/internal/gold"
+	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/query"
+	"github.com/wikistream/wikistream/internal/stagetest"
+)
+
+// BenchmarkAPI measures the dashboard API over 30 days of generated events
+// (DESIGN §5: p95 under 50 ms). It reports each endpoint's p50 and p95:
+//
+//	go test -run '^$' -bench BenchmarkAPI -benchtime 200x ./internal/web
+func BenchmarkAPI(b *testing.B) {
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed = 300_000, 30
+	cfg.Rate = float64(cfg.Count) / (30 * 24 * 3600) // 30 days of event time
+	events, err := gen.Lines(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := stagetest.New(b)
+	p.Bronze(b, events)
+	p.Silver(b)
+	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := g.RunOnce(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	g.Close()
+	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	end := cfg.Start.Add(30 * 24 * time.Hour)
+	s, err := New(Config{Addr: "127.0.0.1:8080", Now: func() time.Time { return end }}, eng)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	month := "from=" + cfg.Start.Format(time.DateOnly) + "&to=" + end.Format(time.DateOnly)
+	for _, c := range []struct{ name, path string }{
+		{"hourly_24h", "/api/v1/stats/hourly"},
+		{"hourly_30d_by_region", "/api/v1/stats/hourly?group=region&" + month},
+		{"regions_30d", "/api/v1/stats/regions?" + month},
+		{"risk_30d", "/api/v1/risk?" + month},
+		{"hourly_30d_one_wiki", "/api/v1/stats/hourly?domain=en.wikipedia.org&" + month},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var took []time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				resp, err := http.Get(ts.URL + c.path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					b.Fatalf("%s: %d", c.path, resp.StatusCode)
+				}
+				took = append(took, time.Since(t0))
+			}
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(took[len(took)*95/100].Microseconds())/1000, "p95-ms")
+		})
+	}
+}
