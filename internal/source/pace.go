@@ -6,9 +6,12 @@ import (
 	"time"
 )
 
-// maxPaceOffset bounds how far (in seconds) after the first event a paced
-// event may be scheduled: about 31 years, far from time.Duration's limit.
-const maxPaceOffset = 1e9
+// maxPaceGap is the most event time (seconds) a paced event may lie after
+// the newest one paced before it. The live feed has no silence anywhere
+// near an hour; a timestamp that far ahead is bogus (such events are dead
+// letters anyway) and neither waits nor moves the schedule, instead of
+// stalling the replay until that time.
+const maxPaceGap = 3600
 
 // pacer spaces file replay by the events' own timestamps: event i is due at
 // start + (ts_i - ts_first) / speed on the wall clock. The schedule is
@@ -21,6 +24,7 @@ type pacer struct {
 	started bool
 	first   float64   // timestamp of the first paced event, in seconds
 	wall    time.Time // when it was emitted
+	newest  float64   // the newest timestamp paced so far
 }
 
 func newPacer(cfg Config) *pacer {
@@ -38,13 +42,14 @@ func (p *pacer) wait(ctx context.Context, data []byte) error {
 		return nil
 	}
 	if !p.started {
-		p.started, p.first, p.wall = true, ts, p.now()
+		p.started, p.first, p.wall, p.newest = true, ts, p.now(), ts
 		return nil
 	}
-	offset := (ts - p.first) / p.speed // seconds after the first event
-	if offset > maxPaceOffset {
-		return nil // a bogus timestamp: do not sleep for decades
+	if ts > p.newest+maxPaceGap {
+		return nil // a bogus timestamp: do not stall the replay
 	}
+	p.newest = max(p.newest, ts)
+	offset := (ts - p.first) / p.speed // seconds after the first event
 	due := p.wall.Add(time.Duration(offset * float64(time.Second)))
 	if d := due.Sub(p.now()); d > 0 {
 		return p.sleep(ctx, d)
