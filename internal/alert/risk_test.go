@@ -255,14 +255,7 @@ func TestRiskAlertsFromGold(t *testing.T) {
 	p := stagetest.New(t)
 	p.Bronze(t, events)
 	p.Silver(t)
-	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	if _, err := g.RunOnce(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	p.Gold(t)
 	want := p.Query(t, "SELECT stat_date, entity_id FROM gold.risk_scores WHERE risk_level = 'HIGH' AND alert_triggered")
 	if len(want) != 1 {
 		t.Fatalf("gold has %d alerted HIGH rows, want the vandal alone: %v", len(want), want)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/wikistream/wikistream/internal/gen"
-	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/quality"
 	"github.com/wikistream/wikistream/internal/stagetest"
 )
@@ -27,14 +25,7 @@ func TestDQOnce(t *testing.T) {
 	}
 	p.Bronze(t, events)
 	p.Silver(t)
-	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := g.RunOnce(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	g.Close()
+	p.Gold(t)
 	dataDir := filepath.Dir(strings.TrimPrefix(p.LH.Warehouse(), "file://"))
 	checks := len(quality.DefaultChecks(quality.DefaultConfig()))
 

@@ -18,7 +18,6 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/wikistream/wikistream/internal/gen"
-	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/quality"
 	"github.com/wikistream/wikistream/internal/query"
@@ -65,14 +64,7 @@ func pipeline(tb testing.TB, evs [][]byte) *stagetest.Pipeline {
 // runGold brings gold up to silver.
 func runGold(tb testing.TB, p *stagetest.Pipeline) {
 	tb.Helper()
-	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer g.Close()
-	if _, err := g.RunOnce(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
+	p.Gold(tb)
 }
 
 // stage builds a data-quality stage that checks every date.

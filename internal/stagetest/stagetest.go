@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/wikistream/wikistream/internal/bronze"
+	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/kafka"
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/query"
@@ -115,6 +116,19 @@ func (p *Pipeline) Silver(tb testing.TB) {
 		if res.Caught {
 			return
 		}
+	}
+}
+
+// Gold runs a gold stage once: both gold tables catch up with silver.
+func (p *Pipeline) Gold(tb testing.TB) {
+	tb.Helper()
+	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer g.Close()
+	if _, err := g.RunOnce(context.Background()); err != nil {
+		tb.Fatal(err)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/wikistream/wikistream/internal/gen"
-	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/query"
 	"github.com/wikistream/wikistream/internal/stagetest"
@@ -31,14 +30,7 @@ func BenchmarkAPI(b *testing.B) {
 	p := stagetest.New(b)
 	p.Bronze(b, events)
 	p.Silver(b)
-	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := g.RunOnce(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	g.Close()
+	p.Gold(b)
 	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{})
 	if err != nil {
 		b.Fatal(err)

@@ -187,14 +187,7 @@ func goldServer(t *testing.T) (*httptest.Server, *stagetest.Pipeline) {
 	p := stagetest.New(t)
 	p.Bronze(t, events)
 	p.Silver(t)
-	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	if _, err := g.RunOnce(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	p.Gold(t)
 	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{})
 	if err != nil {
 		t.Fatal(err)
