@@ -1,7 +1,7 @@
-// Package web is WikiStream's HTTP surface: health, metrics, and the JSON
-// API (read-only SQL first; the dashboard and its API follow). It binds to
-// loopback by default; bound anywhere else it requires a bearer token on
-// every request except /healthz, as DESIGN.md section 6 asks.
+// Package web is WikiStream's HTTP surface: the dashboard, health, metrics,
+// and the JSON API. It binds to loopback by default; bound anywhere else it
+// requires a bearer token on every request except /healthz (DESIGN.md
+// section 6) and the dashboard's static files, which hold no data.
 package web
 
 import (
@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -37,6 +38,9 @@ type Config struct {
 	// tables every LivePoll (default 250ms) for new commits.
 	Lakehouse *lakehouse.Lakehouse
 	LivePoll  time.Duration
+	// Dashboard replaces the embedded dashboard files (index.html and
+	// assets/) when set; tests use it.
+	Dashboard fs.FS
 }
 
 // Validate reports the first bad setting: above all, a non-loopback
@@ -65,6 +69,9 @@ func IsLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// startTime is the Last-Modified of the embedded files.
+var startTime = time.Now()
 
 // Server is the HTTP handler of a WikiStream process.
 type Server struct {
@@ -110,12 +117,18 @@ func New(cfg Config, eng *query.Engine) (*Server, error) {
 // routes are the server's own routes (api/openapi.yaml documents them).
 func (s *Server) routes() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
-		"GET /healthz":              func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") },
-		"POST /api/v1/query":        s.query,
-		"GET /api/v1/stats/hourly":  s.statsHourly,
-		"GET /api/v1/stats/regions": s.statsRegions,
-		"GET /api/v1/risk":          s.risk,
-		"GET /api/v1/live":          s.liveHandler,
+		"GET /":                        s.dashboard,
+		"GET /healthz":                 func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") },
+		"POST /api/v1/query":           s.query,
+		"GET /api/v1/stats/hourly":     s.statsHourly,
+		"GET /api/v1/stats/regions":    s.statsRegions,
+		"GET /api/v1/risk":             s.risk,
+		"GET /api/v1/live":             s.liveHandler,
+		"GET /api/v1/stats/summary":    s.summary,
+		"GET /api/v1/stats/wikis":      s.wikis,
+		"GET /api/v1/top/contributors": s.topContributors,
+		"GET /api/v1/top/pages":        s.trendingPages,
+		"GET /api/v1/quality":          s.qualityStatus,
 	}
 }
 
@@ -142,7 +155,7 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 
 // ServeHTTP checks the token, then routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Token != "" && r.URL.Path != "/healthz" && !s.authorized(r) {
+	if s.cfg.Token != "" && r.URL.Path != "/healthz" && !isDashboardFile(r) && !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wikistream"`)
 		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token: send Authorization: Bearer <token> (the --http-token of the server)")
 		return

@@ -1,0 +1,244 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wikistream/wikistream/internal/query"
+)
+
+// The API behind the dashboard's panels that the hourly, regional and risk
+// endpoints do not cover: top contributors and trending pages (from
+// silver, the only table with editors and titles), a summary of the range
+// with the extent of the data, the busiest wikis, and the data-quality
+// status (ops.dq_results).
+
+// limitParam reads ?limit= (default def, at most max).
+func limitParam(q url.Values, def, max int) (int, error) {
+	v := q.Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, fmt.Errorf("limit: got %q, want 1 to %d", v, max)
+	}
+	return n, nil
+}
+
+// boolParam reads a true/false parameter (default false).
+func boolParam(q url.Values, name string) (bool, error) {
+	switch v := q.Get(name); v {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%s: got %q, want true or false", name, v)
+	}
+}
+
+// editsWhere selects the valid edits and page creations of silver in the
+// filters' range: what "edits" means for contributors and pages, as for
+// the risk score.
+func (f filters) editsWhere() string {
+	return f.where("event_date", "event_hour") + " AND is_valid AND event_type IN ('edit', 'new')"
+}
+
+// topContributors: GET /api/v1/top/contributors — the editors with the
+// most edits (and page creations) in the range, with the wiki they edited
+// most (for a link to its Special:Contributions page).
+func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, err := parseFilters(q, s.now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	limit, err := limitParam(q, 20, 500)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	kinds := map[string]string{"all": "", "human": " AND NOT is_bot AND NOT is_anonymous",
+		"bot": " AND is_bot", "anonymous": " AND is_anonymous"}
+	kind := q.Get("kind")
+	if kind == "" {
+		kind = "all"
+	}
+	cond, ok := kinds[kind]
+	if !ok {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("kind: got %q, want all, human, bot or anonymous", kind))
+		return
+	}
+	s.run(w, r, f, `WITH e AS (
+			SELECT user_normalized, domain, is_bot, is_anonymous, length_delta, is_new_page, event_timestamp
+			FROM silver.cleaned_events WHERE `+f.editsWhere()+` AND user_normalized IS NOT NULL`+cond+`),
+		per_wiki AS (SELECT user_normalized, domain, count(*) AS n FROM e GROUP BY ALL),
+		top_wiki AS (SELECT user_normalized, first(domain ORDER BY n DESC, domain) AS top_domain
+			FROM per_wiki GROUP BY user_normalized)
+		SELECT user_normalized AS "user", count(*)::BIGINT AS edits, count(DISTINCT domain)::BIGINT AS wikis,
+			any_value(top_domain) AS top_domain, bool_or(is_bot) AS is_bot, bool_or(is_anonymous) AS is_anonymous,
+			sum(greatest(length_delta, 0))::BIGINT AS bytes_added, sum(greatest(-length_delta, 0))::BIGINT AS bytes_removed,
+			sum(is_new_page::INT)::BIGINT AS new_pages, max(event_timestamp) AS last_edit
+		FROM e JOIN top_wiki USING (user_normalized)
+		GROUP BY user_normalized ORDER BY edits DESC, "user" LIMIT `+strconv.Itoa(limit))
+}
+
+// trendingPages: GET /api/v1/top/pages — the pages edited most in the
+// range, with how many editors, the net change in bytes and the newest
+// revision (for a link to its diff).
+func (s *Server) trendingPages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, err := parseFilters(q, s.now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	limit, err := limitParam(q, 20, 500)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	noBots, err := boolParam(q, "exclude_bots")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	cond := ""
+	if noBots {
+		cond = " AND NOT is_bot"
+	}
+	s.run(w, r, f, `SELECT domain, title, count(*)::BIGINT AS edits, count(DISTINCT user_normalized)::BIGINT AS editors,
+			sum(length_delta)::BIGINT AS bytes_delta, bool_or(is_new_page) AS new_page,
+			max(event_timestamp) AS last_edit,
+			first(revision_new ORDER BY event_timestamp DESC, revision_new DESC) AS revision_new,
+			first(revision_old ORDER BY event_timestamp DESC, revision_new DESC) AS revision_old
+		FROM silver.cleaned_events WHERE `+f.editsWhere()+` AND title IS NOT NULL`+cond+`
+		GROUP BY domain, title ORDER BY edits DESC, editors DESC, domain, title LIMIT `+strconv.Itoa(limit))
+}
+
+// wikis: GET /api/v1/stats/wikis — the busiest wikis over the range, with
+// their region and shares.
+func (s *Server) wikis(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, err := parseFilters(q, s.now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	limit, err := limitParam(q, 50, 1000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.run(w, r, f, `SELECT domain, any_value(region) AS region, sum(total_events)::BIGINT AS events,
+		sum(human_events)::BIGINT AS human, sum(bot_events)::BIGINT AS bots, sum(anonymous_events)::BIGINT AS anonymous,
+		sum(new_pages)::BIGINT AS new_pages, sum(bytes_added)::BIGINT AS bytes_added, sum(bytes_removed)::BIGINT AS bytes_removed
+		FROM gold.hourly_stats WHERE `+f.where("stat_date", "stat_hour")+`
+		GROUP BY domain ORDER BY events DESC, domain LIMIT `+strconv.Itoa(limit))
+}
+
+// summary: GET /api/v1/stats/summary — the range's totals (events, human,
+// bot and anonymous counts, bytes, new pages, wikis), the HIGH and MEDIUM
+// risk entities of its days, and the extent of gold (its first and newest
+// hour), which the dashboard anchors its ranges to.
+func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilters(r.URL.Query(), s.now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	totals, err := s.eng.Query(r.Context(), `SELECT coalesce(sum(total_events), 0)::BIGINT AS events,
+		coalesce(sum(human_events), 0)::BIGINT AS human, coalesce(sum(bot_events), 0)::BIGINT AS bots,
+		coalesce(sum(anonymous_events), 0)::BIGINT AS anonymous, coalesce(sum(new_pages), 0)::BIGINT AS new_pages,
+		coalesce(sum(bytes_added), 0)::BIGINT AS bytes_added, coalesce(sum(bytes_removed), 0)::BIGINT AS bytes_removed,
+		count(DISTINCT domain)::BIGINT AS wikis,
+		count(DISTINCT stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0'))::BIGINT AS hours_with_data
+		FROM gold.hourly_stats WHERE `+f.where("stat_date", "stat_hour"), query.At{})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	risk, err := s.eng.Query(r.Context(), `SELECT count(*) FILTER (WHERE risk_level = 'HIGH')::BIGINT AS high,
+		count(*) FILTER (WHERE risk_level = 'MEDIUM')::BIGINT AS medium
+		FROM gold.risk_scores WHERE `+f.where("stat_date", ""), query.At{})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	extent, err := s.eng.Query(r.Context(), `SELECT min(stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0')) AS first_hour,
+		max(stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0')) AS last_hour FROM gold.hourly_stats`, query.At{})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := map[string]any{
+		"filters": f.json(),
+		"totals":  rowsJSON(totals)[0],
+		"risk":    rowsJSON(risk)[0],
+		"extent":  map[string]any{"first_hour": nil, "last_hour": nil},
+	}
+	if e := rowsJSON(extent); len(e) == 1 && e[0]["last_hour"] != nil {
+		out["extent"] = map[string]any{"first_hour": hourRFC3339(e[0]["first_hour"]), "last_hour": hourRFC3339(e[0]["last_hour"])}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// hourRFC3339 turns "2026-11-25T13" into "2026-11-25T13:00:00Z".
+func hourRFC3339(v any) any {
+	if s, ok := v.(string); ok {
+		if t, err := time.Parse("2006-01-02T15", s); err == nil {
+			return t.Format(time.RFC3339)
+		}
+	}
+	return v
+}
+
+// qualityStatus: GET /api/v1/quality — the newest data-quality run with
+// every check, and the pass/fail counts of the runs before it.
+func (s *Server) qualityStatus(w http.ResponseWriter, r *http.Request) {
+	limit, err := limitParam(r.URL.Query(), 10, 100)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	runs, err := s.eng.Query(r.Context(), `SELECT run_id, min(evaluated_at) AS "at",
+		count(*) FILTER (WHERE status = 'pass')::BIGINT AS passed, count(*) FILTER (WHERE status = 'fail')::BIGINT AS failed,
+		count(*) FILTER (WHERE status = 'error')::BIGINT AS errors
+		FROM ops.dq_results GROUP BY run_id ORDER BY "at" DESC, run_id DESC LIMIT `+strconv.Itoa(limit), query.At{})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := map[string]any{"latest": nil, "checks": []map[string]any{}, "runs": rowsJSON(runs)}
+	if len(runs.Rows) > 0 {
+		latest := rowsJSON(runs)[0]
+		id := fmt.Sprint(latest["run_id"])
+		checks, err := s.eng.Query(r.Context(), `SELECT "check", "table", kind, status, observed, expected, evaluated_at
+			FROM ops.dq_results WHERE run_id = '`+strings.ReplaceAll(id, "'", "''")+`'
+			ORDER BY CASE status WHEN 'fail' THEN 0 WHEN 'error' THEN 1 ELSE 2 END, "table", "check"`, query.At{})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out["latest"], out["checks"] = latest, rowsJSON(checks)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// fail answers a failed API query 500 and logs it.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Warn("api query failed", "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, err.Error())
+}
+
+// json is the filters as the API echoes them.
+func (f filters) json() map[string]any {
+	return map[string]any{"from": f.from.Format(time.RFC3339), "to": f.to.Format(time.RFC3339),
+		"region": nonNil(f.regions), "domain": nonNil(f.domains)}
+}
