@@ -6,19 +6,27 @@ GO ?= go
 # on a slow input (seen in CI on the 10,000-deep nesting seeds).
 FUZZTIME ?= 150000x
 
-.PHONY: run build test vet fuzz bench
+.PHONY: run build test vet fuzz bench ui
 
-run:
+run: ui
 	$(GO) run ./cmd/wikistream run
 
-build:
+build: ui
 	$(GO) build -o bin/wikistream ./cmd/wikistream
+
+# The dashboard: npm ci (only when the lock file changed) and vite's build
+# into internal/web/ui/dist/app, which the binary embeds. Needs node and npm.
+ui: ui/node_modules/.package-lock.json
+	cd ui && npm run build
+
+ui/node_modules/.package-lock.json: ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
 
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 
-test: vet
+test: vet ui
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
 
