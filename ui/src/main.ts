@@ -138,6 +138,7 @@ kindSel.onchange = () => { state.kind = kindSel.value; loadContributors(); };
 pContrib.head.append(kindSel);
 const pPages = panel("pages", "Trending pages", "most edited in the range");
 const botsBox = el("input", { type: "checkbox" });
+botsBox.checked = !state.bots;
 botsBox.onchange = () => { state.bots = !botsBox.checked; loadPages(); };
 pPages.head.append(el("label", { class: "check" }, botsBox, "hide bots"));
 const pRisk = panel("risk", "Risk feed", "editors scored HIGH or MEDIUM by the vandalism rules, with the evidence");
@@ -372,7 +373,7 @@ async function loadRisk(signal: AbortSignal): Promise<void> {
       if (!s.revision_new) continue;
       samples.append(link(diffURL(s.domain, s.revision_new, s.revision_old), `${s.title ?? "diff"} (${bytes(s.length_delta, true)})`, `${s.domain}: the diff of revision ${s.revision_new}`));
     }
-    list.append(el("li", { class: `risk ${r.risk_level.toLowerCase()}`, "data-entity": r.entity_id, "data-level": r.risk_level },
+    list.append(el("li", { class: `risk ${r.risk_level.toLowerCase()}`, "data-entity": r.entity_id, "data-date": r.stat_date, "data-level": r.risk_level },
       el("div", { class: "risk-head" },
         el("span", { class: `level ${r.risk_level.toLowerCase()}` }, r.risk_level),
         el("span", { class: "score", "data-testid": "score" }, `${r.risk_score}`),

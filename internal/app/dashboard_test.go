@@ -1,0 +1,602 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/wikistream/wikistream/internal/bronze"
+	"github.com/wikistream/wikistream/internal/gold"
+	"github.com/wikistream/wikistream/internal/ingest"
+	"github.com/wikistream/wikistream/internal/kafka"
+	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/recentchange"
+	"github.com/wikistream/wikistream/internal/silver"
+	"github.com/wikistream/wikistream/internal/source"
+	"github.com/wikistream/wikistream/internal/testtool"
+	"github.com/wikistream/wikistream/internal/web/ui"
+	"github.com/wikistream/wikistream/internal/wikimedia/sites"
+	"github.com/wikistream/wikistream/internal/wikimedia/ssetest"
+)
+
+// The dashboard, end to end: `wikistream run` over real recorded events,
+// the page in headless Chromium, every panel's numbers checked against
+// figures this file computes from the events themselves (not through the
+// SQL the server runs), a live update after more events reach gold, and
+// screenshots kept under artifacts/dashboard (or $WIKISTREAM_ARTIFACTS).
+
+// recorded is the part of a recorded event the checks need.
+type recorded struct {
+	Meta struct {
+		Domain string `json:"domain"`
+	} `json:"meta"`
+	ID        *int64 `json:"id"`
+	Type      string `json:"type"`
+	Namespace *int   `json:"namespace"`
+	Title     string `json:"title"`
+	User      string `json:"user"`
+	Bot       bool   `json:"bot"`
+	Timestamp int64  `json:"timestamp"`
+	Length    *struct {
+		Old *int64 `json:"old"`
+		New *int64 `json:"new"`
+	} `json:"length"`
+	Revision *struct {
+		Old *int64 `json:"old"`
+		New *int64 `json:"new"`
+	} `json:"revision"`
+}
+
+func (e recorded) key() string { return fmt.Sprintf("%s|%d|%d", e.Meta.Domain, *e.ID, e.Timestamp) }
+
+// clean reports whether e is an event every layer keeps as valid (the
+// validity rules of the README): the test feeds only those, so that every
+// count below is over all of them.
+func (e recorded) clean() bool {
+	if e.ID == nil || e.Meta.Domain == "" || strings.TrimSpace(e.Title) == "" || strings.TrimSpace(e.User) == "" {
+		return false
+	}
+	if e.Namespace != nil && *e.Namespace < -2 {
+		return false
+	}
+	if e.Length != nil && (e.Length.Old != nil && *e.Length.Old < 0 || e.Length.New != nil && *e.Length.New < 0) {
+		return false
+	}
+	if e.Type == "edit" && e.Revision != nil && e.Revision.Old != nil && e.Revision.New != nil &&
+		*e.Revision.Old != 0 && *e.Revision.New <= *e.Revision.Old {
+		return false
+	}
+	return e.Type == "edit" || e.Type == "new" || e.Type == "categorize"
+}
+
+func (e recorded) anonymous() bool {
+	_, err := netip.ParseAddr(e.User)
+	return err == nil || strings.HasPrefix(e.User, "~")
+}
+
+// user is the name as MediaWiki writes it: spaces for underscores, the
+// first letter upper case; addresses in their canonical form.
+func (e recorded) user() string {
+	if a, err := netip.ParseAddr(e.User); err == nil {
+		return strings.ToUpper(a.String())
+	}
+	u := strings.TrimSpace(strings.ReplaceAll(e.User, "_", " "))
+	r, n := utf8.DecodeRuneInString(u)
+	return string(unicode.ToUpper(r)) + u[n:]
+}
+
+func (e recorded) delta() int64 {
+	var d int64
+	if e.Length != nil {
+		if e.Length.New != nil {
+			d += *e.Length.New
+		}
+		if e.Length.Old != nil {
+			d -= *e.Length.Old
+		}
+	}
+	return d
+}
+
+func (e recorded) edit() bool { return e.Type == "edit" || e.Type == "new" }
+
+// expected is what the dashboard must show for a set of events.
+type expected struct {
+	Events, Human, Bots, Anonymous int
+	VelocityPeak                   int
+	Regions                        map[string]int
+	Contributors                   [][2]string // user, edits: the first five
+	Pages                          [][2]string // domain|title, edits: the first five, bots left out
+	Risk                           []string    // "entity|date|level|score", as the feed lists them
+}
+
+func expect(events []recorded) expected {
+	x := expected{Regions: map[string]int{}}
+	perHour := map[int64]int{}
+	edits := map[string]int{}
+	type page struct {
+		edits   int
+		editors map[string]bool
+	}
+	pages := map[string]*page{}
+	type day struct {
+		edits, anon, largeDeletions int
+		hours                       map[int]int
+		domains                     map[string]bool
+	}
+	days := map[string]*day{}
+	for _, e := range events {
+		x.Events++
+		switch {
+		case e.Bot:
+			x.Bots++
+		case !e.anonymous():
+			x.Human++
+		}
+		if e.anonymous() {
+			x.Anonymous++
+		}
+		x.Regions[sites.Lookup(e.Meta.Domain).Region]++
+		perHour[e.Timestamp/3600]++
+		if !e.edit() {
+			continue
+		}
+		edits[e.user()]++
+		if !e.Bot {
+			k := e.Meta.Domain + "|" + e.Title
+			if pages[k] == nil {
+				pages[k] = &page{editors: map[string]bool{}}
+			}
+			pages[k].edits++
+			pages[k].editors[e.user()] = true
+		}
+		t := time.Unix(e.Timestamp, 0).UTC()
+		dk := e.user() + "|" + t.Format(time.DateOnly)
+		if days[dk] == nil {
+			days[dk] = &day{hours: map[int]int{}, domains: map[string]bool{}}
+		}
+		d := days[dk]
+		d.edits++
+		d.hours[t.Hour()]++
+		d.domains[e.Meta.Domain] = true
+		if e.anonymous() {
+			d.anon++
+		}
+		if e.delta() <= -1000 {
+			d.largeDeletions++
+		}
+	}
+	for _, n := range perHour {
+		x.VelocityPeak = max(x.VelocityPeak, n)
+	}
+	users := slices.Collect(maps.Keys(edits))
+	slices.SortFunc(users, func(a, b string) int { return cmp.Or(cmp.Compare(edits[b], edits[a]), strings.Compare(a, b)) })
+	for _, u := range users[:min(5, len(users))] {
+		x.Contributors = append(x.Contributors, [2]string{u, strconv.Itoa(edits[u])})
+	}
+	keys := slices.Collect(maps.Keys(pages))
+	slices.SortFunc(keys, func(a, b string) int {
+		pa, pb := pages[a], pages[b]
+		return cmp.Or(cmp.Compare(pb.edits, pa.edits), cmp.Compare(len(pb.editors), len(pa.editors)), strings.Compare(a, b))
+	})
+	for _, k := range keys[:min(5, len(keys))] {
+		x.Pages = append(x.Pages, [2]string{k, strconv.Itoa(pages[k].edits)})
+	}
+	// The four rules of DESIGN.md section 2, MEDIUM (40) and up, as the
+	// feed orders them: score, edits, newest day, name.
+	type risk struct {
+		entity, date string
+		score, edits int
+	}
+	var risks []risk
+	for k, d := range days {
+		peak := 0
+		for _, n := range d.hours {
+			peak = max(peak, n)
+		}
+		score := 0
+		if peak > 50 {
+			score += 40
+		}
+		if d.largeDeletions > 3 {
+			score += 30
+		}
+		if 100*float64(d.anon)/float64(d.edits) > 50 {
+			score += 20
+		}
+		if len(d.domains) > 5 && peak > 50 {
+			score += 10
+		}
+		if score >= 40 {
+			entity, date, _ := strings.Cut(k, "|")
+			risks = append(risks, risk{entity, date, score, d.edits})
+		}
+	}
+	slices.SortFunc(risks, func(a, b risk) int {
+		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(b.edits, a.edits), strings.Compare(b.date, a.date), strings.Compare(a.entity, b.entity))
+	})
+	for _, r := range risks[:min(30, len(risks))] {
+		level := "MEDIUM"
+		if r.score >= 70 {
+			level = "HIGH"
+		}
+		x.Risk = append(x.Risk, fmt.Sprintf("%s|%s|%s|%d", r.entity, r.date, level, r.score))
+	}
+	return x
+}
+
+// batchSource emits its first batch at once and each later one when the
+// test sends on more, then waits for the end of the run.
+type batchSource struct {
+	batches [][][]byte
+	more    chan struct{}
+}
+
+func (s *batchSource) Name() string { return "dashboard-test" }
+
+func (s *batchSource) Run(ctx context.Context, resume string, emit func(context.Context, source.Message) error) error {
+	done, _ := strconv.Atoi(resume) // messages already acknowledged
+	n := 0
+	for i, b := range s.batches {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-s.more:
+			}
+		}
+		for _, line := range b {
+			n++
+			if n <= done {
+				continue
+			}
+			m := source.Message{Data: line, Position: strconv.Itoa(n), Where: fmt.Sprintf("batch %d", i)}
+			if err := emit(ctx, m); err != nil {
+				return err
+			}
+		}
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// pageState is what the dashboard shows, read from the page.
+type pageState struct {
+	Refreshes    string      `json:"refreshes"`
+	Snapshot     string      `json:"snapshot"`
+	Live         string      `json:"live"`
+	Events       string      `json:"events"`
+	Human        string      `json:"human"`
+	Bots         string      `json:"bots"`
+	Anonymous    string      `json:"anonymous"`
+	ShareHuman   string      `json:"share_human"`
+	VelocityAll  string      `json:"velocity_total"`
+	VelocityPeak string      `json:"velocity_peak"`
+	Regions      [][2]string `json:"regions"`
+	Contributors [][2]string `json:"contributors"`
+	Pages        [][2]string `json:"pages"`
+	Risk         []string    `json:"risk"`
+	DQ           [3]string   `json:"dq"`
+	Lag          string      `json:"lag"`
+	DLQ          string      `json:"dlq"`
+	Restarts     string      `json:"restarts"`
+	Marker       bool        `json:"marker"`
+	Errors       []string    `json:"errors"`
+}
+
+const readPage = `(() => {
+	const t = (s) => document.querySelector(s)?.textContent.trim() ?? "";
+	const rows = (sel, key) => [...document.querySelectorAll(sel)].map((r) => [r.dataset[key], r.querySelector("[data-testid=edits], [data-testid=events]")?.textContent.trim() ?? ""]);
+	return {
+		refreshes: document.body.dataset.refreshes ?? "", snapshot: document.body.dataset.snapshot ?? "",
+		live: t("[data-testid=live-status]"),
+		events: t("[data-testid=kpi-events]"), human: t("[data-testid=kpi-human]"), bots: t("[data-testid=kpi-bots]"),
+		anonymous: t("[data-testid=kpi-anonymous]"), share_human: t("[data-testid=share-human]"),
+		velocity_total: t("[data-testid=velocity-total]"), velocity_peak: t("[data-testid=velocity-peak]"),
+		regions: rows(".panel-regions tr[data-region]", "region"),
+		contributors: rows(".panel-contributors tr[data-user]", "user").slice(0, 5),
+		pages: rows(".panel-pages tr[data-page]", "page").slice(0, 5),
+		risk: [...document.querySelectorAll(".panel-risk li.risk")].map((li) => [li.dataset.entity, li.dataset.date, li.dataset.level, li.querySelector("[data-testid=score]")?.textContent.trim()].join("|")),
+		dq: [t("[data-testid=dq-passed]"), t("[data-testid=dq-failed]"), t("[data-testid=dq-errors]")],
+		lag: t("[data-testid=pipe-lag]"), dlq: t("[data-testid=pipe-dlq]"), restarts: t("[data-testid=pipe-restarts]"),
+		marker: window.__noReload === true,
+		errors: [...document.querySelectorAll(".panel[data-state=error]")].map((p) => p.id + ": " + p.textContent.trim()),
+	};
+})()`
+
+// num formats n as the dashboard does: 12,345.
+func num(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// mismatches lists how the page differs from the expected numbers.
+func mismatches(got pageState, want expected, dq [3]int) []string {
+	var out []string
+	check := func(what, g, w string) {
+		if g != w {
+			out = append(out, fmt.Sprintf("%s: got %q, want %q", what, g, w))
+		}
+	}
+	check("edits", got.Events, num(want.Events))
+	check("humans", got.Human, num(want.Human))
+	check("bots", got.Bots, num(want.Bots))
+	check("anonymous", got.Anonymous, num(want.Anonymous))
+	check("share legend, humans", got.ShareHuman, num(want.Human))
+	check("velocity total", got.VelocityAll, num(want.Events))
+	check("velocity peak", got.VelocityPeak, num(want.VelocityPeak))
+	regions := map[string]string{}
+	for _, r := range got.Regions {
+		regions[r[0]] = r[1]
+	}
+	wantRegions := map[string]string{}
+	for r, n := range want.Regions {
+		wantRegions[r] = num(n)
+	}
+	check("regions", fmt.Sprint(regions), fmt.Sprint(wantRegions))
+	var wc, wp [][2]string
+	for _, c := range want.Contributors {
+		n, _ := strconv.Atoi(c[1])
+		wc = append(wc, [2]string{c[0], num(n)})
+	}
+	for _, p := range want.Pages {
+		n, _ := strconv.Atoi(p[1])
+		wp = append(wp, [2]string{p[0], num(n)})
+	}
+	check("top contributors", fmt.Sprint(got.Contributors), fmt.Sprint(wc))
+	check("trending pages", fmt.Sprint(got.Pages), fmt.Sprint(wp))
+	check("risk feed", strings.Join(got.Risk, "\n"), strings.Join(want.Risk, "\n"))
+	check("data quality", fmt.Sprint(got.DQ), fmt.Sprintf("[%s %s %s]", num(dq[0]), num(dq[1]), num(dq[2])))
+	check("consumer lag", got.Lag, "0")
+	check("restarts", got.Restarts, "0")
+	if len(got.Errors) > 0 {
+		out = append(out, fmt.Sprintf("panels in error: %v", got.Errors))
+	}
+	return out
+}
+
+func TestDashboardInBrowser(t *testing.T) {
+	chromium := testtool.Look(t, "chromium")
+	if _, ok := ui.Files(); !ok {
+		if os.Getenv("WIKISTREAM_REQUIRE_TOOLS") == "1" {
+			t.Fatal("the dashboard is not built into this binary: run make ui before the tests")
+		}
+		t.Skip("the dashboard is not built: run make ui")
+	}
+	// Real recorded events of two hours a day apart: a sample of each hour
+	// first, more of the second hour later for the live update.
+	var clean []recorded
+	var lines [][]byte
+	seen := map[string]bool{}
+	for _, line := range ssetest.ReadLines(t, ssetest.SharedData(t, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz")) {
+		var e recorded
+		if json.Unmarshal(line, &e) != nil || !e.clean() || seen[e.key()] {
+			continue
+		}
+		if _, err := recentchange.Decode(line, time.Unix(e.Timestamp, 0), recentchange.DefaultLimits()); err != nil {
+			continue // ingest would dead-letter it; the pipeline panel's dead letters stay at 0
+		}
+		seen[e.key()] = true
+		clean, lines = append(clean, e), append(lines, line)
+	}
+	var first, second []int // indexes by hour of day
+	for i, e := range clean {
+		if time.Unix(e.Timestamp, 0).UTC().Day() == 24 {
+			first = append(first, i)
+		} else {
+			second = append(second, i)
+		}
+	}
+	if len(first) < 2500 || len(second) < 3500 {
+		t.Fatalf("the capture has %d and %d clean events in its two hours; the test needs more", len(first), len(second))
+	}
+	pick := func(idx []int) ([][]byte, []recorded) {
+		var l [][]byte
+		var r []recorded
+		for _, i := range idx {
+			l, r = append(l, lines[i]), append(r, clean[i])
+		}
+		return l, r
+	}
+	l1, r1 := pick(append(first[:2500], second[:2500]...))
+	l2, r2 := pick(second[2500:3500])
+	want1, want2 := expect(r1), expect(append(r1, r2...))
+	if len(want1.Risk) == 0 || len(want1.Contributors) < 5 || len(want1.Pages) < 5 {
+		t.Fatalf("the sample has %d risk entities, %d contributors, %d pages: too few to check the panels", len(want1.Risk), len(want1.Contributors), len(want1.Pages))
+	}
+
+	// wikistream run, with a token as when it is bound off loopback.
+	const token = "dashboard-test-token-0123456789"
+	dir := t.TempDir()
+	src := &batchSource{batches: [][][]byte{l1, l2}, more: make(chan struct{})}
+	icfg := ingest.DefaultConfig()
+	icfg.Filter, _ = recentchange.ParseFilter(recentchange.FilterAll)
+	bcfg := bronze.DefaultConfig()
+	bcfg.Interval = 100 * time.Millisecond
+	httpAddr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, Config{Embedded: true, Broker: kafka.BrokerConfig{Addr: freeAddr(t), Partitions: 3},
+			Lakehouse: lakehouse.Config{DataDir: filepath.Join(dir, "data")}, HTTPAddr: httpAddr, HTTPToken: token,
+			Ingest: icfg, Source: src, Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig()})
+		done <- err
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	base := "http://" + httpAddr
+	apiGet := func(path string, v any) error {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("%s: HTTP %d", path, resp.StatusCode)
+		}
+		return json.NewDecoder(resp.Body).Decode(v)
+	}
+	// waitGold returns once gold holds n events.
+	waitGold := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		var s struct {
+			Totals struct{ Events int } `json:"totals"`
+		}
+		for {
+			err := apiGet("/api/v1/stats/summary?from=2023-01-01&to=2023-02-01", &s)
+			if err == nil && s.Totals.Events == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("gold did not reach %d events within 90 s: %d, %v", n, s.Totals.Events, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	began := time.Now()
+	waitGold(want1.Events)
+	t.Logf("pipeline: %d events in gold after %s", want1.Events, time.Since(began).Round(time.Millisecond))
+	// The data-quality run the dashboard shows, as the pipeline endpoint
+	// reports it from the quality stage itself.
+	var pipe struct {
+		Quality *struct {
+			Passed, Failed, Errors int
+		} `json:"quality"`
+	}
+	for deadline := time.Now().Add(30 * time.Second); pipe.Quality == nil; time.Sleep(100 * time.Millisecond) {
+		if err := apiGet("/api/v1/pipeline", &pipe); err != nil || time.Now().After(deadline) {
+			t.Fatalf("no data-quality run reported by /api/v1/pipeline: %v", err)
+		}
+	}
+	dq := [3]int{pipe.Quality.Passed, pipe.Quality.Failed, pipe.Quality.Errors}
+
+	// The browser.
+	actx, stop := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	defer stop()
+	bctx, stopBrowser := chromedp.NewContext(actx)
+	defer stopBrowser()
+	bctx, stopTimeout := context.WithTimeout(bctx, 3*time.Minute)
+	defer stopTimeout()
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/?token="+token+"#range=30d")); err != nil {
+		t.Fatalf("open the dashboard: %v", err)
+	}
+	read := func() pageState {
+		st, err := chromedp.Run(bctx, chromedp.Evaluate[pageState](readPage))
+		if err != nil {
+			t.Fatalf("read the page: %v", err)
+		}
+		return st
+	}
+	// until waits for the page to show want, and fails with what differs.
+	until := func(what string, ok func(pageState) []string) pageState {
+		t.Helper()
+		deadline := time.Now().Add(45 * time.Second)
+		for {
+			st := read()
+			bad := ok(st)
+			if len(bad) == 0 {
+				return st
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the dashboard does not show the expected numbers:\n%s", what, strings.Join(bad, "\n"))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	st := until("first load", func(st pageState) []string {
+		bad := mismatches(st, want1, dq)
+		if !strings.HasPrefix(st.Live, "live") {
+			bad = append(bad, fmt.Sprintf("live status %q, want live", st.Live))
+		}
+		if st.DLQ != "0.00%" {
+			bad = append(bad, fmt.Sprintf("dead letters %q, want 0.00%%", st.DLQ))
+		}
+		return bad
+	})
+	address, err := chromedp.Run(bctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(address, token) {
+		t.Errorf("the token stays in the address bar: %s", address)
+	}
+	shots := artifacts(t)
+	screenshot(t, bctx, filepath.Join(shots, "dashboard-1280.png"))
+
+	// Live: more events reach gold; the page shows them without a reload.
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.__noReload = true`)); err != nil {
+		t.Fatal(err)
+	}
+	close(src.more)
+	waitGold(want2.Events)
+	until("after the live update", func(got pageState) []string {
+		bad := mismatches(got, want2, dq)
+		if got.Snapshot == st.Snapshot {
+			bad = append(bad, "no new gold snapshot reached the page")
+		}
+		if !got.Marker {
+			bad = append(bad, "the page was reloaded")
+		}
+		return bad
+	})
+	screenshot(t, bctx, filepath.Join(shots, "dashboard-live-1280.png"))
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(390, 844), chromedp.Sleep(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, bctx, filepath.Join(shots, "dashboard-390.png"))
+	t.Logf("screenshots in %s", shots)
+}
+
+// artifacts is the folder screenshots go to: $WIKISTREAM_ARTIFACTS, or
+// artifacts/ at the repository's root (ignored by git).
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("WIKISTREAM_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(ssetest.RepoRoot(t), "artifacts")
+	}
+	dir = filepath.Join(dir, "dashboard")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func screenshot(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
