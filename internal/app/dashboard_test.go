@@ -1,22 +1,16 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/chromedp/chromedp"
 
@@ -30,7 +24,7 @@ import (
 	"github.com/wikistream/wikistream/internal/source"
 	"github.com/wikistream/wikistream/internal/testtool"
 	"github.com/wikistream/wikistream/internal/web/ui"
-	"github.com/wikistream/wikistream/internal/wikimedia/sites"
+	"github.com/wikistream/wikistream/internal/web/webtest"
 	"github.com/wikistream/wikistream/internal/wikimedia/ssetest"
 )
 
@@ -40,204 +34,25 @@ import (
 // SQL the server runs), a live update after more events reach gold, and
 // screenshots kept under artifacts/dashboard (or $WIKISTREAM_ARTIFACTS).
 
-// recorded is the part of a recorded event the checks need.
-type recorded struct {
-	Meta struct {
-		Domain string `json:"domain"`
-	} `json:"meta"`
-	ID        *int64 `json:"id"`
-	Type      string `json:"type"`
-	Namespace *int   `json:"namespace"`
-	Title     string `json:"title"`
-	User      string `json:"user"`
-	Bot       bool   `json:"bot"`
-	Timestamp int64  `json:"timestamp"`
-	Length    *struct {
-		Old *int64 `json:"old"`
-		New *int64 `json:"new"`
-	} `json:"length"`
-	Revision *struct {
-		Old *int64 `json:"old"`
-		New *int64 `json:"new"`
-	} `json:"revision"`
+// want is what the page must show, formatted as the dashboard does.
+type want struct {
+	webtest.Figures
+	contributors, pages [][2]string // the first five
+	risk                []string    // "entity|date|level|score", at most 30 as the feed shows
 }
 
-func (e recorded) key() string { return fmt.Sprintf("%s|%d|%d", e.Meta.Domain, *e.ID, e.Timestamp) }
-
-// clean reports whether e is an event every layer keeps as valid (the
-// validity rules of the README): the test feeds only those, so that every
-// count below is over all of them.
-func (e recorded) clean() bool {
-	if e.ID == nil || e.Meta.Domain == "" || strings.TrimSpace(e.Title) == "" || strings.TrimSpace(e.User) == "" {
-		return false
+func expect(events []webtest.Event) want {
+	w := want{Figures: webtest.Compute(events)}
+	for _, c := range w.Contributors[:min(5, len(w.Contributors))] {
+		w.contributors = append(w.contributors, [2]string{c.Name, num(c.N)})
 	}
-	if e.Namespace != nil && *e.Namespace < -2 {
-		return false
+	for _, p := range w.Pages[:min(5, len(w.Pages))] {
+		w.pages = append(w.pages, [2]string{p.Name, num(p.N)})
 	}
-	if e.Length != nil && (e.Length.Old != nil && *e.Length.Old < 0 || e.Length.New != nil && *e.Length.New < 0) {
-		return false
+	for _, r := range w.Risk[:min(30, len(w.Risk))] {
+		w.risk = append(w.risk, fmt.Sprintf("%s|%s|%s|%d", r.Entity, r.Date, r.Level, r.Score))
 	}
-	if e.Type == "edit" && e.Revision != nil && e.Revision.Old != nil && e.Revision.New != nil &&
-		*e.Revision.Old != 0 && *e.Revision.New <= *e.Revision.Old {
-		return false
-	}
-	return e.Type == "edit" || e.Type == "new" || e.Type == "categorize"
-}
-
-func (e recorded) anonymous() bool {
-	_, err := netip.ParseAddr(e.User)
-	return err == nil || strings.HasPrefix(e.User, "~")
-}
-
-// user is the name as MediaWiki writes it: spaces for underscores, the
-// first letter upper case; addresses in their canonical form.
-func (e recorded) user() string {
-	if a, err := netip.ParseAddr(e.User); err == nil {
-		return strings.ToUpper(a.String())
-	}
-	u := strings.TrimSpace(strings.ReplaceAll(e.User, "_", " "))
-	r, n := utf8.DecodeRuneInString(u)
-	return string(unicode.ToUpper(r)) + u[n:]
-}
-
-func (e recorded) delta() int64 {
-	var d int64
-	if e.Length != nil {
-		if e.Length.New != nil {
-			d += *e.Length.New
-		}
-		if e.Length.Old != nil {
-			d -= *e.Length.Old
-		}
-	}
-	return d
-}
-
-func (e recorded) edit() bool { return e.Type == "edit" || e.Type == "new" }
-
-// expected is what the dashboard must show for a set of events.
-type expected struct {
-	Events, Human, Bots, Anonymous int
-	VelocityPeak                   int
-	Regions                        map[string]int
-	Contributors                   [][2]string // user, edits: the first five
-	Pages                          [][2]string // domain|title, edits: the first five, bots left out
-	Risk                           []string    // "entity|date|level|score", as the feed lists them
-}
-
-func expect(events []recorded) expected {
-	x := expected{Regions: map[string]int{}}
-	perHour := map[int64]int{}
-	edits := map[string]int{}
-	type page struct {
-		edits   int
-		editors map[string]bool
-	}
-	pages := map[string]*page{}
-	type day struct {
-		edits, anon, largeDeletions int
-		hours                       map[int]int
-		domains                     map[string]bool
-	}
-	days := map[string]*day{}
-	for _, e := range events {
-		x.Events++
-		switch {
-		case e.Bot:
-			x.Bots++
-		case !e.anonymous():
-			x.Human++
-		}
-		if e.anonymous() {
-			x.Anonymous++
-		}
-		x.Regions[sites.Lookup(e.Meta.Domain).Region]++
-		perHour[e.Timestamp/3600]++
-		if !e.edit() {
-			continue
-		}
-		edits[e.user()]++
-		if !e.Bot {
-			k := e.Meta.Domain + "|" + e.Title
-			if pages[k] == nil {
-				pages[k] = &page{editors: map[string]bool{}}
-			}
-			pages[k].edits++
-			pages[k].editors[e.user()] = true
-		}
-		t := time.Unix(e.Timestamp, 0).UTC()
-		dk := e.user() + "|" + t.Format(time.DateOnly)
-		if days[dk] == nil {
-			days[dk] = &day{hours: map[int]int{}, domains: map[string]bool{}}
-		}
-		d := days[dk]
-		d.edits++
-		d.hours[t.Hour()]++
-		d.domains[e.Meta.Domain] = true
-		if e.anonymous() {
-			d.anon++
-		}
-		if e.delta() <= -1000 {
-			d.largeDeletions++
-		}
-	}
-	for _, n := range perHour {
-		x.VelocityPeak = max(x.VelocityPeak, n)
-	}
-	users := slices.Collect(maps.Keys(edits))
-	slices.SortFunc(users, func(a, b string) int { return cmp.Or(cmp.Compare(edits[b], edits[a]), strings.Compare(a, b)) })
-	for _, u := range users[:min(5, len(users))] {
-		x.Contributors = append(x.Contributors, [2]string{u, strconv.Itoa(edits[u])})
-	}
-	keys := slices.Collect(maps.Keys(pages))
-	slices.SortFunc(keys, func(a, b string) int {
-		pa, pb := pages[a], pages[b]
-		return cmp.Or(cmp.Compare(pb.edits, pa.edits), cmp.Compare(len(pb.editors), len(pa.editors)), strings.Compare(a, b))
-	})
-	for _, k := range keys[:min(5, len(keys))] {
-		x.Pages = append(x.Pages, [2]string{k, strconv.Itoa(pages[k].edits)})
-	}
-	// The four rules of DESIGN.md section 2, MEDIUM (40) and up, as the
-	// feed orders them: score, edits, newest day, name.
-	type risk struct {
-		entity, date string
-		score, edits int
-	}
-	var risks []risk
-	for k, d := range days {
-		peak := 0
-		for _, n := range d.hours {
-			peak = max(peak, n)
-		}
-		score := 0
-		if peak > 50 {
-			score += 40
-		}
-		if d.largeDeletions > 3 {
-			score += 30
-		}
-		if 100*float64(d.anon)/float64(d.edits) > 50 {
-			score += 20
-		}
-		if len(d.domains) > 5 && peak > 50 {
-			score += 10
-		}
-		if score >= 40 {
-			entity, date, _ := strings.Cut(k, "|")
-			risks = append(risks, risk{entity, date, score, d.edits})
-		}
-	}
-	slices.SortFunc(risks, func(a, b risk) int {
-		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(b.edits, a.edits), strings.Compare(b.date, a.date), strings.Compare(a.entity, b.entity))
-	})
-	for _, r := range risks[:min(30, len(risks))] {
-		level := "MEDIUM"
-		if r.score >= 70 {
-			level = "HIGH"
-		}
-		x.Risk = append(x.Risk, fmt.Sprintf("%s|%s|%s|%d", r.entity, r.date, level, r.score))
-	}
-	return x
+	return w
 }
 
 // batchSource emits its first batch at once and each later one when the
@@ -329,7 +144,7 @@ func num(n int) string {
 }
 
 // mismatches lists how the page differs from the expected numbers.
-func mismatches(got pageState, want expected, dq [3]int) []string {
+func mismatches(got pageState, want want, dq [3]int) []string {
 	var out []string
 	check := func(what, g, w string) {
 		if g != w {
@@ -352,18 +167,9 @@ func mismatches(got pageState, want expected, dq [3]int) []string {
 		wantRegions[r] = num(n)
 	}
 	check("regions", fmt.Sprint(regions), fmt.Sprint(wantRegions))
-	var wc, wp [][2]string
-	for _, c := range want.Contributors {
-		n, _ := strconv.Atoi(c[1])
-		wc = append(wc, [2]string{c[0], num(n)})
-	}
-	for _, p := range want.Pages {
-		n, _ := strconv.Atoi(p[1])
-		wp = append(wp, [2]string{p[0], num(n)})
-	}
-	check("top contributors", fmt.Sprint(got.Contributors), fmt.Sprint(wc))
-	check("trending pages", fmt.Sprint(got.Pages), fmt.Sprint(wp))
-	check("risk feed", strings.Join(got.Risk, "\n"), strings.Join(want.Risk, "\n"))
+	check("top contributors", fmt.Sprint(got.Contributors), fmt.Sprint(want.contributors))
+	check("trending pages", fmt.Sprint(got.Pages), fmt.Sprint(want.pages))
+	check("risk feed", strings.Join(got.Risk, "\n"), strings.Join(want.risk, "\n"))
 	check("data quality", fmt.Sprint(got.DQ), fmt.Sprintf("[%s %s %s]", num(dq[0]), num(dq[1]), num(dq[2])))
 	check("consumer lag", got.Lag, "0")
 	check("restarts", got.Restarts, "0")
@@ -383,23 +189,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	// Real recorded events of two hours a day apart: a sample of each hour
 	// first, more of the second hour later for the live update.
-	var clean []recorded
-	var lines [][]byte
-	seen := map[string]bool{}
-	for _, line := range ssetest.ReadLines(t, ssetest.SharedData(t, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz")) {
-		var e recorded
-		if json.Unmarshal(line, &e) != nil || !e.clean() || seen[e.key()] {
-			continue
-		}
-		if _, err := recentchange.Decode(line, time.Unix(e.Timestamp, 0), recentchange.DefaultLimits()); err != nil {
-			continue // ingest would dead-letter it; the pipeline panel's dead letters stay at 0
-		}
-		seen[e.key()] = true
-		clean, lines = append(clean, e), append(lines, line)
-	}
+	clean, lines := webtest.Clean(t, ssetest.ReadLines(t, ssetest.SharedData(t, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz")))
 	var first, second []int // indexes by hour of day
 	for i, e := range clean {
-		if time.Unix(e.Timestamp, 0).UTC().Day() == 24 {
+		if e.Time().Day() == 24 {
 			first = append(first, i)
 		} else {
 			second = append(second, i)
@@ -408,9 +201,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	if len(first) < 2500 || len(second) < 3500 {
 		t.Fatalf("the capture has %d and %d clean events in its two hours; the test needs more", len(first), len(second))
 	}
-	pick := func(idx []int) ([][]byte, []recorded) {
+	pick := func(idx []int) ([][]byte, []webtest.Event) {
 		var l [][]byte
-		var r []recorded
+		var r []webtest.Event
 		for _, i := range idx {
 			l, r = append(l, lines[i]), append(r, clean[i])
 		}
@@ -419,8 +212,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	l1, r1 := pick(append(first[:2500], second[:2500]...))
 	l2, r2 := pick(second[2500:3500])
 	want1, want2 := expect(r1), expect(append(r1, r2...))
-	if len(want1.Risk) == 0 || len(want1.Contributors) < 5 || len(want1.Pages) < 5 {
-		t.Fatalf("the sample has %d risk entities, %d contributors, %d pages: too few to check the panels", len(want1.Risk), len(want1.Contributors), len(want1.Pages))
+	if len(want1.risk) == 0 || len(want1.contributors) < 5 || len(want1.pages) < 5 {
+		t.Fatalf("the sample has %d risk entities, %d contributors, %d pages: too few to check the panels", len(want1.risk), len(want1.contributors), len(want1.pages))
 	}
 
 	// wikistream run, with a token as when it is bound off loopback.

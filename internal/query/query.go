@@ -58,6 +58,9 @@ var (
 	ErrTimeout = errors.New("query timed out")
 	// ErrClosed: the engine was closed.
 	ErrClosed = errors.New("query engine is closed")
+	// ErrNoTable: a table the query reads does not exist yet (no stage has
+	// written to it): to a dashboard, no rows yet.
+	ErrNoTable = errors.New("nothing has created it")
 )
 
 // Config bounds the DuckDB engine. A zero field takes its default.
@@ -288,7 +291,7 @@ func explainMissing(err error, views []view, at At) error {
 			return fmt.Errorf("run query: table %s had no snapshot as of %s (it did not exist or was empty then): %w",
 				v.name, at.AsOf.UTC().Format(time.RFC3339Nano), err)
 		}
-		return fmt.Errorf("run query: table %s does not exist yet (nothing has created it): %w", v.name, err)
+		return fmt.Errorf("run query: table %s does not exist yet (%w): %w", v.name, ErrNoTable, err)
 	}
 	return fmt.Errorf("run query: %w", err)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -133,9 +134,19 @@ func rowsJSON(res *query.Result) []map[string]any {
 	return out
 }
 
+// read runs sql for the JSON API: a table no stage has created yet reads
+// as no rows (a fresh run shows empty panels, not errors).
+func (s *Server) read(ctx context.Context, sql string) (*query.Result, error) {
+	res, err := s.eng.Query(ctx, sql, query.At{})
+	if errors.Is(err, query.ErrNoTable) {
+		return &query.Result{}, nil
+	}
+	return res, err
+}
+
 // run answers a GET with the rows of sql as {"filters": ..., "rows": [...]}.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, f filters, sql string) {
-	res, err := s.eng.Query(r.Context(), sql, query.At{})
+	res, err := s.read(r.Context(), sql)
 	if err != nil {
 		s.log.Warn("api query failed", "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusInternalServerError, err.Error())
@@ -228,10 +239,10 @@ func (s *Server) risk(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "region and domain do not apply to /api/v1/risk: risk is per editor across wikis")
 		return
 	}
-	res, err := s.eng.Query(r.Context(), `SELECT stat_date, entity_id, risk_score, risk_level, alert_triggered,
+	res, err := s.read(r.Context(), `SELECT stat_date, entity_id, risk_score, risk_level, alert_triggered,
 		is_bot, is_anonymous, total_edits, domains, evidence
 		FROM gold.risk_scores WHERE `+f.where("stat_date", "")+` AND risk_level IN (`+in+`)
-		ORDER BY risk_score DESC, total_edits DESC, stat_date DESC, entity_id LIMIT `+strconv.Itoa(limit), query.At{})
+		ORDER BY risk_score DESC, total_edits DESC, stat_date DESC, entity_id LIMIT `+strconv.Itoa(limit))
 	if err != nil {
 		s.log.Warn("api query failed", "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusInternalServerError, err.Error())

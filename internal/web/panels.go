@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/wikistream/wikistream/internal/query"
 )
 
 // The API behind the dashboard's panels that the hourly, regional and risk
@@ -153,35 +151,42 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	totals, err := s.eng.Query(r.Context(), `SELECT coalesce(sum(total_events), 0)::BIGINT AS events,
+	totals, err := s.read(r.Context(), `SELECT coalesce(sum(total_events), 0)::BIGINT AS events,
 		coalesce(sum(human_events), 0)::BIGINT AS human, coalesce(sum(bot_events), 0)::BIGINT AS bots,
 		coalesce(sum(anonymous_events), 0)::BIGINT AS anonymous, coalesce(sum(new_pages), 0)::BIGINT AS new_pages,
 		coalesce(sum(bytes_added), 0)::BIGINT AS bytes_added, coalesce(sum(bytes_removed), 0)::BIGINT AS bytes_removed,
 		count(DISTINCT domain)::BIGINT AS wikis,
 		count(DISTINCT stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0'))::BIGINT AS hours_with_data
-		FROM gold.hourly_stats WHERE `+f.where("stat_date", "stat_hour"), query.At{})
+		FROM gold.hourly_stats WHERE `+f.where("stat_date", "stat_hour"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	risk, err := s.eng.Query(r.Context(), `SELECT count(*) FILTER (WHERE risk_level = 'HIGH')::BIGINT AS high,
+	risk, err := s.read(r.Context(), `SELECT count(*) FILTER (WHERE risk_level = 'HIGH')::BIGINT AS high,
 		count(*) FILTER (WHERE risk_level = 'MEDIUM')::BIGINT AS medium
-		FROM gold.risk_scores WHERE `+f.where("stat_date", ""), query.At{})
+		FROM gold.risk_scores WHERE `+f.where("stat_date", ""))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	extent, err := s.eng.Query(r.Context(), `SELECT min(stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0')) AS first_hour,
-		max(stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0')) AS last_hour FROM gold.hourly_stats`, query.At{})
+	extent, err := s.read(r.Context(), `SELECT min(stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0')) AS first_hour,
+		max(stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0')) AS last_hour FROM gold.hourly_stats`)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	out := map[string]any{
 		"filters": f.json(),
-		"totals":  rowsJSON(totals)[0],
-		"risk":    rowsJSON(risk)[0],
-		"extent":  map[string]any{"first_hour": nil, "last_hour": nil},
+		"totals": map[string]any{"events": 0, "human": 0, "bots": 0, "anonymous": 0, "new_pages": 0, "bytes_added": 0,
+			"bytes_removed": 0, "wikis": 0, "hours_with_data": 0},
+		"risk":   map[string]any{"high": 0, "medium": 0},
+		"extent": map[string]any{"first_hour": nil, "last_hour": nil},
+	}
+	if t := rowsJSON(totals); len(t) == 1 {
+		out["totals"] = t[0]
+	}
+	if r := rowsJSON(risk); len(r) == 1 {
+		out["risk"] = r[0]
 	}
 	if e := rowsJSON(extent); len(e) == 1 && e[0]["last_hour"] != nil {
 		out["extent"] = map[string]any{"first_hour": hourRFC3339(e[0]["first_hour"]), "last_hour": hourRFC3339(e[0]["last_hour"])}
@@ -207,21 +212,24 @@ func (s *Server) qualityStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	runs, err := s.eng.Query(r.Context(), `SELECT run_id, min(evaluated_at) AS "at",
+	runs, err := s.read(r.Context(), `SELECT run_id, min(evaluated_at) AS "at",
 		count(*) FILTER (WHERE status = 'pass')::BIGINT AS passed, count(*) FILTER (WHERE status = 'fail')::BIGINT AS failed,
 		count(*) FILTER (WHERE status = 'error')::BIGINT AS errors
-		FROM ops.dq_results GROUP BY run_id ORDER BY "at" DESC, run_id DESC LIMIT `+strconv.Itoa(limit), query.At{})
+		FROM ops.dq_results GROUP BY run_id ORDER BY "at" DESC, run_id DESC LIMIT `+strconv.Itoa(limit))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	out := map[string]any{"latest": nil, "checks": []map[string]any{}, "runs": rowsJSON(runs)}
+	if len(runs.Rows) == 0 {
+		out["runs"] = []map[string]any{}
+	}
 	if len(runs.Rows) > 0 {
 		latest := rowsJSON(runs)[0]
 		id := fmt.Sprint(latest["run_id"])
-		checks, err := s.eng.Query(r.Context(), `SELECT "check", "table", kind, status, observed, expected, evaluated_at
+		checks, err := s.read(r.Context(), `SELECT "check", "table", kind, status, observed, expected, evaluated_at
 			FROM ops.dq_results WHERE run_id = '`+strings.ReplaceAll(id, "'", "''")+`'
-			ORDER BY CASE status WHEN 'fail' THEN 0 WHEN 'error' THEN 1 ELSE 2 END, "table", "check"`, query.At{})
+			ORDER BY CASE status WHEN 'fail' THEN 0 WHEN 'error' THEN 1 ELSE 2 END, "table", "check"`)
 		if err != nil {
 			s.fail(w, r, err)
 			return

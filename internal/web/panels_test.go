@@ -1,0 +1,411 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/quality"
+	"github.com/wikistream/wikistream/internal/query"
+	"github.com/wikistream/wikistream/internal/stagetest"
+	"github.com/wikistream/wikistream/internal/web/ui"
+	"github.com/wikistream/wikistream/internal/web/webtest"
+	"github.com/wikistream/wikistream/internal/wikimedia/ssetest"
+)
+
+// recordedServer is a Server over a pipeline run through gold and one
+// data-quality run with real recorded events of two hours a day apart,
+// and those events.
+func recordedServer(t *testing.T) (*httptest.Server, []webtest.Event, quality.Report) {
+	t.Helper()
+	events, lines := webtest.Clean(t, ssetest.ReadLines(t, ssetest.SharedData(t, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz")))
+	var keep []int
+	perDay := map[int]int{}
+	for i, e := range events {
+		if perDay[e.Time().Day()] < 2000 {
+			perDay[e.Time().Day()]++
+			keep = append(keep, i)
+		}
+	}
+	var sample []webtest.Event
+	var sampleLines [][]byte
+	for _, i := range keep {
+		sample, sampleLines = append(sample, events[i]), append(sampleLines, lines[i])
+	}
+	p := stagetest.New(t)
+	p.Bronze(t, sampleLines)
+	p.Silver(t)
+	p.Gold(t)
+	dq, err := quality.New(quality.DefaultConfig(), p.LH, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dq.Close() })
+	rep, err := dq.RunOnce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	s, err := New(Config{Addr: "127.0.0.1:8080", Now: func() time.Time { return time.Date(2023, 2, 1, 0, 0, 0, 0, time.UTC) }}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return ts, sample, rep
+}
+
+func counts(rows []map[string]any, name, n string) []webtest.Count {
+	var out []webtest.Count
+	for _, r := range rows {
+		out = append(out, webtest.Count{Name: fmt.Sprint(r[name]), N: int(r[n].(float64))})
+	}
+	return out
+}
+
+// TestPanelsAPI: the endpoints behind the dashboard's panels answer with
+// the figures computed in Go from the events fed (webtest), with their
+// filters applied.
+func TestPanelsAPI(t *testing.T) {
+	ts, events, rep := recordedServer(t)
+	all := webtest.Compute(events)
+	const rng = "from=2023-01-24&to=2023-01-25"
+
+	// The summary, and gold's extent.
+	code, out := get(t, ts.URL+"/api/v1/stats/summary?"+rng)
+	if code != 200 {
+		t.Fatalf("summary: %d %v", code, out)
+	}
+	tot := out["totals"].(map[string]any)
+	for name, want := range map[string]int{"events": all.Events, "human": all.Human, "bots": all.Bots,
+		"anonymous": all.Anonymous, "new_pages": all.NewPages, "wikis": len(all.Wikis), "hours_with_data": 2} {
+		if got := int(tot[name].(float64)); got != want {
+			t.Errorf("summary %s: got %d, want %d", name, got, want)
+		}
+	}
+	var first, last time.Time
+	for _, e := range events {
+		h := e.Time().Truncate(time.Hour)
+		if first.IsZero() || h.Before(first) {
+			first = h
+		}
+		if h.After(last) {
+			last = h
+		}
+	}
+	if ext := out["extent"].(map[string]any); ext["first_hour"] != first.Format(time.RFC3339) || ext["last_hour"] != last.Format(time.RFC3339) {
+		t.Errorf("extent %v, want %s to %s", ext, first.Format(time.RFC3339), last.Format(time.RFC3339))
+	}
+	high, medium := 0, 0
+	for _, r := range all.Risk {
+		if r.Level == "HIGH" {
+			high++
+		} else {
+			medium++
+		}
+	}
+	if risk := out["risk"].(map[string]any); int(risk["high"].(float64)) != high || int(risk["medium"].(float64)) != medium {
+		t.Errorf("summary risk %v, want %d HIGH and %d MEDIUM", risk, high, medium)
+	}
+	// Outside the data: zeros, and the extent still.
+	if _, out := get(t, ts.URL+"/api/v1/stats/summary"); out["totals"].(map[string]any)["events"].(float64) != 0 ||
+		out["extent"].(map[string]any)["last_hour"] != last.Format(time.RFC3339) {
+		t.Errorf("summary of the default range (after the data): %v, want no events and the extent", out)
+	}
+
+	// The busiest wikis.
+	_, out = get(t, ts.URL+"/api/v1/stats/wikis?limit=1000&"+rng)
+	wikis := map[string]int{}
+	for _, c := range counts(rowsOf(t, out), "domain", "events") {
+		wikis[c.Name] = c.N
+	}
+	if fmt.Sprint(wikis) != fmt.Sprint(all.Wikis) {
+		t.Errorf("wikis %v, want %v", wikis, all.Wikis)
+	}
+
+	// Top contributors: everyone, bots only, one region.
+	_, out = get(t, ts.URL+"/api/v1/top/contributors?limit=10&"+rng)
+	if got, want := counts(rowsOf(t, out), "user", "edits"), all.Contributors[:10]; !slices.Equal(got, want) {
+		t.Errorf("top contributors %v, want %v", got, want)
+	}
+	for _, c := range []struct {
+		query string
+		keep  func(webtest.Event) bool
+	}{
+		{"kind=bot", func(e webtest.Event) bool { return e.Bot }},
+		{"kind=human", func(e webtest.Event) bool { return !e.Bot && !e.Anonymous() }},
+		{"kind=anonymous", func(e webtest.Event) bool { return e.Anonymous() }},
+		{"region=europe", func(e webtest.Event) bool { return e.Region() == "europe" }},
+		{"domain=en.wikipedia.org", func(e webtest.Event) bool { return e.Meta.Domain == "en.wikipedia.org" }},
+		{"from=2023-01-25T17&to=2023-01-25T17", func(e webtest.Event) bool { return e.Time().Day() == 25 }},
+	} {
+		want := webtest.Compute(slices.Collect(func(yield func(webtest.Event) bool) {
+			for _, e := range events {
+				if c.keep(e) && !yield(e) {
+					return
+				}
+			}
+		}))
+		q := c.query
+		if !strings.Contains(q, "from=") {
+			q += "&" + rng
+		}
+		_, out := get(t, ts.URL+"/api/v1/top/contributors?limit=5&"+q)
+		if got := counts(rowsOf(t, out), "user", "edits"); !slices.Equal(got, want.Contributors[:min(5, len(want.Contributors))]) || len(got) == 0 {
+			t.Errorf("top contributors, %s: %v, want %v", c.query, got, want.Contributors[:min(5, len(want.Contributors))])
+		}
+		_, out = get(t, ts.URL+"/api/v1/top/pages?exclude_bots=true&limit=5&"+q)
+		if got := counts(rowsOf(t, out), "title", "edits"); len(want.Pages) > 0 && len(got) == 0 {
+			t.Errorf("trending pages, %s: none, want %v", c.query, want.Pages[:min(5, len(want.Pages))])
+		}
+	}
+
+	// Trending pages, bots left out; each with its newest revision.
+	_, out = get(t, ts.URL+"/api/v1/top/pages?exclude_bots=true&limit=10&"+rng)
+	rows := rowsOf(t, out)
+	var pages []webtest.Count
+	for _, r := range rows {
+		pages = append(pages, webtest.Count{Name: fmt.Sprint(r["domain"], "|", r["title"]), N: int(r["edits"].(float64))})
+		if r["revision_new"] == nil {
+			t.Errorf("page %v has no revision to link its diff to", r)
+		}
+	}
+	if want := all.Pages[:10]; !slices.Equal(pages, want) {
+		t.Errorf("trending pages %v, want %v", pages, want)
+	}
+
+	// The risk feed names the wiki each editor edited most, and the wikis
+	// of its sample edits.
+	topWiki := map[string]string{} // entity|date -> domain
+	per := map[string]map[string]int{}
+	for _, e := range events {
+		if !e.Edit() {
+			continue
+		}
+		k := e.UserName() + "|" + e.Time().Format(time.DateOnly)
+		if per[k] == nil {
+			per[k] = map[string]int{}
+		}
+		per[k][e.Meta.Domain]++
+	}
+	for k, m := range per {
+		best := ""
+		for d, n := range m {
+			if best == "" || n > m[best] || n == m[best] && d < best {
+				best = d
+			}
+		}
+		topWiki[k] = best
+	}
+	_, out = get(t, ts.URL+"/api/v1/risk?min_level=MEDIUM&"+rng)
+	risk := rowsOf(t, out)
+	if len(risk) != len(all.Risk) || len(risk) == 0 {
+		t.Fatalf("risk feed: %d rows, want %d", len(risk), len(all.Risk))
+	}
+	for i, r := range risk {
+		k := fmt.Sprint(r["entity_id"], "|", r["stat_date"])
+		if w := all.Risk[i]; k != w.Entity+"|"+w.Date || int(r["risk_score"].(float64)) != w.Score {
+			t.Errorf("risk row %d: %s %v, want %s|%s %d", i, k, r["risk_score"], w.Entity, w.Date, w.Score)
+		}
+		if r["top_domain"] != topWiki[k] {
+			t.Errorf("risk row %s: top_domain %v, want %s", k, r["top_domain"], topWiki[k])
+		}
+		samples, _ := r["samples"].([]any)
+		if len(samples) == 0 {
+			t.Errorf("risk row %s has no sample edits", k)
+		}
+		for _, s := range samples {
+			s := s.(map[string]any)
+			if per[k][fmt.Sprint(s["domain"])] == 0 || s["revision_new"] == nil {
+				t.Errorf("risk row %s: sample %v is not one of its edits", k, s)
+			}
+		}
+	}
+
+	// Data quality: the run the quality stage reported.
+	_, out = get(t, ts.URL+"/api/v1/quality")
+	latest, _ := out["latest"].(map[string]any)
+	if latest == nil || latest["run_id"] != rep.RunID {
+		t.Fatalf("quality latest %v, want run %s", out["latest"], rep.RunID)
+	}
+	for name, status := range map[string]quality.Status{"passed": quality.StatusPass, "failed": quality.StatusFail, "errors": quality.StatusError} {
+		if got := int(latest[name].(float64)); got != rep.Count(status) {
+			t.Errorf("quality %s: got %d, want %d", name, got, rep.Count(status))
+		}
+	}
+	if checks := out["checks"].([]any); len(checks) != len(rep.Results) {
+		t.Errorf("quality lists %d checks, the run had %d", len(checks), len(rep.Results))
+	}
+
+	// Bad parameters are refused with their name.
+	for _, c := range []struct{ path, want string }{
+		{"/api/v1/top/contributors?kind=robots", "kind"},
+		{"/api/v1/top/contributors?limit=501", "limit"},
+		{"/api/v1/top/pages?exclude_bots=maybe", "exclude_bots"},
+		{"/api/v1/top/pages?region=atlantis", "region"},
+		{"/api/v1/stats/wikis?limit=-1", "limit"},
+		{"/api/v1/stats/summary?from=tomorrow", "from"},
+		{"/api/v1/quality?limit=x", "limit"},
+	} {
+		code, out := get(t, ts.URL+c.path)
+		if msg, _ := out["error"].(string); code != 400 || !strings.Contains(msg, c.want) {
+			t.Errorf("%s: %d %q, want 400 naming %s", c.path, code, msg, c.want)
+		}
+	}
+}
+
+// TestQualityBeforeTheFirstRun: no run yet is an answer, not an error.
+func TestQualityBeforeTheFirstRun(t *testing.T) {
+	ts, _ := server(t, "")
+	code, out := get(t, ts.URL+"/api/v1/quality")
+	if code != 200 || out["latest"] != nil || len(out["checks"].([]any)) != 0 {
+		t.Errorf("quality with no run: %d %v, want 200 with latest null and no checks", code, out)
+	}
+}
+
+func fetch(t *testing.T, url, token string) (int, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b []byte
+	if resp.Header.Get("Content-Type") == "text/event-stream" {
+		b = make([]byte, 64)
+		n, _ := io.ReadAtLeast(resp.Body, b, 1)
+		b = b[:n]
+	} else {
+		b, _ = io.ReadAll(resp.Body)
+	}
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// TestDashboardFilesAndToken: the dashboard's files are served without
+// the token (they hold no data); everything with data still needs it,
+// the live stream included, which takes it as a header like the rest.
+func TestDashboardFilesAndToken(t *testing.T) {
+	const token = "0123456789abcdef0123"
+	p := stagetest.New(t)
+	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	files := fstest.MapFS{
+		"index.html":         {Data: []byte(`<!doctype html><div id="app"></div><script src="/assets/app-1.js"></script>`)},
+		"assets/app-1.js":    {Data: []byte(`console.log("dashboard")`)},
+		"assets/style-1.css": {Data: []byte(`body{}`)},
+	}
+	s, err := New(Config{Addr: "0.0.0.0:8080", Token: token, Dashboard: files, Lakehouse: p.LH, LivePoll: 20 * time.Millisecond}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.RunLive(ctx)
+	for _, c := range []struct {
+		path, token string
+		code        int
+		want        string
+	}{
+		{"/", "", 200, `<div id="app">`},
+		{"/assets/app-1.js", "", 200, "dashboard"},
+		{"/assets/missing.js", "", 404, "no such dashboard file"},
+		{"/elsewhere", "", 401, "bearer token"},
+		{"/elsewhere", token, 404, "the dashboard is at /"},
+		{"/api/v1/stats/summary", "", 401, "bearer token"},
+		{"/api/v1/live", "", 401, "bearer token"},
+		{"/api/v1/live?token=" + token, "", 401, "bearer token"},
+		{"/api/v1/live", token, 200, "retry: 2000"},
+		{"/api/v1/stats/summary", token, 200, `"extent"`},
+	} {
+		code, h, body := fetch(t, ts.URL+c.path, c.token)
+		if code != c.code || !strings.Contains(body, c.want) {
+			t.Errorf("GET %s (token %v): %d %q, want %d with %q", c.path, c.token != "", code, body, c.code, c.want)
+		}
+		if c.path == "/" && h.Get("Cache-Control") != "no-cache" || c.path == "/assets/app-1.js" && !strings.Contains(h.Get("Cache-Control"), "immutable") {
+			t.Errorf("GET %s: Cache-Control %q", c.path, h.Get("Cache-Control"))
+		}
+	}
+	req, _ := http.NewRequest("POST", ts.URL+"/", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode == 200 {
+		t.Errorf("POST / without a token: %v %v, want a refusal", resp.StatusCode, err)
+	}
+}
+
+// TestDashboardNotBuilt: a binary built without the dashboard says how to
+// build it, and the API still answers.
+func TestDashboardNotBuilt(t *testing.T) {
+	p := stagetest.New(t)
+	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	s, err := New(Config{Addr: "127.0.0.1:8080", Dashboard: fstest.MapFS{"README.md": {Data: []byte("placeholder")}}}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	code, h, body := fetch(t, ts.URL+"/", "")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "Dashboard not built: run <code>make ui</code>") ||
+		!strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+		t.Errorf("GET / without the dashboard: %d %s %q, want 503 with a page saying to run make ui", code, h.Get("Content-Type"), body)
+	}
+	if code, _, body := fetch(t, ts.URL+"/api/v1/stats/summary", ""); code != 200 {
+		t.Errorf("the API without the dashboard: %d %s", code, body)
+	}
+}
+
+// TestEmbeddedDashboard: the built dashboard (make ui) is embedded and
+// served with the assets its page names.
+func TestEmbeddedDashboard(t *testing.T) {
+	if _, ok := ui.Files(); !ok {
+		if os.Getenv("WIKISTREAM_REQUIRE_TOOLS") == "1" {
+			t.Fatal("the dashboard is not built into this binary: run make ui before the tests")
+		}
+		t.Skip("the dashboard is not built (make ui); TestDashboardNotBuilt covers a binary without it")
+	}
+	ts, _ := server(t, "")
+	code, _, body := fetch(t, ts.URL+"/", "")
+	if code != 200 || !strings.Contains(body, `<div id="app">`) {
+		t.Fatalf("GET /: %d %q", code, body)
+	}
+	assets := 0
+	for _, part := range strings.Split(body, `"`) {
+		if strings.HasPrefix(part, "/assets/") {
+			assets++
+			if code, _, b := fetch(t, ts.URL+part, ""); code != 200 || len(b) == 0 {
+				t.Errorf("GET %s: %d, %d bytes", part, code, len(b))
+			}
+		}
+	}
+	if assets < 2 {
+		t.Errorf("the page names %d assets, want its script and its styles", assets)
+	}
+}
