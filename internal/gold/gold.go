@@ -215,13 +215,7 @@ func (s *Stage) refresh(ctx context.Context, silverTbl *table.Table, head lakeho
 	byHour := lakehouse.Name(def.Ident) == lakehouse.Name(lakehouse.GoldHourlyStats)
 	set := map[key]bool{}
 	for _, f := range added {
-		t, err := lakehouse.ReadFile(ctx, silverTbl, f.File, []string{"event_date", "event_hour"})
-		if err != nil {
-			return 0, 0, err
-		}
-		tr := array.NewTableReader(t, 1<<16)
-		for tr.Next() {
-			rec := tr.RecordBatch()
+		err := lakehouse.ReadFile(ctx, silverTbl, f.File, []string{"event_date", "event_hour"}, func(rec arrow.RecordBatch) error {
 			dates, hrs := rec.Column(0).(*array.String), rec.Column(1).(*array.Int32)
 			for i := range int(rec.NumRows()) {
 				k := key{date: dates.Value(i), hour: -1}
@@ -230,9 +224,11 @@ func (s *Stage) refresh(ctx context.Context, silverTbl *table.Table, head lakeho
 				}
 				set[k] = true
 			}
+			return nil
+		})
+		if err != nil {
+			return 0, 0, err
 		}
-		tr.Release()
-		t.Release()
 	}
 	touched := make([]key, 0, len(set))
 	for k := range set {
@@ -429,19 +425,22 @@ func (s *Stage) riskRows(dates []string) (arrow.RecordBatch, iceberg.BooleanExpr
 	for _, d := range dates {
 		day := s.days[d]
 		for _, entity := range day.sortedEntities() {
-			a := day.entities[entity].activity(d, entity)
-			score, level, ev := Score(a, s.cfg.LargeDeletionBytes)
-			b.Field(0).(*array.StringBuilder).Append(a.Date)
-			b.Field(1).(*array.StringBuilder).Append(a.Entity)
-			b.Field(2).(*array.Float64Builder).Append(float64(score))
-			b.Field(3).(*array.StringBuilder).Append(level)
-			b.Field(4).(*array.StringBuilder).Append(ev.JSON())
-			b.Field(5).(*array.BooleanBuilder).Append(level == LevelHigh && (s.cfg.AlertBots || !a.IsBot))
-			b.Field(6).(*array.BooleanBuilder).Append(a.IsBot)
-			b.Field(7).(*array.BooleanBuilder).Append(a.Anonymous)
-			b.Field(8).(*array.Int64Builder).Append(a.Edits)
-			b.Field(9).(*array.Int32Builder).Append(int32(a.Domains))
-			b.Field(10).(*array.TimestampBuilder).Append(now)
+			e := day.entities[entity]
+			if e.scored == nil {
+				score, level, ev := Score(e.activity(d, entity), s.cfg.LargeDeletionBytes)
+				e.scored = &scoredRow{score: score, level: level, evidence: ev.JSON(), calculatedAt: now}
+			}
+			b.Field(0).(*array.StringBuilder).Append(d)
+			b.Field(1).(*array.StringBuilder).Append(entity)
+			b.Field(2).(*array.Float64Builder).Append(float64(e.scored.score))
+			b.Field(3).(*array.StringBuilder).Append(e.scored.level)
+			b.Field(4).(*array.StringBuilder).Append(e.scored.evidence)
+			b.Field(5).(*array.BooleanBuilder).Append(e.scored.level == LevelHigh && (s.cfg.AlertBots || !e.bot))
+			b.Field(6).(*array.BooleanBuilder).Append(e.bot)
+			b.Field(7).(*array.BooleanBuilder).Append(e.allAnonymous)
+			b.Field(8).(*array.Int64Builder).Append(e.edits)
+			b.Field(9).(*array.Int32Builder).Append(int32(len(e.domains)))
+			b.Field(10).(*array.TimestampBuilder).Append(e.scored.calculatedAt)
 			b.Field(11).(*array.Int32Builder).Append(lakehouse.GoldSchemaVersion)
 		}
 	}

@@ -22,6 +22,7 @@ var HourlyStatsTable = TableDef{
 	Ident:     GoldHourlyStats,
 	Partition: []string{"stat_date", "region"},
 	Version:   GoldSchemaVersion,
+	Props:     parquetProps(),
 	Fields: []iceberg.NestedField{
 		field(1, "stat_date", str, true, "YYYY-MM-DD (UTC); partition"),
 		field(2, "stat_hour", i32, true, "0-23 (UTC)"),
@@ -48,6 +49,9 @@ var RiskScoresTable = TableDef{
 	Ident:     GoldRiskScores,
 	Partition: []string{"stat_date"},
 	Version:   GoldSchemaVersion,
+	// A day's rows are rewritten whenever it changes (tens of thousands of
+	// editors): dictionaries over the unique columns only cost memory.
+	Props: parquetProps("entity_id", "evidence"),
 	Fields: []iceberg.NestedField{
 		field(1, "stat_date", str, true, "YYYY-MM-DD (UTC); partition"),
 		field(2, "entity_id", str, true, "the normalized user name or IP address"),

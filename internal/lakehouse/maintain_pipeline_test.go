@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go/table"
 
@@ -62,17 +63,16 @@ func unread(tb testing.TB, lh *lakehouse.Lakehouse, upstream table.Identifier, c
 	}
 	out := map[string]int{}
 	for _, f := range added {
-		at, err := lakehouse.ReadFile(ctx, tbl, f.File, []string{"event_id"})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for _, ch := range at.Column(0).Data().Chunks() {
-			ids := ch.(*array.String)
+		err := lakehouse.ReadFile(ctx, tbl, f.File, []string{"event_id"}, func(rec arrow.RecordBatch) error {
+			ids := rec.Column(0).(*array.String)
 			for i := range ids.Len() {
 				out[ids.Value(i)]++
 			}
+			return nil
+		})
+		if err != nil {
+			tb.Fatal(err)
 		}
-		at.Release()
 	}
 	return out
 }

@@ -559,22 +559,22 @@ func TestMaintainAfterThousandsOfCommits(t *testing.T) {
 // sortedBy reports whether the timestamp column is in order in file df.
 func sortedBy(tb testing.TB, tbl *table.Table, df iceberg.DataFile, column string) bool {
 	tb.Helper()
-	at, err := lakehouse.ReadFile(context.Background(), tbl, df, []string{column})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer at.Release()
 	var prev arrow.Timestamp
-	for _, ch := range at.Column(0).Data().Chunks() {
-		ts := ch.(*array.Timestamp)
+	sorted := true
+	err := lakehouse.ReadFile(context.Background(), tbl, df, []string{column}, func(rec arrow.RecordBatch) error {
+		ts := rec.Column(0).(*array.Timestamp)
 		for i := range ts.Len() {
 			if ts.Value(i) < prev {
-				return false
+				sorted = false
 			}
 			prev = ts.Value(i)
 		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return true
+	return sorted
 }
 
 // TestCompactWhileAppending: a writer keeps appending, into the very
@@ -626,14 +626,17 @@ func TestCompactWhileAppending(t *testing.T) {
 						})
 						rec.Release()
 					} else {
-						// Four commits a second (bronze commits once; under
-						// the race detector, which slows the compaction's
-						// commit several times, once too): the compaction's
-						// commit, a few hundred ms here, must land in a gap.
+						// A commit a second, as bronze does (every other
+						// second under the race detector, which slows the
+						// compaction's commit several times): the
+						// compaction's commit, a few hundred ms on a quiet
+						// machine, must land in a gap. Four a second lost
+						// all 20 attempts three times over on a loaded
+						// machine.
 						err = w.tryCommit(t, times)
-						pause := 250 * time.Millisecond
+						pause := time.Second
 						if raceEnabled {
-							pause = time.Second
+							pause = 2 * time.Second
 						}
 						time.Sleep(pause)
 					}

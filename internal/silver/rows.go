@@ -87,53 +87,48 @@ func clean(r row, largeDeletion int64) row {
 	return r
 }
 
-// appendRows reads bronze rows from t and appends their silver rows.
-func (s *Stage) appendRows(rows []row, t arrow.Table) ([]row, error) {
-	tr := array.NewTableReader(t, 8192)
-	defer tr.Release()
-	for tr.Next() {
-		rec := tr.RecordBatch()
-		c := func(i int) arrow.Array { return rec.Column(i) }
-		str := func(i, j int) opt[string] {
-			a := c(i).(*array.String)
-			if a.IsNull(j) {
-				return opt[string]{}
-			}
-			return opt[string]{a.Value(j), true}
+// appendRows appends the silver rows of the bronze rows in rec.
+func (s *Stage) appendRows(rows []row, rec arrow.RecordBatch) ([]row, error) {
+	c := func(i int) arrow.Array { return rec.Column(i) }
+	str := func(i, j int) opt[string] {
+		a := c(i).(*array.String)
+		if a.IsNull(j) {
+			return opt[string]{}
 		}
-		i64 := func(i, j int) opt[int64] {
-			a := c(i).(*array.Int64)
-			if a.IsNull(j) {
-				return opt[int64]{}
-			}
-			return opt[int64]{a.Value(j), true}
-		}
-		boolean := func(i, j int) opt[bool] {
-			a := c(i).(*array.Boolean)
-			if a.IsNull(j) {
-				return opt[bool]{}
-			}
-			return opt[bool]{a.Value(j), true}
-		}
-		for j := range int(rec.NumRows()) {
-			id := str(0, j).v
-			k, ok := lakehouse.ParseKey(id)
-			if !ok {
-				return rows, fmt.Errorf("bronze row with a bad event_id %q", id)
-			}
-			var ns opt[int32]
-			if a := c(5).(*array.Int32); !a.IsNull(j) {
-				ns = opt[int32]{a.Value(j), true}
-			}
-			ts := c(16).(*array.Timestamp).Value(j).ToTime(arrow.Microsecond).UTC()
-			r := row{key: k, eventID: id, rcID: i64(1, j), eventType: str(2, j).v, domain: str(3, j).v,
-				wiki: str(4, j), namespace: ns, title: str(6, j), comment: str(7, j), user: str(8, j),
-				isBot: boolean(9, j).v, isMinor: boolean(10, j), isPatrolled: boolean(11, j),
-				lengthOld: i64(12, j), lengthNew: i64(13, j), revOld: i64(14, j), revNew: i64(15, j), ts: ts}
-			rows = append(rows, clean(r, s.cfg.LargeDeletionBytes))
-		}
+		return opt[string]{a.Value(j), true}
 	}
-	return rows, tr.Err()
+	i64 := func(i, j int) opt[int64] {
+		a := c(i).(*array.Int64)
+		if a.IsNull(j) {
+			return opt[int64]{}
+		}
+		return opt[int64]{a.Value(j), true}
+	}
+	boolean := func(i, j int) opt[bool] {
+		a := c(i).(*array.Boolean)
+		if a.IsNull(j) {
+			return opt[bool]{}
+		}
+		return opt[bool]{a.Value(j), true}
+	}
+	for j := range int(rec.NumRows()) {
+		id := str(0, j).v
+		k, ok := lakehouse.ParseKey(id)
+		if !ok {
+			return rows, fmt.Errorf("bronze row with a bad event_id %q", id)
+		}
+		var ns opt[int32]
+		if a := c(5).(*array.Int32); !a.IsNull(j) {
+			ns = opt[int32]{a.Value(j), true}
+		}
+		ts := c(16).(*array.Timestamp).Value(j).ToTime(arrow.Microsecond).UTC()
+		r := row{key: k, eventID: id, rcID: i64(1, j), eventType: str(2, j).v, domain: str(3, j).v,
+			wiki: str(4, j), namespace: ns, title: str(6, j), comment: str(7, j), user: str(8, j),
+			isBot: boolean(9, j).v, isMinor: boolean(10, j), isPatrolled: boolean(11, j),
+			lengthOld: i64(12, j), lengthNew: i64(13, j), revOld: i64(14, j), revNew: i64(15, j), ts: ts}
+		rows = append(rows, clean(r, s.cfg.LargeDeletionBytes))
+	}
+	return rows, nil
 }
 
 // append writes the row in the column order of lakehouse.CleanedEventsTable.

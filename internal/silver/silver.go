@@ -156,12 +156,11 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 	}
 	var rows []row
 	for _, f := range files {
-		t, err := lakehouse.ReadFile(ctx, bronzeTbl, f.File, bronzeColumns)
-		if err != nil {
-			return res, err
-		}
-		rows, err = s.appendRows(rows, t)
-		t.Release()
+		err := lakehouse.ReadFile(ctx, bronzeTbl, f.File, bronzeColumns, func(rec arrow.RecordBatch) error {
+			var err error
+			rows, err = s.appendRows(rows, rec)
+			return err
+		})
 		if err != nil {
 			return res, err
 		}
