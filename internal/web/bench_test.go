@@ -50,6 +50,15 @@ func BenchmarkAPI(b *testing.B) {
 		{"regions_30d", "/api/v1/stats/regions?" + month},
 		{"risk_30d", "/api/v1/risk?" + month},
 		{"hourly_30d_one_wiki", "/api/v1/stats/hourly?domain=en.wikipedia.org&" + month},
+		{"summary_24h", "/api/v1/stats/summary"},
+		{"summary_30d", "/api/v1/stats/summary?" + month},
+		{"wikis_30d", "/api/v1/stats/wikis?limit=100&" + month},
+		{"contributors_24h", "/api/v1/top/contributors?limit=15"},
+		{"contributors_30d", "/api/v1/top/contributors?limit=15&" + month},
+		{"pages_24h_no_bots", "/api/v1/top/pages?limit=15&exclude_bots=true"},
+		{"pages_30d_no_bots", "/api/v1/top/pages?limit=15&exclude_bots=true&" + month},
+		{"risk_30d_feed", "/api/v1/risk?limit=30&" + month},
+		{"quality", "/api/v1/quality"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var took []time.Duration

@@ -73,18 +73,18 @@ func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("kind: got %q, want all, human, bot or anonymous", kind))
 		return
 	}
-	s.run(w, r, f, `WITH e AS (
-			SELECT user_normalized, domain, is_bot, is_anonymous, length_delta, is_new_page, event_timestamp
-			FROM silver.cleaned_events WHERE `+f.editsWhere()+` AND user_normalized IS NOT NULL`+cond+`),
-		per_wiki AS (SELECT user_normalized, domain, count(*) AS n FROM e GROUP BY ALL),
-		top_wiki AS (SELECT user_normalized, first(domain ORDER BY n DESC, domain) AS top_domain
-			FROM per_wiki GROUP BY user_normalized)
-		SELECT user_normalized AS "user", count(*)::BIGINT AS edits, count(DISTINCT domain)::BIGINT AS wikis,
-			any_value(top_domain) AS top_domain, bool_or(is_bot) AS is_bot, bool_or(is_anonymous) AS is_anonymous,
-			sum(greatest(length_delta, 0))::BIGINT AS bytes_added, sum(greatest(-length_delta, 0))::BIGINT AS bytes_removed,
-			sum(is_new_page::INT)::BIGINT AS new_pages, max(event_timestamp) AS last_edit
-		FROM e JOIN top_wiki USING (user_normalized)
-		GROUP BY user_normalized ORDER BY edits DESC, "user" LIMIT `+strconv.Itoa(limit))
+	// One scan of silver: per editor and wiki, then rolled up per editor.
+	s.run(w, r, f, `WITH per_wiki AS (
+			SELECT user_normalized, domain, count(*) AS n, bool_or(is_bot) AS bot, bool_or(is_anonymous) AS anon,
+				sum(greatest(length_delta, 0)) AS added, sum(greatest(-length_delta, 0)) AS removed,
+				sum(is_new_page::INT) AS created, max(event_timestamp) AS last_edit
+			FROM silver.cleaned_events WHERE `+f.editsWhere()+` AND user_normalized IS NOT NULL`+cond+`
+			GROUP BY ALL)
+		SELECT user_normalized AS "user", sum(n)::BIGINT AS edits, count(*)::BIGINT AS wikis,
+			first(domain ORDER BY n DESC, domain) AS top_domain, bool_or(bot) AS is_bot, bool_or(anon) AS is_anonymous,
+			sum(added)::BIGINT AS bytes_added, sum(removed)::BIGINT AS bytes_removed, sum(created)::BIGINT AS new_pages,
+			max(last_edit) AS last_edit
+		FROM per_wiki GROUP BY user_normalized ORDER BY edits DESC, "user" LIMIT `+strconv.Itoa(limit))
 }
 
 // trendingPages: GET /api/v1/top/pages — the pages edited most in the
