@@ -366,6 +366,14 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshot(t, bctx, filepath.Join(shots, "dashboard-390.png"))
+	// What a phone shows first, at its own size.
+	png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shots, "dashboard-390-top.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("screenshots in %s", shots)
 }
 

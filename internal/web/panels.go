@@ -89,7 +89,7 @@ func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
 
 // trendingPages: GET /api/v1/top/pages — the pages edited most in the
 // range, with how many editors, the net change in bytes and the newest
-// revision (for a link to its diff).
+// revision (for a link to its diff: a wiki's revision ids only grow).
 func (s *Server) trendingPages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f, err := parseFilters(q, s.now())
@@ -114,8 +114,7 @@ func (s *Server) trendingPages(w http.ResponseWriter, r *http.Request) {
 	s.run(w, r, f, `SELECT domain, title, count(*)::BIGINT AS edits, count(DISTINCT user_normalized)::BIGINT AS editors,
 			sum(length_delta)::BIGINT AS bytes_delta, bool_or(is_new_page) AS new_page,
 			max(event_timestamp) AS last_edit,
-			first(revision_new ORDER BY event_timestamp DESC, revision_new DESC) AS revision_new,
-			first(revision_old ORDER BY event_timestamp DESC, revision_new DESC) AS revision_old
+			max(revision_new) AS revision_new, arg_max(revision_old, revision_new) AS revision_old
 		FROM silver.cleaned_events WHERE `+f.editsWhere()+` AND title IS NOT NULL`+cond+`
 		GROUP BY domain, title ORDER BY edits DESC, editors DESC, domain, title LIMIT `+strconv.Itoa(limit))
 }

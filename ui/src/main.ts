@@ -140,6 +140,8 @@ const pPages = panel("pages", "Trending pages", "most edited in the range");
 const botsBox = el("input", { type: "checkbox" });
 botsBox.checked = !state.bots;
 botsBox.onchange = () => { state.bots = !botsBox.checked; loadPages(); };
+const pagesSub = () => { pPages.subtitle.textContent = state.bots ? "most edited in the range" : "most edited in the range by people (bots hidden)"; };
+pagesSub();
 pPages.head.append(el("label", { class: "check" }, botsBox, "hide bots"));
 const pRisk = panel("risk", "Risk feed", "editors scored HIGH or MEDIUM by the vandalism rules, with the evidence");
 const pQuality = panel("quality", "Data quality", "the newest check run over every table");
@@ -321,6 +323,7 @@ async function loadContributors(signal = ctrl.signal): Promise<void> {
 
 async function loadPages(signal = ctrl.signal): Promise<void> {
   try {
+    pagesSub();
     const res = await getJSON<Rows<Page>>("/api/v1/top/pages", params({ limit: "15", exclude_bots: String(!state.bots) }), signal);
     if (!res.rows.length) { setState(pPages, "empty", state.bots ? "No edits in this range." : "No human edits in this range."); return; }
     setState(pPages, "ready");
@@ -379,6 +382,7 @@ async function loadRisk(signal: AbortSignal): Promise<void> {
         el("span", { class: "score", "data-testid": "score" }, `${r.risk_score}`),
         link(contributionsURL(domain, r.entity_id), r.entity_id, `Contributions on ${domain}`),
         r.is_bot ? badge("bot", "bot") : r.is_anonymous ? badge("anon", "anon") : null,
+        r.alert_triggered ? badge("alerted", "alert") : null,
         el("span", { class: "muted small right" }, `${r.stat_date} · ${n(r.total_edits)} edits · ${n(r.domains)} wiki${r.domains === 1 ? "" : "s"}`)),
       factors, samples.childElementCount ? samples : null));
   }
