@@ -458,17 +458,8 @@ func (s *Stage) commit(ctx context.Context, b batch) error {
 		}
 		// Insert only rows whose key is absent from the table and from the
 		// rows before them in this batch.
-		added = map[string][]lakehouse.Key{}
-		inBatch := map[lakehouse.Key]bool{}
 		var keep []row
-		for _, r := range b.rows {
-			if inBatch[r.key] || sk.idx.Has(r.part, r.key) {
-				continue
-			}
-			inBatch[r.key] = true
-			keep = append(keep, r)
-			added[r.part] = append(added[r.part], r.key)
-		}
+		keep, added = lakehouse.KeepAbsent(sk.idx, b.rows, rowPart, rowKey)
 		kept, dups = len(keep), len(b.rows)-len(keep)
 		off, err := lakehouse.CommittedOffsets(tbl)
 		if err != nil {
@@ -516,7 +507,7 @@ func (s *Stage) commit(ctx context.Context, b batch) error {
 	now := time.Now()
 	latency := s.metrics.Latency.WithLabelValues(name)
 	for _, r := range b.rows {
-		latency.Observe(now.Sub(ingestedAt(r.rec)).Seconds())
+		latency.Observe(now.Sub(r.ingested).Seconds())
 	}
 	s.updateLag()
 	s.metrics.Records.WithLabelValues(name).Add(float64(kept))

@@ -25,7 +25,12 @@ type row struct {
 	ev   *recentchange.Event // raw rows
 	dlq  *dlqInfo            // dead-letter rows
 	ts   time.Time           // event time (raw) or first seen (dlq)
+	// ingested is when ingest read the record (ingestedAt), parsed once.
+	ingested time.Time
 }
+
+func rowPart(r row) string       { return r.part }
+func rowKey(r row) lakehouse.Key { return r.key }
 
 type dlqInfo struct {
 	reason, detail, source, where, position string
@@ -35,7 +40,7 @@ type dlqInfo struct {
 // usable event (written by another producer, or damaged) becomes a
 // dead-letter row instead: nothing is dropped.
 func rawRow(r *kgo.Record) row {
-	ev, err := recentchange.Parse(r.Value)
+	ev, err := recentchange.ParseShared(r.Value)
 	if err == nil {
 		switch {
 		case ev.Domain() == "":
@@ -52,7 +57,7 @@ func rawRow(r *kgo.Record) row {
 	}
 	k, _ := lakehouse.ParseKey(ev.EventID())
 	ts := time.Unix(*ev.Timestamp, 0).UTC()
-	return row{key: k, part: rawPartition(ts), rec: r, ev: ev, ts: ts}
+	return row{key: k, part: rawPartition(ts), rec: r, ev: ev, ts: ts, ingested: ingestedAt(r)}
 }
 
 func rawPartition(ts time.Time) string {
@@ -85,7 +90,7 @@ func dlqRow(r *kgo.Record, info *dlqInfo) row {
 	var k lakehouse.Key
 	h.Sum(k[:0])
 	seen := ingestedAt(r)
-	return row{key: k, part: seen.Format(time.DateOnly), rec: r, dlq: info, ts: seen}
+	return row{key: k, part: seen.Format(time.DateOnly), rec: r, dlq: info, ts: seen, ingested: seen}
 }
 
 // ingestedAt is when ingest read the record, or the record's Kafka time.
@@ -111,6 +116,10 @@ type columns struct {
 func (c *columns) next() array.Builder { b := c.b.Field(c.i); c.i++; return b }
 
 func (c *columns) str(s string) { c.next().(*array.StringBuilder).Append(s) }
+
+// bytes appends UTF-8 text held in a byte slice to a string column,
+// without converting it to a string first (a copy of every raw event).
+func (c *columns) bytes(v []byte) { c.next().(*array.StringBuilder).BinaryBuilder.Append(v) }
 
 func (c *columns) optStr(s string) {
 	b := c.next().(*array.StringBuilder)
@@ -232,13 +241,13 @@ func (c *columns) appendRaw(r row) {
 	c.ts(r.ts)
 	c.str(r.ts.Format(time.DateOnly))
 	c.i32(int32(r.ts.Hour()))
-	c.str(string(r.rec.Value))
+	c.bytes(r.rec.Value)
 	c.str(r.rec.Topic)
 	c.i32(r.rec.Partition)
 	c.i64(r.rec.Offset)
 	c.optStr(kafka.Header(r.rec, kafka.HeaderSource))
 	c.optStr(kafka.Header(r.rec, kafka.HeaderPosition))
-	c.optTS(ingestedAt(r.rec))
+	c.optTS(r.ingested)
 	c.ts(c.now)
 	c.i32(lakehouse.BronzeSchemaVersion)
 }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -119,6 +121,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		Ingest:    icfg, Source: s, Bronze: bcfg, Silver: scfg, Gold: gold.DefaultConfig(), SkipFinalChecks: true,
 		Registry: reg, IngestMetrics: metrics, Drain: true, Logger: e.log,
 	}
+	before := readCosts()
 	sum, err := app.Run(ctx, cfg)
 	if err != nil {
 		return err
@@ -126,6 +129,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	costs := readCosts().sub(before)
 	n := sum.Ingest.Read
 	fmt.Fprintf(e.stdout, "events:           %d (%d valid, %d dead-lettered)\n", n, sum.Ingest.Produced, sum.Ingest.DLQ)
 	fmt.Fprintf(e.stdout, "end to end:       %.2f s, %.0f events/s (file → broker → bronze committed)\n",
@@ -140,6 +144,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "bronze commits:   %d, mean %.0f ms\n", c, float64(sum.Bronze.CommitTime.Milliseconds())/float64(c))
 	}
 	fmt.Fprintf(e.stdout, "rows:             %d raw, %d dlq, %d duplicates skipped\n", sum.Bronze.RawRows, sum.Bronze.DLQRows, sum.Bronze.Duplicates)
+	if n > 0 {
+		// CPU time does not depend on what else the machine runs, as the
+		// wall-clock rates do: compare it between runs on a busy machine.
+		fmt.Fprintf(e.stdout, "cpu:              %.1f s (%.1f µs per event), Go heap allocations %.1f GB (%.1f KB per event), %d GCs\n",
+			costs.cpu.Seconds(), float64(costs.cpu.Microseconds())/float64(n),
+			float64(costs.allocBytes)/1e9, float64(costs.allocBytes)/1e3/float64(n), costs.gcs)
+	}
 	if rss := peakRSS(); rss > 0 {
 		fmt.Fprintf(e.stdout, "peak RSS:         %.0f MB\n", float64(rss)/(1<<20))
 	}
@@ -191,6 +202,35 @@ func filesPerPartition(ctx context.Context, e *env, dataDir string) error {
 	fmt.Fprintf(e.stdout, "data files:       %d in %d partitions (per partition min %d, mean %.1f, max %d)\n",
 		len(tasks), len(per), lo, mean, hi)
 	return nil
+}
+
+// costs are what the process has spent so far: CPU time (user and
+// system), bytes allocated on the Go heap, and garbage collections.
+type costs struct {
+	cpu        time.Duration
+	allocBytes uint64
+	gcs        uint64
+}
+
+func readCosts() costs {
+	var c costs
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		c.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	samples := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(samples)
+	if samples[0].Value.Kind() == metrics.KindUint64 {
+		c.allocBytes = samples[0].Value.Uint64()
+	}
+	if samples[1].Value.Kind() == metrics.KindUint64 {
+		c.gcs = samples[1].Value.Uint64()
+	}
+	return c
+}
+
+func (c costs) sub(o costs) costs {
+	return costs{cpu: c.cpu - o.cpu, allocBytes: c.allocBytes - o.allocBytes, gcs: c.gcs - o.gcs}
 }
 
 // peakRSS is the process's peak resident set size in bytes (Linux), or 0.

@@ -89,6 +89,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer stop()
 	}
+	if path := e.getenv("WIKISTREAM_MEMPROFILE"); path != "" {
+		// Allocations over the whole command (go tool pprof
+		// -sample_index=alloc_space), written when it ends.
+		defer func() {
+			if err := writeHeapProfile(path); err != nil {
+				fmt.Fprintf(stderr, "wikistream: WIKISTREAM_MEMPROFILE: %v\n", err)
+			}
+		}()
+	}
 	if addr := e.getenv("WIKISTREAM_PPROF_ADDR"); addr != "" {
 		// For profiling a running command: go tool pprof http://ADDR/debug/pprof/heap
 		srv := &http.Server{Addr: addr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 5 * time.Second}
@@ -195,4 +204,16 @@ func startCPUProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -312,7 +312,10 @@ func (s *Stage) handle(ctx context.Context, cl *kgo.Client, m source.Message) er
 		err = &recentchange.Invalid{Reason: recentchange.ReasonOversize,
 			Detail: fmt.Sprintf("event was cut at %d bytes by the source's size limit", len(m.Data))}
 	} else {
-		ev, err = recentchange.Decode(m.Data, now, s.cfg.Limits)
+		// The message's bytes are ours and become the record's value,
+		// which nothing changes: the event may share them. It does not
+		// outlive this call.
+		ev, err = recentchange.DecodeShared(m.Data, now, s.cfg.Limits)
 		if err == nil && !s.cfg.StopAt.IsZero() && !time.Unix(*ev.Timestamp, 0).Before(s.cfg.StopAt) {
 			s.wm.ack(seq)
 			return errStopAt

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go"
@@ -161,4 +162,43 @@ func (x *KeyIndex) evict() {
 	for x.total > x.max && x.lru.Len() > 1 {
 		x.drop(x.lru.Back().Value.(string))
 	}
+}
+
+// KeepAbsent is the merge of a batch: the rows whose key is neither in the
+// index (whose partitions the caller synced) nor in an earlier row of the
+// batch, in order, and the keys they add per partition. It returns rows
+// itself when every row is kept, the usual case: copying each batch cost
+// silver 2 GB of allocation per million events.
+func KeepAbsent[T any](x *KeyIndex, rows []T, part func(T) string, key func(T) Key) (keep []T, added map[string][]Key) {
+	added = map[string][]Key{}
+	seen := make(map[Key]struct{}, len(rows))
+	drop := -1 // the first row dropped
+	for i, r := range rows {
+		k, p := key(r), part(r)
+		if _, dup := seen[k]; dup || x.Has(p, k) {
+			if drop < 0 {
+				drop = i
+			}
+			continue
+		}
+		seen[k] = struct{}{}
+		added[p] = append(added[p], k)
+	}
+	if drop < 0 {
+		return rows, added
+	}
+	keep = slices.Clone(rows[:drop])
+	clear(seen)
+	for _, r := range rows[:drop] {
+		seen[key(r)] = struct{}{}
+	}
+	for _, r := range rows[drop:] {
+		k := key(r)
+		if _, dup := seen[k]; dup || x.Has(part(r), k) {
+			continue
+		}
+		seen[k] = struct{}{}
+		keep = append(keep, r)
+	}
+	return keep, added
 }

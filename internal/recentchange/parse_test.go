@@ -1,10 +1,12 @@
 package recentchange
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -32,6 +34,11 @@ import (
 // if they agree as the contract above requires.
 func parseDiff(raw []byte) string {
 	got, gotErr := Parse(raw)
+	// ParseShared must decode exactly as Parse does.
+	shared, sharedErr := ParseShared(slices.Clone(raw))
+	if fmt.Sprint(sharedErr) != fmt.Sprint(gotErr) || !reflect.DeepEqual(shared, got) {
+		return fmt.Sprintf("ParseShared gives %s, %v; Parse %s, %v", show(shared), sharedErr, show(got), gotErr)
+	}
 	want, wantErr := parseReference(raw)
 	if (gotErr == nil) != (wantErr == nil) {
 		return fmt.Sprintf("Parse error = %v, reference error = %v", gotErr, wantErr)
@@ -311,6 +318,38 @@ func FuzzParseMatchesReference(f *testing.F) {
 			t.Fatalf("%q:\n%s", raw, diff)
 		}
 	})
+}
+
+// TestParseSharedSharesMemory: ParseShared's plain strings are slices of
+// the input, so changing the input changes them (the reason its callers
+// must never do so), and it allocates only the event.
+func TestParseSharedSharesMemory(t *testing.T) {
+	raw := []byte(realEdit)
+	ev, err := ParseShared(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := strings.Clone(*ev.User)
+	i := bytes.Index(raw, []byte(`"`+user+`"`))
+	if i < 0 {
+		t.Fatalf("user %q not found in the event", user)
+	}
+	raw[i+1] ^= 0x20
+	if *ev.User == user {
+		t.Errorf("user is still %q after its bytes in the input changed: not shared", user)
+	}
+	parsed, _ := Parse([]byte(realEdit))
+	if *parsed.User != user {
+		t.Errorf("Parse's user %q changed with another slice", *parsed.User)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := ParseShared(raw); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 1 {
+		t.Errorf("ParseShared(realEdit) allocates %v times, want 1", allocs)
+	}
 }
 
 func TestParseAllocations(t *testing.T) {

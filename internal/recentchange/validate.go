@@ -88,11 +88,21 @@ func (l Limits) Validate() error {
 
 // Decode parses and validates raw in one step.
 func Decode(raw []byte, now time.Time, lim Limits) (*Event, error) {
+	return decode(raw, now, lim, Parse)
+}
+
+// DecodeShared is Decode with ParseShared: the event's strings share raw's
+// memory, which must not change while they are in use.
+func DecodeShared(raw []byte, now time.Time, lim Limits) (*Event, error) {
+	return decode(raw, now, lim, ParseShared)
+}
+
+func decode(raw []byte, now time.Time, lim Limits, parse func([]byte) (*Event, error)) (*Event, error) {
 	if len(raw) > lim.MaxBytes {
 		return nil, &Invalid{Reason: ReasonOversize,
 			Detail: fmt.Sprintf("event is %d bytes, the limit is %d", len(raw), lim.MaxBytes)}
 	}
-	e, err := Parse(raw)
+	e, err := parse(raw)
 	if err != nil {
 		return e, err
 	}

@@ -43,6 +43,9 @@ type row struct {
 	ts                                                    time.Time
 }
 
+func rowPart(r row) string       { return r.part }
+func rowKey(r row) lakehouse.Key { return r.key }
+
 // The validity checks of silver, by the name recorded in validation_errors.
 const (
 	checkMissingTitle   = "missing_title"

@@ -154,7 +154,11 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 		res.Caught, res.Checkpoint = true, cp
 		return res, nil
 	}
-	var rows []row
+	var n int64
+	for _, f := range files {
+		n += f.File.Count()
+	}
+	rows := make([]row, 0, n)
 	for _, f := range files {
 		err := lakehouse.ReadFile(ctx, bronzeTbl, f.File, bronzeColumns, func(rec arrow.RecordBatch) error {
 			var err error
@@ -175,17 +179,8 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 		if err := s.idx.Sync(ctx, tbl, touched); err != nil {
 			return err
 		}
-		added = map[string][]lakehouse.Key{}
-		seen := map[lakehouse.Key]bool{}
 		var keep []row
-		for _, r := range rows {
-			if seen[r.key] || s.idx.Has(r.part, r.key) {
-				continue
-			}
-			seen[r.key] = true
-			keep = append(keep, r)
-			added[r.part] = append(added[r.part], r.key)
-		}
+		keep, added = lakehouse.KeepAbsent(s.idx, rows, rowPart, rowKey)
 		res.Added, res.Duplicates = len(keep), len(rows)-len(keep)
 		props := lakehouse.CheckpointProps(lakehouse.BronzeRawEvents, next)
 		props["wikistream.stage"] = "silver"
