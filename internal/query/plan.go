@@ -30,6 +30,7 @@ type view struct {
 	name      string
 	existsNow bool       // the table exists in the catalog
 	plan      *tablePlan // nil: the table is not defined for this query
+	resident  bool       // read from the in-memory copy (see resident.go)
 }
 
 // key identifies what the view shows; a session rebuilds a view only when
@@ -38,13 +39,14 @@ func (v view) key() viewKey {
 	if v.plan == nil {
 		return viewKey{}
 	}
-	return viewKey{defined: true, snapshotID: v.plan.snapshotID, schemaID: v.plan.schemaID}
+	return viewKey{defined: true, snapshotID: v.plan.snapshotID, schemaID: v.plan.schemaID, resident: v.resident}
 }
 
 type viewKey struct {
 	defined    bool
 	snapshotID int64 // 0: the table has no snapshot (an empty relation)
 	schemaID   int
+	resident   bool
 }
 
 // tablePlan is one snapshot of one table resolved to what DuckDB reads.
@@ -53,6 +55,7 @@ type tablePlan struct {
 	schemaID   int
 	columns    []column
 	files      []string         // local paths of the live data files
+	bytes      int64            // their total size
 	dvs        []deletionVector // v3 deletion vectors
 	posDeletes []posDeleteFile  // v2 positional delete files
 }
@@ -146,6 +149,10 @@ func (e *Engine) resolveTable(ctx context.Context, ident table.Identifier, at At
 		key.snapshotID = snap.SnapshotID
 	}
 	v.plan, err = e.plans.get(key, func() (*tablePlan, error) { return e.plan(ctx, v.name, tbl, snap, schema) })
+	if err == nil && !pinned && e.resident[v.name] && v.plan.snapshotID != 0 && len(v.plan.files) > 0 &&
+		v.plan.bytes <= e.cfg.ResidentMaxBytes {
+		v.resident = true
+	}
 	return v, found, err
 }
 
@@ -187,6 +194,7 @@ func (e *Engine) plan(ctx context.Context, name string, tbl *table.Table, snap *
 		}
 		seen[path] = true
 		p.files = append(p.files, path)
+		p.bytes += t.File.FileSizeBytes()
 		for _, d := range slices.Concat(t.DeletionVectorFiles, t.DeleteFiles) {
 			if d.FileFormat() == iceberg.PuffinFile {
 				bm, err := e.readDV(ctx, tbl, d)

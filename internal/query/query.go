@@ -78,11 +78,21 @@ type Config struct {
 	// MaxRows is the most rows a result holds; Result.Truncated tells when
 	// there were more. Default 100000.
 	MaxRows int
+	// Resident names tables ("gold.hourly_stats") whose current snapshot
+	// is copied into DuckDB memory by the first query that reads it and
+	// read from there until the table has a new snapshot (see resident.go):
+	// for small tables that are queried far more often than they change.
+	// The copies count against MemoryLimit. Default none.
+	Resident []string
+	// ResidentMaxBytes: a Resident table whose data files total more than
+	// this many bytes is read from its files. Default 32 MiB.
+	ResidentMaxBytes int64
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{MemoryLimit: "512MB", Threads: 2, Timeout: 30 * time.Second, MaxRows: 100000}
+	return Config{MemoryLimit: "512MB", Threads: 2, Timeout: 30 * time.Second, MaxRows: 100000,
+		ResidentMaxBytes: DefaultResidentMaxBytes}
 }
 
 // memoryLimitRe matches the sizes DuckDB accepts for memory_limit.
@@ -103,6 +113,9 @@ func (c Config) Validate() error {
 	if c.MaxRows < 0 {
 		return fmt.Errorf("query: max rows %d: want 1 or more", c.MaxRows)
 	}
+	if c.ResidentMaxBytes < 0 {
+		return fmt.Errorf("query: resident max bytes %d: want 1 or more", c.ResidentMaxBytes)
+	}
 	return nil
 }
 
@@ -120,6 +133,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxRows == 0 {
 		c.MaxRows = d.MaxRows
+	}
+	if c.ResidentMaxBytes == 0 {
+		c.ResidentMaxBytes = d.ResidentMaxBytes
 	}
 	return c
 }
@@ -158,7 +174,9 @@ type Engine struct {
 	closing   chan struct{} // closed by Close
 	closeOnce sync.Once
 
-	plans planCache
+	plans     planCache
+	resident  map[string]bool // Config.Resident
+	residents residents
 }
 
 // Open starts a sandboxed in-memory DuckDB database for the given tables.
@@ -184,6 +202,13 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 		}
 		seen[lakehouse.Name(ident)] = true
 	}
+	residentNames := map[string]bool{}
+	for _, name := range cfg.Resident {
+		if !seen[name] {
+			return nil, fmt.Errorf("query: resident table %s is not one of the engine's tables", name)
+		}
+		residentNames[name] = true
+	}
 	e := &Engine{
 		lh:           lh,
 		tables:       tables,
@@ -192,6 +217,8 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 		idle:         make(chan *session, sessions),
 		closing:      make(chan struct{}),
 		plans:        planCache{m: map[planKey]*tablePlan{}},
+		resident:     residentNames,
+		residents:    residents{m: map[planKey]*resident{}, newest: map[string]*resident{}},
 	}
 	if err := e.start(ctx); err != nil {
 		e.Close()
@@ -260,7 +287,7 @@ func (e *Engine) query(ctx context.Context, stmt statement, at At) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	if err := s.sync(ctx, views); err != nil {
+	if err := s.sync(ctx, views, &e.residents); err != nil {
 		return nil, err
 	}
 	res, err := s.run(ctx, exec, e.cfg.MaxRows, stmt.allows)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -402,7 +403,7 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("Validate(%+v): got %v, want error containing %q", c.cfg, err, c.wantErr)
 		}
 	}
-	if got := (Config{}).withDefaults(); got != DefaultConfig() {
+	if got := (Config{}).withDefaults(); !reflect.DeepEqual(got, DefaultConfig()) {
 		t.Errorf("zero config with defaults: got %+v, want %+v", got, DefaultConfig())
 	}
 }

@@ -88,6 +88,11 @@ func (e *Engine) start(ctx context.Context) error {
 	// Belt and braces: prove the sandbox is on before serving anything.
 	s := <-e.idle
 	defer func() { e.idle <- s }()
+	if len(e.resident) > 0 {
+		if _, err := s.conn.ExecContext(ctx, "ATTACH ':memory:' AS "+quoteIdent(residentCatalog)); err != nil {
+			return fmt.Errorf("set up DuckDB catalog %s: %w", residentCatalog, err)
+		}
+	}
 	var external, lockedSetting string
 	err = s.conn.QueryRowContext(ctx,
 		"SELECT current_setting('enable_external_access')::VARCHAR, current_setting('lock_configuration')::VARCHAR").
@@ -111,6 +116,9 @@ type session struct {
 	catalog string             // ws_<n>
 	views   map[string]viewKey // table name → what its view shows
 	builds  int                // views (re)built or dropped, for tests
+	// residents are the in-memory copies the session's views read, by
+	// table name.
+	residents map[string]*resident
 }
 
 func newSession(ctx context.Context, db *sql.DB, catalog string, namespaces []string) (*session, error) {
@@ -118,7 +126,7 @@ func newSession(ctx context.Context, db *sql.DB, catalog string, namespaces []st
 	if err != nil {
 		return nil, fmt.Errorf("open DuckDB session %s: %w", catalog, err)
 	}
-	s := &session{conn: conn, catalog: catalog, views: map[string]viewKey{}}
+	s := &session{conn: conn, catalog: catalog, views: map[string]viewKey{}, residents: map[string]*resident{}}
 	stmts := []string{
 		"ATTACH ':memory:' AS " + quoteIdent(catalog),
 		"USE " + quoteIdent(catalog),
@@ -140,15 +148,26 @@ func (s *session) close() error { return s.conn.Close() }
 
 // sync makes the session's views show the given plans, rebuilding only the
 // views whose snapshot or schema changed.
-func (s *session) sync(ctx context.Context, views []view) error {
+func (s *session) sync(ctx context.Context, views []view, rs *residents) error {
 	for _, v := range views {
 		want := v.key()
 		if s.views[v.name] == want {
 			continue
 		}
 		delete(s.views, v.name) // rebuilt below; unknown if that fails
-		if err := s.build(ctx, v); err != nil {
+		r, err := s.build(ctx, v, rs)
+		if err != nil {
 			return fmt.Errorf("define view %s: %w", v.name, err)
+		}
+		// The view no longer reads the copy it read before, if any.
+		old := s.residents[v.name]
+		if r != nil {
+			s.residents[v.name] = r
+		} else {
+			delete(s.residents, v.name)
+		}
+		if old != nil {
+			s.drop(ctx, rs.release(old))
 		}
 		s.views[v.name] = want
 		s.builds++
@@ -156,25 +175,55 @@ func (s *session) sync(ctx context.Context, views []view) error {
 	return nil
 }
 
-// build (re)defines or drops one view.
-func (s *session) build(ctx context.Context, v view) error {
+// drop drops copies nobody reads any more. A failure only leaves memory in
+// use until the engine closes; no query depends on it.
+func (s *session) drop(ctx context.Context, tables []string) {
+	for _, t := range tables {
+		s.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+t)
+	}
+}
+
+// build (re)defines or drops one view. A resident view reads the copy it
+// returns, which the session holds until the view changes again.
+func (s *session) build(ctx context.Context, v view, rs *residents) (*resident, error) {
 	viewName := quoteIdent(v.ident[0]) + "." + quoteIdent(v.ident[1])
 	deletes := quoteIdent(s.catalog) + "." + quoteIdent(deletesSchema) + "." + quoteIdent(v.name)
 	if v.plan == nil {
 		if _, err := s.conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+viewName); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if v.plan == nil || len(v.plan.dvs) == 0 {
-		_, err := s.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+deletes)
-		if err != nil || v.plan == nil {
+	load := func() error {
+		if v.plan == nil || len(v.plan.dvs) == 0 {
+			_, err := s.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+deletes)
 			return err
 		}
-	} else if err := s.loadDeletes(ctx, deletes, v); err != nil {
+		return s.loadDeletes(ctx, deletes, v)
+	}
+	if !v.resident {
+		if err := load(); err != nil || v.plan == nil {
+			return nil, err
+		}
+		_, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+viewName+" AS "+v.plan.viewSQL(deletes))
+		return nil, err
+	}
+	key := planKey{name: v.name, snapshotID: v.plan.snapshotID, schemaID: v.plan.schemaID}
+	r, drop, err := rs.acquire(ctx, key, func(table string) error {
+		if err := load(); err != nil {
+			return err
+		}
+		_, err := s.conn.ExecContext(ctx, "CREATE TABLE "+table+" AS "+v.plan.viewSQL(deletes))
 		return err
+	})
+	s.drop(ctx, drop)
+	if err != nil {
+		return nil, err
 	}
-	_, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+viewName+" AS "+v.plan.viewSQL(deletes))
-	return err
+	if _, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+viewName+" AS SELECT * FROM "+r.table); err != nil {
+		s.drop(ctx, rs.release(r))
+		return nil, err
+	}
+	return r, nil
 }
 
 // loadDeletes fills the table of deleted (filename, pos) of the plan's
