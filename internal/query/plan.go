@@ -76,15 +76,23 @@ type posDeleteFile struct {
 	files []string // data files it applies to
 }
 
-// resolve loads every table and picks the snapshot at asks for. A table is
-// resolved even when the query may not refer to it: whether it does is only
-// known once DuckDB binds the query.
-func (e *Engine) resolve(ctx context.Context, at At) ([]view, error) {
-	views := make([]view, len(e.tables))
+// resolve loads the tables named in reads (nil: every table) and picks the
+// snapshot at asks for.
+func (e *Engine) resolve(ctx context.Context, at At, reads []string) ([]view, error) {
+	tables := e.tables
+	if reads != nil {
+		tables = nil
+		for _, ident := range e.tables {
+			if slices.Contains(reads, strings.ToLower(lakehouse.Name(ident))) {
+				tables = append(tables, ident)
+			}
+		}
+	}
+	views := make([]view, len(tables))
 	var pinned atomic.Bool
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
-	for i, ident := range e.tables {
+	for i, ident := range tables {
 		g.Go(func() error {
 			v, found, err := e.resolveTable(gctx, ident, at)
 			views[i] = v

@@ -20,8 +20,10 @@
 // fails with an error saying so. WikiStream's own writers never produce them.
 //
 // Freshness: every query resolves the snapshots anew, so a commit is visible
-// to the next query. A view is rebuilt only when its snapshot (or schema)
-// changed.
+// to the next query. Only the tables a query names are resolved when its
+// parse tree tells which they are (see tablesRead): loading a table's
+// metadata costs milliseconds. A view is rebuilt only when its snapshot (or
+// schema) changed.
 //
 // Safety has two layers. Before anything runs, a statement must be a single
 // read-only statement (SELECT, WITH, VALUES, FROM, TABLE, SHOW, DESCRIBE,
@@ -175,6 +177,7 @@ type Engine struct {
 	closeOnce sync.Once
 
 	plans     planCache
+	names     map[string]bool // the tables' dotted names, lower case
 	resident  map[string]bool // Config.Resident
 	residents residents
 }
@@ -202,6 +205,10 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 		}
 		seen[lakehouse.Name(ident)] = true
 	}
+	names := map[string]bool{}
+	for name := range seen {
+		names[strings.ToLower(name)] = true
+	}
 	residentNames := map[string]bool{}
 	for _, name := range cfg.Resident {
 		if !seen[name] {
@@ -217,6 +224,7 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 		idle:         make(chan *session, sessions),
 		closing:      make(chan struct{}),
 		plans:        planCache{m: map[planKey]*tablePlan{}},
+		names:        names,
 		resident:     residentNames,
 		residents:    residents{m: map[planKey]*resident{}, newest: map[string]*resident{}},
 	}
@@ -279,11 +287,14 @@ func (e *Engine) query(ctx context.Context, stmt statement, at At) (*Result, err
 		return nil, err
 	}
 	defer e.release(s)
-	exec, err := s.check(ctx, stmt, e.cfg.MaxRows)
+	exec, reads, err := s.check(ctx, stmt, e.cfg.MaxRows, e.names)
 	if err != nil {
 		return nil, err
 	}
-	views, err := e.resolve(ctx, at)
+	if at.Snapshot != 0 {
+		reads = nil // the id may belong to any table
+	}
+	views, err := e.resolve(ctx, at, reads)
 	if err != nil {
 		return nil, err
 	}

@@ -35,8 +35,11 @@ type Result struct {
 	// Truncated reports that the query had more rows than Config.MaxRows;
 	// Rows holds the first ones.
 	Truncated bool
-	// Snapshots maps each table the query could read to the snapshot id it
-	// read. Tables without a snapshot (empty or undefined) are absent.
+	// Snapshots maps each table the query reads to the snapshot id it read:
+	// the tables it names, or every table of the engine when that cannot be
+	// told from its text (SELECT 1, SHOW TABLES, table functions) or it is
+	// pinned to a snapshot id. Tables without a snapshot (empty or
+	// undefined) are absent.
 	Snapshots map[string]int64
 }
 

@@ -298,3 +298,42 @@ func TestGateAllowsReadOnlyStatements(t *testing.T) {
 		})
 	}
 }
+
+func TestTablesRead(t *testing.T) {
+	e := openEngine(t, openLakehouse(t), nil, Config{})
+	known := map[string]bool{"gold.hourly_stats": true, "silver.cleaned_events": true, "ops.alerts": true}
+	s := <-e.idle
+	defer func() { e.idle <- s }()
+	for _, c := range []struct {
+		sql  string
+		want []string // nil: every table
+	}{
+		{"SELECT count(*) FROM gold.hourly_stats", []string{"gold.hourly_stats"}},
+		{"SELECT * FROM GOLD.Hourly_Stats h JOIN gold.hourly_stats g USING (domain)", []string{"gold.hourly_stats"}},
+		{"WITH x AS (SELECT 1 AS a) SELECT * FROM gold.hourly_stats, x, (SELECT * FROM silver.cleaned_events " +
+			"WHERE a IN (SELECT b FROM ops.alerts))", []string{"gold.hourly_stats", "silver.cleaned_events", "ops.alerts"}},
+		{"SELECT (SELECT max(domain) FROM silver.cleaned_events)", []string{"silver.cleaned_events"}},
+		{"SELECT 1", nil},
+		{"VALUES (1)", nil},
+		{"SELECT * FROM gold.hourly_stats, read_parquet('x.parquet')", nil},
+		{"SELECT * FROM gold.hourly_stats, query_table('silver.cleaned_events')", nil},
+		{"SELECT * FROM gold.hourly_stats, duckdb_views()", nil},
+		{"SELECT * FROM gold.hourly_stats, information_schema.tables", nil},
+		{"SELECT * FROM ws_2.gold.hourly_stats", nil},
+		{"SELECT * FROM hourly_stats", nil},
+		{"DESCRIBE gold.hourly_stats", nil},
+		{"SHOW ALL TABLES", nil},
+		{"SUMMARIZE gold.hourly_stats", nil},
+	} {
+		tree, err := s.parseQuery(context.Background(), c.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		got := tablesRead(tree, known)
+		slices.Sort(got)
+		slices.Sort(c.want)
+		if !slices.Equal(got, c.want) || (got == nil) != (c.want == nil) {
+			t.Errorf("%s: got %q, want %q", c.sql, got, c.want)
+		}
+	}
+}

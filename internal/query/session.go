@@ -258,50 +258,115 @@ func (s *session) loadDeletes(ctx context.Context, deletes string, v view) error
 
 // check asks DuckDB's parser whether stmt is one read-only statement and
 // returns the SQL to run: queries are wrapped in a LIMIT one past maxRows
-// so that DuckDB stops early and truncation is detectable.
-func (s *session) check(ctx context.Context, stmt statement, maxRows int) (string, error) {
+// so that DuckDB stops early and truncation is detectable. reads are the
+// tables of known (lower-case dotted names) the statement reads, or nil
+// when that cannot be told from its parse tree (see tablesRead).
+func (s *session) check(ctx context.Context, stmt statement, maxRows int, known map[string]bool) (exec string, reads []string, err error) {
 	switch stmt.kind {
 	case kindPragma:
-		return stmt.body, nil
+		return stmt.body, nil, nil
 	case kindExplain:
-		if err := s.parseQuery(ctx, stmt.inner); err != nil {
-			return "", err
+		tree, err := s.parseQuery(ctx, stmt.inner)
+		if err != nil {
+			return "", nil, err
 		}
-		return stmt.body, nil
+		return stmt.body, tablesRead(tree, known), nil
 	}
-	if err := s.parseQuery(ctx, stmt.body); err != nil {
-		return "", err
+	tree, err := s.parseQuery(ctx, stmt.body)
+	if err != nil {
+		return "", nil, err
 	}
 	// The newline ends a trailing -- comment before the parenthesis.
-	return fmt.Sprintf("SELECT * FROM (\n%s\n) LIMIT %d", stmt.body, maxRows+1), nil
+	return fmt.Sprintf("SELECT * FROM (\n%s\n) LIMIT %d", stmt.body, maxRows+1), tablesRead(tree, known), nil
+}
+
+// tablesRead returns the tables of known that a parsed statement (DuckDB's
+// json_serialize_sql tree) reads, or nil unless every table reference in it
+// is either one of known, by schema and name, or a CTE: any table function
+// (read_parquet, query_table, duckdb_views ...), SHOW, DESCRIBE, catalog-
+// qualified name or other table may read what the views define, and a
+// statement without tables (SELECT 1) reports every table's snapshot.
+func tablesRead(tree any, known map[string]bool) []string {
+	type ref struct{ catalog, schema, name string }
+	var (
+		refs []ref
+		ctes = map[string]bool{}
+		ok   = true
+	)
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case map[string]any:
+			switch v["type"] {
+			case "BASE_TABLE":
+				str := func(k string) string { s, _ := v[k].(string); return strings.ToLower(s) }
+				refs = append(refs, ref{str("catalog_name"), str("schema_name"), str("table_name")})
+			case "TABLE_FUNCTION", "SHOW_REF":
+				ok = false
+			}
+			if m, _ := v["cte_map"].(map[string]any); m != nil {
+				entries, _ := m["map"].([]any)
+				for _, e := range entries {
+					if k, _ := e.(map[string]any)["key"].(string); k != "" {
+						ctes[strings.ToLower(k)] = true
+					}
+				}
+			}
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(tree)
+	var reads []string
+	for _, r := range refs {
+		switch {
+		case r.catalog == "" && r.schema == "" && ctes[r.name]:
+		case r.catalog == "" && known[r.schema+"."+r.name]:
+			if !slices.Contains(reads, r.schema+"."+r.name) {
+				reads = append(reads, r.schema+"."+r.name)
+			}
+		default:
+			ok = false
+		}
+	}
+	if !ok || len(reads) == 0 {
+		return nil
+	}
+	return reads
 }
 
 // parseQuery fails unless DuckDB parses text as exactly one query (a SELECT
 // statement: DuckDB parses SHOW, DESCRIBE, SUMMARIZE, VALUES, FROM and TABLE
-// as SELECTs). json_serialize_sql parses without binding or running
-// anything, and refuses every other kind of statement.
-func (s *session) parseQuery(ctx context.Context, text string) error {
+// as SELECTs), and returns its parse tree. json_serialize_sql parses
+// without binding or running anything, and refuses every other kind of
+// statement.
+func (s *session) parseQuery(ctx context.Context, text string) (any, error) {
 	var out string
 	if err := s.conn.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", text).Scan(&out); err != nil {
-		return fmt.Errorf("parse query: %w", err)
+		return nil, fmt.Errorf("parse query: %w", err)
 	}
 	var parsed struct {
-		Error        bool              `json:"error"`
-		ErrorMessage string            `json:"error_message"`
-		Statements   []json.RawMessage `json:"statements"`
+		Error        bool   `json:"error"`
+		ErrorMessage string `json:"error_message"`
+		Statements   []any  `json:"statements"`
 	}
 	if err := json.Unmarshal([]byte(out), &parsed); err != nil {
-		return fmt.Errorf("parse query: read DuckDB's parse: %w", err)
+		return nil, fmt.Errorf("parse query: read DuckDB's parse: %w", err)
 	}
 	switch {
 	case parsed.Error && strings.Contains(parsed.ErrorMessage, "Only SELECT"):
-		return fmt.Errorf("%w: DuckDB parses this as a statement that is not a query", ErrReadOnly)
+		return nil, fmt.Errorf("%w: DuckDB parses this as a statement that is not a query", ErrReadOnly)
 	case parsed.Error:
-		return fmt.Errorf("parse query: %s", parsed.ErrorMessage)
+		return nil, fmt.Errorf("parse query: %s", parsed.ErrorMessage)
 	case len(parsed.Statements) != 1:
-		return fmt.Errorf("%w: DuckDB parses this as %d statements; send one", ErrReadOnly, len(parsed.Statements))
+		return nil, fmt.Errorf("%w: DuckDB parses this as %d statements; send one", ErrReadOnly, len(parsed.Statements))
 	}
-	return nil
+	return parsed.Statements[0], nil
 }
 
 // run prepares and runs one statement and reads at most maxRows rows. When
