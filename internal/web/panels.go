@@ -150,26 +150,24 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	totals, err := s.read(r.Context(), `SELECT coalesce(sum(total_events), 0)::BIGINT AS events,
+	// One statement, one round trip: the totals, the risk counts and the
+	// extent. The extent reads the first and the last day only (the date
+	// alone skips every other file or row group), not all of gold.
+	res, err := s.read(r.Context(), `WITH totals AS (SELECT coalesce(sum(total_events), 0)::BIGINT AS events,
 		coalesce(sum(human_events), 0)::BIGINT AS human, coalesce(sum(bot_events), 0)::BIGINT AS bots,
 		coalesce(sum(anonymous_events), 0)::BIGINT AS anonymous, coalesce(sum(new_pages), 0)::BIGINT AS new_pages,
 		coalesce(sum(bytes_added), 0)::BIGINT AS bytes_added, coalesce(sum(bytes_removed), 0)::BIGINT AS bytes_removed,
 		count(DISTINCT domain)::BIGINT AS wikis,
 		count(DISTINCT stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0'))::BIGINT AS hours_with_data
-		FROM gold.hourly_stats WHERE `+f.where("stat_date", "stat_hour"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	risk, err := s.read(r.Context(), `SELECT count(*) FILTER (WHERE risk_level = 'HIGH')::BIGINT AS high,
+		FROM gold.hourly_stats WHERE `+f.where("stat_date", "stat_hour")+`),
+	risk AS (SELECT count(*) FILTER (WHERE risk_level = 'HIGH')::BIGINT AS high,
 		count(*) FILTER (WHERE risk_level = 'MEDIUM')::BIGINT AS medium
-		FROM gold.risk_scores WHERE `+f.where("stat_date", ""))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	extent, err := s.read(r.Context(), `SELECT min(stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0')) AS first_hour,
-		max(stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0')) AS last_hour FROM gold.hourly_stats`)
+		FROM gold.risk_scores WHERE `+f.where("stat_date", "")+`),
+	days AS (SELECT min(stat_date) AS lo, max(stat_date) AS hi FROM gold.hourly_stats),
+	extent AS (SELECT lo || 'T' || lpad((SELECT min(stat_hour) FROM gold.hourly_stats, days WHERE stat_date = lo)::VARCHAR, 2, '0') AS first_hour,
+		hi || 'T' || lpad((SELECT max(stat_hour) FROM gold.hourly_stats, days WHERE stat_date = hi)::VARCHAR, 2, '0') AS last_hour
+		FROM days)
+	SELECT * FROM totals, risk, extent`)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -181,14 +179,16 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 		"risk":   map[string]any{"high": 0, "medium": 0},
 		"extent": map[string]any{"first_hour": nil, "last_hour": nil},
 	}
-	if t := rowsJSON(totals); len(t) == 1 {
-		out["totals"] = t[0]
-	}
-	if r := rowsJSON(risk); len(r) == 1 {
-		out["risk"] = r[0]
-	}
-	if e := rowsJSON(extent); len(e) == 1 && e[0]["last_hour"] != nil {
-		out["extent"] = map[string]any{"first_hour": hourRFC3339(e[0]["first_hour"]), "last_hour": hourRFC3339(e[0]["last_hour"])}
+	if rows := rowsJSON(res); len(rows) == 1 {
+		row := rows[0]
+		risk := map[string]any{"high": row["high"], "medium": row["medium"]}
+		if row["last_hour"] != nil {
+			out["extent"] = map[string]any{"first_hour": hourRFC3339(row["first_hour"]), "last_hour": hourRFC3339(row["last_hour"])}
+		}
+		for _, k := range []string{"high", "medium", "first_hour", "last_hour"} {
+			delete(row, k)
+		}
+		out["totals"], out["risk"] = row, risk
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -56,7 +56,7 @@ func recordedServer(t *testing.T) (*httptest.Server, []webtest.Event, quality.Re
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{})
+	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{Resident: ResidentTables()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,6 +85,15 @@ type Server struct {
 	closing chan struct{}
 }
 
+// ResidentTables are the tables to name in query.Config.Resident for the
+// engine behind a Server: the gold tables, which the API reads on almost
+// every request, which change at most once per gold run and which stay
+// small (a copy in DuckDB memory answers in a fraction of the time it takes
+// to open their 150+ small Parquet files; see docs/PERFORMANCE.md).
+func ResidentTables() []string {
+	return []string{lakehouse.Name(lakehouse.GoldHourlyStats), lakehouse.Name(lakehouse.GoldRiskScores)}
+}
+
 // New builds the server over the SQL engine eng (nil: no /api/v1/query).
 // Routes other packages serve (/metrics, /readyz) are added with Handle.
 func New(cfg Config, eng *query.Engine) (*Server, error) {
