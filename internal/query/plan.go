@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -384,6 +385,72 @@ func (p *tablePlan) viewSQL(deletes string) string {
 	b.WriteString(strings.Join(deleted, " UNION ALL "))
 	b.WriteString(") AS x ON x.filename = d.filename AND x.pos = d.file_row_number")
 	return b.String()
+}
+
+// copySQL is the query that fills an in-memory copy of the plan (which has
+// no deletes): its columns and the id of the file each row came from. The
+// rows of files that prev (nil: none) holds too are copied from prev; only
+// the other files are read. It returns the ids of the files and the next
+// unused id.
+func (p *tablePlan) copySQL(prev *resident) (string, map[string]int, int) {
+	ids, next := map[string]int{}, 0
+	var kept []string
+	var added []string
+	if prev != nil {
+		next = prev.nextID
+	}
+	for _, f := range p.files {
+		if id, ok := prev.fileID(f); ok {
+			ids[f] = id
+			kept = append(kept, strconv.Itoa(id))
+			continue
+		}
+		ids[f] = next
+		next++
+		added = append(added, f)
+	}
+	var parts []string
+	if len(kept) > 0 {
+		parts = append(parts, "SELECT * FROM "+prev.table+" WHERE "+fileIDColumn+" IN ("+strings.Join(kept, ", ")+")")
+	}
+	if len(added) > 0 {
+		var b strings.Builder
+		b.WriteString("SELECT ")
+		for _, c := range p.columns {
+			fmt.Fprintf(&b, "d.c%d AS %s, ", c.id, quoteIdent(c.name))
+		}
+		b.WriteString("f.id AS " + fileIDColumn + " FROM read_parquet(")
+		writeList(&b, added)
+		b.WriteString(", schema = map {")
+		for i, c := range p.columns {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%d: {name: 'c%d', type: %s, default_value: NULL}", c.id, c.id, quoteString(c.typ))
+		}
+		b.WriteString("}, hive_partitioning = false, filename = true) AS d JOIN (VALUES ")
+		for i, f := range added {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "(%s, %d)", quoteString(f), ids[f])
+		}
+		b.WriteString(") AS f(path, id) ON f.path = d.filename")
+		parts = append(parts, b.String())
+	}
+	if len(parts) == 0 { // no files: the plan's empty relation
+		return "SELECT *, NULL::INTEGER AS " + fileIDColumn + " FROM (" + p.viewSQL("") + ")", ids, next
+	}
+	return strings.Join(parts, " UNION ALL "), ids, next
+}
+
+// fileID is the id of a data file whose rows r holds.
+func (r *resident) fileID(path string) (int, bool) {
+	if r == nil {
+		return 0, false
+	}
+	id, ok := r.fileIDs[path]
+	return id, ok
 }
 
 // writeList writes a DuckDB list literal of strings: ['a', 'b'].

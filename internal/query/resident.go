@@ -14,6 +14,13 @@ import (
 // times between two commits, and reading 150 small files costs more than
 // the query over them. Time travel (At) always reads the files.
 //
+// A new snapshot is copied incrementally when neither it nor the previous
+// copy has deletes: the rows of data files both snapshots share are copied
+// from the previous copy (in memory), and only the files the commit added
+// are read. A gold run rewrites the current day's files only. Each copy has
+// a column fileIDColumn saying which data file a row came from; the views
+// leave it out.
+//
 // A copy is dropped once no session's view points at it and a newer copy of
 // the same table exists. A copy is identified by the snapshot and schema it
 // holds, as plans are (planKey), so a commit is visible to the next query
@@ -27,6 +34,9 @@ const residentCatalog = "ws_resident"
 // Parquet (several times that in memory).
 const DefaultResidentMaxBytes = 32 << 20
 
+// fileIDColumn numbers the data file each row of a copy came from.
+const fileIDColumn = "_ws_file_id"
+
 // resident is one copy: a table of residentCatalog holding one snapshot.
 type resident struct {
 	key   planKey
@@ -34,6 +44,12 @@ type resident struct {
 	done  chan struct{} // closed once the copy is built (or failed)
 	err   error         // why the copy failed; set before done is closed
 	refs  int           // sessions whose view points at it, and builders waiting
+
+	// Set by the build: the id of each data file whose rows the copy
+	// holds (nil: the copy cannot be reused, it applied deletes), and the
+	// next unused id.
+	fileIDs map[string]int
+	nextID  int
 }
 
 // residents are the copies, shared by the sessions.
@@ -49,7 +65,10 @@ type residents struct {
 // when nobody has (build runs on the caller's session; concurrent callers
 // wait for it). The caller holds a reference until it calls release. drop
 // lists copies nobody needs any more, for the caller to drop.
-func (rs *residents) acquire(ctx context.Context, key planKey, build func(table string) error) (r *resident, drop []string, err error) {
+//
+// build gets the newest finished copy of the same table and schema, if any,
+// to copy from; it stays until build returns.
+func (rs *residents) acquire(ctx context.Context, key planKey, build func(r, prev *resident) error) (r *resident, drop []string, err error) {
 	rs.mu.Lock()
 	r, ok := rs.m[key]
 	if ok {
@@ -69,14 +88,28 @@ func (rs *residents) acquire(ctx context.Context, key planKey, build func(table 
 	r = &resident{key: key, done: make(chan struct{}), refs: 1,
 		table: fmt.Sprintf("%s.main.%s", quoteIdent(residentCatalog), quoteIdent(fmt.Sprintf("%s@%d#%d", key.name, key.snapshotID, rs.seq)))}
 	rs.m[key] = r
-	if old := rs.newest[key.name]; old != nil && old.refs == 0 {
-		delete(rs.m, old.key)
-		drop = append(drop, old.table)
+	var prev *resident
+	if old := rs.newest[key.name]; old != nil {
+		select {
+		case <-old.done:
+			if old.err == nil && old.fileIDs != nil && old.key.schemaID == key.schemaID {
+				prev = old
+				prev.refs++ // held until the build is done
+			}
+		default:
+		}
+		if old.refs == 0 {
+			delete(rs.m, old.key)
+			drop = append(drop, old.table)
+		}
 	}
 	rs.newest[key.name] = r
 	rs.mu.Unlock()
 
-	r.err = build(r.table)
+	r.err = build(r, prev)
+	if prev != nil {
+		drop = append(drop, rs.release(prev)...)
+	}
 	if r.err != nil {
 		r.err = fmt.Errorf("copy %s snapshot %d into memory: %w", key.name, key.snapshotID, r.err)
 		rs.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/wikistream/wikistream/internal/lakehouse"
@@ -71,6 +72,30 @@ func TestResidentFreshness(t *testing.T) {
 	}
 	if e.residents.built != 3 {
 		t.Errorf("copies built: got %d, want 3 (one per snapshot, shared by the sessions)", e.residents.built)
+	}
+
+	// A copy-on-write delete rewrites files: the next copy (built from
+	// this one) must leave out the rows of the files it replaced.
+	tbl, err := lh.Load(ctx, lakehouse.BronzeRawEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl = setProps(t, tbl, iceberg.Properties{table.WriteDeleteModeKey: table.WriteModeCopyOnWrite})
+	logs := count(t, e, "bronze.raw_events WHERE event_type = 'log'", At{})
+	if logs == 0 {
+		t.Fatal("no log events; the delete below would prove nothing")
+	}
+	if _, err := tbl.Delete(ctx, iceberg.EqualTo(iceberg.Reference("event_type"), "log"), nil); err != nil {
+		t.Fatal(err)
+	}
+	want -= logs
+	for range 2 * e.nsessions {
+		if got := count(t, e, "bronze.raw_events", At{}); got != want {
+			t.Fatalf("after a copy-on-write delete: got %d rows, want %d", got, want)
+		}
+	}
+	if got := count(t, e, "bronze.raw_events WHERE event_type = 'log'", At{}); got != 0 {
+		t.Errorf("after deleting the log events: %d remain", got)
 	}
 
 	small := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents},

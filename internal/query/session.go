@@ -208,18 +208,27 @@ func (s *session) build(ctx context.Context, v view, rs *residents) (*resident, 
 		return nil, err
 	}
 	key := planKey{name: v.name, snapshotID: v.plan.snapshotID, schemaID: v.plan.schemaID}
-	r, drop, err := rs.acquire(ctx, key, func(table string) error {
-		if err := load(); err != nil {
+	r, drop, err := rs.acquire(ctx, key, func(r, prev *resident) error {
+		if len(v.plan.dvs) > 0 || len(v.plan.posDeletes) > 0 {
+			if err := load(); err != nil {
+				return err
+			}
+			_, err := s.conn.ExecContext(ctx, "CREATE TABLE "+r.table+" AS SELECT *, NULL::INTEGER AS "+
+				fileIDColumn+" FROM ("+v.plan.viewSQL(deletes)+")")
 			return err
 		}
-		_, err := s.conn.ExecContext(ctx, "CREATE TABLE "+table+" AS "+v.plan.viewSQL(deletes))
-		return err
+		q, ids, next := v.plan.copySQL(prev)
+		if _, err := s.conn.ExecContext(ctx, "CREATE TABLE "+r.table+" AS "+q); err != nil {
+			return err
+		}
+		r.fileIDs, r.nextID = ids, next
+		return nil
 	})
 	s.drop(ctx, drop)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+viewName+" AS SELECT * FROM "+r.table); err != nil {
+	if _, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+viewName+" AS SELECT * EXCLUDE ("+fileIDColumn+") FROM "+r.table); err != nil {
 		s.drop(ctx, rs.release(r))
 		return nil, err
 	}
