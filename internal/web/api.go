@@ -98,10 +98,14 @@ func list(q url.Values, name string) []string {
 // daily tables).
 func (f filters) where(date, hour string) string {
 	// The date range alone first: DuckDB skips files and row groups by it.
-	c := []string{fmt.Sprintf("%s BETWEEN '%s' AND '%s'", date, f.from.Format(time.DateOnly), f.to.Format(time.DateOnly))}
-	if hour != "" {
-		key := fmt.Sprintf("(%s || 'T' || lpad(%s::VARCHAR, 2, '0'))", date, hour)
-		c = append(c, fmt.Sprintf("%s BETWEEN '%s' AND '%s'", key, f.from.Format("2006-01-02T15"), f.to.Format("2006-01-02T15")))
+	from, to := f.from.Format(time.DateOnly), f.to.Format(time.DateOnly)
+	c := []string{fmt.Sprintf("%s BETWEEN '%s' AND '%s'", date, from, to)}
+	// The hours, as integers, only where the range cuts into a day.
+	if hour != "" && f.from.Hour() > 0 {
+		c = append(c, fmt.Sprintf("(%s > '%s' OR %s >= %d)", date, from, hour, f.from.Hour()))
+	}
+	if hour != "" && f.to.Hour() < 23 {
+		c = append(c, fmt.Sprintf("(%s < '%s' OR %s <= %d)", date, to, hour, f.to.Hour()))
 	}
 	if len(f.regions) > 0 {
 		c = append(c, "region IN ("+quoteAll(f.regions)+")")

@@ -474,3 +474,42 @@ func TestLiveUpdates(t *testing.T) {
 		t.Errorf("second update: %d events in %s, want %d", total(second), second.Hour, wantTotal())
 	}
 }
+
+// The filters' condition selects exactly the hours from..to, whole days or
+// not.
+func TestFiltersSelectTheirHours(t *testing.T) {
+	lh, err := lakehouse.Open(context.Background(), lakehouse.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	eng, err := query.Open(context.Background(), lh, nil, query.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct{ from, to string }{
+		{"2026-11-02", "2026-11-03"},
+		{"2026-11-02T05:00:00Z", "2026-11-03"},
+		{"2026-11-02", "2026-11-03T07:00:00Z"},
+		{"2026-11-02T05:00:00Z", "2026-11-03T07:00:00Z"},
+		{"2026-11-02T05:00:00Z", "2026-11-02T05:00:00Z"},
+		{"2026-11-02T23:00:00Z", "2026-11-03T00:00:00Z"},
+	} {
+		f, err := parseFilters(url.Values{"from": {c.from}, "to": {c.to}}, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := int64(f.to.Sub(f.from)/time.Hour) + 1
+		res, err := eng.Query(context.Background(), `SELECT count(*) FROM (SELECT strftime(ts, '%Y-%m-%d') AS stat_date,
+			hour(ts) AS stat_hour FROM range(TIMESTAMP '2026-11-01', TIMESTAMP '2026-11-05', INTERVAL 1 HOUR) r(ts))
+			WHERE `+f.where("stat_date", "stat_hour"), query.At{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Rows[0][0].(int64); got != want {
+			t.Errorf("from %s to %s: got %d hours, want %d", c.from, c.to, got, want)
+		}
+	}
+}
