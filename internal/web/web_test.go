@@ -513,3 +513,30 @@ func TestFiltersSelectTheirHours(t *testing.T) {
 		}
 	}
 }
+
+// jsonRows writes what encoding rowsJSON writes.
+func TestJSONRowsMatchRowsJSON(t *testing.T) {
+	res := &query.Result{
+		Columns: []string{"n", "small", "ok", "s", "f", "at", "null", `q"k`},
+		Types:   []string{"BIGINT", "INTEGER", "BOOLEAN", "VARCHAR", "DOUBLE", "TIMESTAMPTZ", "VARCHAR", "VARCHAR"},
+		Rows: [][]any{
+			{int64(-5), int32(7), true, "a \"quoted\" <b>", 1.5, time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC), nil, "x"},
+			{int64(1) << 60, int32(0), false, "", 0.1, time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC), nil, "ü"},
+		},
+	}
+	for _, r := range []*query.Result{res, {Columns: []string{"a"}, Types: []string{"BIGINT"}}} {
+		got, err := json.Marshal(jsonRows{r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(rowsJSON(r))
+		var g, w any
+		if err := json.Unmarshal(got, &g); err != nil {
+			t.Fatalf("jsonRows wrote invalid JSON %s: %v", got, err)
+		}
+		json.Unmarshal(want, &w)
+		if fmt.Sprint(g) != fmt.Sprint(w) {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	}
+}
