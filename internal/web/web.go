@@ -86,12 +86,14 @@ type Server struct {
 }
 
 // ResidentTables are the tables to name in query.Config.Resident for the
-// engine behind a Server: the gold tables, which the API reads on almost
-// every request, which change at most once per gold run and which stay
+// engine behind a Server: gold.hourly_stats, which the API reads on almost
+// every request, which changes at most once per gold run and which stays
 // small (a copy in DuckDB memory answers in a fraction of the time it takes
-// to open their 150+ small Parquet files; see docs/PERFORMANCE.md).
+// to open its 150+ small Parquet files; see docs/PERFORMANCE.md).
+// gold.risk_scores is not: its queries are fast on files, and each gold run
+// rewrites the current day, whose evidence JSON is costly to copy.
 func ResidentTables() []string {
-	return []string{lakehouse.Name(lakehouse.GoldHourlyStats), lakehouse.Name(lakehouse.GoldRiskScores)}
+	return []string{lakehouse.Name(lakehouse.GoldHourlyStats)}
 }
 
 // New builds the server over the SQL engine eng (nil: no /api/v1/query).
