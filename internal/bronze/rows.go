@@ -40,6 +40,9 @@ type dlqInfo struct {
 // usable event (written by another producer, or damaged) becomes a
 // dead-letter row instead: nothing is dropped.
 func rawRow(r *kgo.Record) row {
+	// The event's strings may point into r.Value: without kgo.WithPools the
+	// client decompresses each batch into a fresh buffer and never reuses
+	// it, and nothing here writes to it.
 	ev, err := recentchange.ParseShared(r.Value)
 	if err == nil {
 		switch {
