@@ -31,7 +31,9 @@ type view struct {
 	name      string
 	existsNow bool       // the table exists in the catalog
 	plan      *tablePlan // nil: the table is not defined for this query
-	resident  bool       // read from the in-memory copy (see resident.go)
+	// copy is the in-memory copy of plan's snapshot the view reads (see
+	// resident.go), held until the query is done; nil: the files.
+	copy *resident
 }
 
 // key identifies what the view shows; a session rebuilds a view only when
@@ -40,14 +42,18 @@ func (v view) key() viewKey {
 	if v.plan == nil {
 		return viewKey{}
 	}
-	return viewKey{defined: true, snapshotID: v.plan.snapshotID, schemaID: v.plan.schemaID, resident: v.resident}
+	k := viewKey{defined: true, snapshotID: v.plan.snapshotID, schemaID: v.plan.schemaID}
+	if v.copy != nil {
+		k.copy = v.copy.table
+	}
+	return k
 }
 
 type viewKey struct {
 	defined    bool
 	snapshotID int64 // 0: the table has no snapshot (an empty relation)
 	schemaID   int
-	resident   bool
+	copy       string // the in-memory copy read, if any
 }
 
 // tablePlan is one snapshot of one table resolved to what DuckDB reads.
@@ -94,6 +100,14 @@ func (e *Engine) resolve(ctx context.Context, at At, reads []string) ([]view, er
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for i, ident := range tables {
+		name := lakehouse.Name(ident)
+		if at.Snapshot == 0 && at.AsOf.IsZero() && e.resident[name] {
+			// The newest complete copy, if there is one; no catalog load.
+			if r := e.residents.hold(name); r != nil {
+				views[i] = view{ident: ident, name: name, existsNow: true, plan: r.plan, copy: r}
+				continue
+			}
+		}
 		g.Go(func() error {
 			v, found, err := e.resolveTable(gctx, ident, at)
 			views[i] = v
@@ -104,6 +118,9 @@ func (e *Engine) resolve(ctx context.Context, at At, reads []string) ([]view, er
 		})
 	}
 	if err := g.Wait(); err != nil {
+		for _, v := range views {
+			e.residents.release(v.copy)
+		}
 		return nil, err
 	}
 	if at.Snapshot != 0 && !pinned.Load() {
@@ -158,10 +175,6 @@ func (e *Engine) resolveTable(ctx context.Context, ident table.Identifier, at At
 		key.snapshotID = snap.SnapshotID
 	}
 	v.plan, err = e.plans.get(key, func() (*tablePlan, error) { return e.plan(ctx, v.name, tbl, snap, schema) })
-	if err == nil && !pinned && e.resident[v.name] && v.plan.snapshotID != 0 && len(v.plan.files) > 0 &&
-		v.plan.bytes <= e.cfg.ResidentMaxBytes {
-		v.resident = true
-	}
 	return v, found, err
 }
 

@@ -23,7 +23,10 @@
 // to the next query. Only the tables a query names are resolved when its
 // parse tree tells which they are (see tablesRead): loading a table's
 // metadata costs milliseconds. A view is rebuilt only when its snapshot (or
-// schema) changed.
+// schema) changed. The exception are resident tables (Config.Resident, see
+// resident.go): they are copied into memory in the background, and a query
+// reads the newest complete copy, so a commit reaches them once it has been
+// copied (Engine.Refresh waits for that).
 //
 // Safety has two layers. Before anything runs, a statement must be a single
 // read-only statement (SELECT, WITH, VALUES, FROM, TABLE, SHOW, DESCRIBE,
@@ -39,6 +42,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -81,20 +85,28 @@ type Config struct {
 	// there were more. Default 100000.
 	MaxRows int
 	// Resident names tables ("gold.hourly_stats") whose current snapshot
-	// is copied into DuckDB memory by the first query that reads it and
-	// read from there until the table has a new snapshot (see resident.go):
-	// for small tables that are queried far more often than they change.
-	// The copies count against MemoryLimit. Default none.
+	// is copied into DuckDB memory in the background, and read from there
+	// (see resident.go): for small tables that are queried far more often
+	// than they change. A query reads the newest complete copy, so a
+	// commit reaches it once copied, not at the very next query. The
+	// copies count against MemoryLimit. Default none.
 	Resident []string
 	// ResidentMaxBytes: a Resident table whose data files total more than
 	// this many bytes is read from its files. Default 32 MiB.
 	ResidentMaxBytes int64
+	// ResidentPoll is how often the Resident tables are checked for a new
+	// snapshot to copy (each check loads the tables' metadata). Default
+	// 250ms.
+	ResidentPoll time.Duration
+	// Logger receives failures of the background copies (queries then read
+	// the table's files). Default: discard.
+	Logger *slog.Logger
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{MemoryLimit: "512MB", Threads: 2, Timeout: 30 * time.Second, MaxRows: 100000,
-		ResidentMaxBytes: DefaultResidentMaxBytes}
+		ResidentMaxBytes: DefaultResidentMaxBytes, ResidentPoll: DefaultResidentPoll}
 }
 
 // memoryLimitRe matches the sizes DuckDB accepts for memory_limit.
@@ -118,6 +130,9 @@ func (c Config) Validate() error {
 	if c.ResidentMaxBytes < 0 {
 		return fmt.Errorf("query: resident max bytes %d: want 1 or more", c.ResidentMaxBytes)
 	}
+	if c.ResidentPoll < 0 {
+		return fmt.Errorf("query: resident poll %s: want a positive duration", c.ResidentPoll)
+	}
 	return nil
 }
 
@@ -138,6 +153,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ResidentMaxBytes == 0 {
 		c.ResidentMaxBytes = d.ResidentMaxBytes
+	}
+	if c.ResidentPoll == 0 {
+		c.ResidentPoll = d.ResidentPoll
 	}
 	return c
 }
@@ -163,6 +181,8 @@ const sessions = 4
 // concurrent use: up to four queries run at once, each on its own DuckDB
 // connection whose default catalog (ws_1 ... ws_4, visible in SHOW ALL
 // TABLES) holds that connection's views; further queries wait for one.
+// With resident tables, a fifth connection (catalog ws_refresh) makes the
+// in-memory copies (ws_resident) in the background.
 type Engine struct {
 	lh           *lakehouse.Lakehouse
 	tables       []table.Identifier
@@ -180,6 +200,15 @@ type Engine struct {
 	names     map[string]bool // the tables' dotted names, lower case
 	resident  map[string]bool // Config.Resident
 	residents residents
+	log       *slog.Logger
+
+	// The refresher (resident.go), running while there are resident
+	// tables: Refresh sends on kick; Close calls stopRefresh and waits for
+	// refreshDone.
+	refresher   *session
+	kick        chan chan error
+	stopRefresh context.CancelFunc
+	refreshDone chan struct{}
 }
 
 // Open starts a sandboxed in-memory DuckDB database for the given tables.
@@ -226,11 +255,22 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 		plans:        planCache{m: map[planKey]*tablePlan{}},
 		names:        names,
 		resident:     residentNames,
-		residents:    residents{m: map[planKey]*resident{}, newest: map[string]*resident{}},
+		residents:    residents{current: map[string]*resident{}},
+		log:          cfg.Logger,
+		kick:         make(chan chan error),
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
 	}
 	if err := e.start(ctx); err != nil {
 		e.Close()
 		return nil, err
+	}
+	if e.refresher != nil {
+		// Ends when Close cancels rctx; Close waits for refreshDone.
+		rctx, stop := context.WithCancel(context.Background())
+		e.stopRefresh, e.refreshDone = stop, make(chan struct{})
+		go e.refreshLoop(rctx, e.refresher)
 	}
 	return e, nil
 }
@@ -298,6 +338,11 @@ func (e *Engine) query(ctx context.Context, stmt statement, at At) (*Result, err
 	if err != nil {
 		return nil, err
 	}
+	defer func() { // the copies the views read are kept until the query is done
+		for _, v := range views {
+			e.residents.release(v.copy)
+		}
+	}()
 	if err := s.sync(ctx, views, &e.residents); err != nil {
 		return nil, err
 	}
@@ -353,13 +398,21 @@ func (e *Engine) acquire(ctx context.Context) (*session, error) {
 
 func (e *Engine) release(s *session) { e.idle <- s }
 
-// Close waits for running queries (each bounded by Config.Timeout), then
-// releases DuckDB. Queries after Close fail with ErrClosed. Close does not
-// close the lakehouse.
+// Close stops the background copies (interrupting one in progress) and
+// waits for them to end, waits for running queries (each bounded by
+// Config.Timeout), then releases DuckDB. Queries after Close fail with
+// ErrClosed. Close does not close the lakehouse.
 func (e *Engine) Close() error {
 	var errs []error
 	e.closeOnce.Do(func() {
 		close(e.closing)
+		if e.stopRefresh != nil {
+			e.stopRefresh()
+			<-e.refreshDone
+		}
+		if e.refresher != nil {
+			errs = append(errs, e.refresher.close())
+		}
 		for range e.nsessions {
 			s := <-e.idle
 			errs = append(errs, s.close())

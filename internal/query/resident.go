@@ -2,17 +2,36 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
+
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/wikistream/wikistream/internal/lakehouse"
 )
 
-// Resident tables: a table named in Config.Resident is, at its current
-// snapshot, copied once into DuckDB memory (the shared catalog ws_resident)
-// by the first query that reads that snapshot; every session's view of the
-// table then reads the copy instead of the table's Parquet files, until the
-// table has a new snapshot. A dashboard's small gold tables are read many
-// times between two commits, and reading 150 small files costs more than
-// the query over them. Time travel (At) always reads the files.
+// Resident tables: a table named in Config.Resident is copied into DuckDB
+// memory (the shared catalog ws_resident), and every session's view of the
+// table reads the copy instead of the table's Parquet files. A dashboard's
+// small gold tables are read many times between two commits, and reading
+// 150 small files costs more than the query over them. Time travel (At)
+// always reads the files.
+//
+// The copies are made in the background, off the request path: the
+// engine's refresher (one goroutine with its own DuckDB connection, started
+// by Open and stopped by Close) looks at the tables' current snapshots every
+// Config.ResidentPoll, and at once when Engine.Refresh asks, and copies a
+// new snapshot while queries go on reading the previous copy. Only when the
+// new copy is complete does it become the one queries read: a query reads
+// one whole copy, never a partial one, and Result.Snapshots reports the
+// snapshot that copy holds. So a commit reaches the queries of a resident
+// table once it has been copied (within ResidentPoll plus the copy's time;
+// Refresh waits for it), not at the very next query. Until a table's first
+// copy is complete, or when it is over ResidentMaxBytes, or its last copy
+// failed, queries read its current snapshot from the files.
 //
 // A new snapshot is copied incrementally when neither it nor the previous
 // copy has deletes: the rows of data files both snapshots share are copied
@@ -21,128 +40,272 @@ import (
 // a column fileIDColumn saying which data file a row came from; the views
 // leave it out.
 //
-// A copy is dropped once no session's view points at it and a newer copy of
-// the same table exists. A copy is identified by the snapshot and schema it
-// holds, as plans are (planKey), so a commit is visible to the next query
-// exactly as without the copy.
+// A replaced copy is dropped by the refresher once no session's view and no
+// running query reads it.
 
 // residentCatalog is the in-memory catalog holding the copies, shared by
 // the sessions (an attached database belongs to the whole DuckDB instance).
 const residentCatalog = "ws_resident"
 
+// refresherCatalog is the default catalog of the refresher's connection.
+const refresherCatalog = "ws_refresh"
+
 // DefaultResidentMaxBytes is Config.ResidentMaxBytes's default: 32 MiB of
 // Parquet (several times that in memory).
 const DefaultResidentMaxBytes = 32 << 20
 
+// DefaultResidentPoll is Config.ResidentPoll's default.
+const DefaultResidentPoll = 250 * time.Millisecond
+
 // fileIDColumn numbers the data file each row of a copy came from.
 const fileIDColumn = "_ws_file_id"
 
-// resident is one copy: a table of residentCatalog holding one snapshot.
+// resident is one complete copy: a table of residentCatalog holding one
+// snapshot. It is immutable once published.
 type resident struct {
 	key   planKey
-	table string        // the quoted, fully qualified DuckDB table name
-	done  chan struct{} // closed once the copy is built (or failed)
-	err   error         // why the copy failed; set before done is closed
-	refs  int           // sessions whose view points at it, and builders waiting
+	plan  *tablePlan
+	table string // the quoted, fully qualified DuckDB table name
+	refs  int    // session views and running queries reading it; under residents.mu
 
-	// Set by the build: the id of each data file whose rows the copy
-	// holds (nil: the copy cannot be reused, it applied deletes), and the
-	// next unused id.
+	// The id of each data file whose rows the copy holds (nil: the copy
+	// cannot be reused, it applied deletes), and the next unused id.
 	fileIDs map[string]int
 	nextID  int
 }
 
-// residents are the copies, shared by the sessions.
+// residents are the copies, shared by the sessions and the refresher.
 type residents struct {
-	mu     sync.Mutex
-	m      map[planKey]*resident
-	newest map[string]*resident // by table name: the newest copy asked for
-	seq    int                  // numbers the copies' table names
-	built  int                  // copies built, for tests
+	mu      sync.Mutex
+	current map[string]*resident // by table name: the copy queries read
+	old     []*resident          // replaced copies, dropped once refs is 0
+	seq     int                  // numbers the copies' table names
+	built   int                  // copies built, for tests
 }
 
-// acquire returns the copy of the plan's snapshot, building it with build
-// when nobody has (build runs on the caller's session; concurrent callers
-// wait for it). The caller holds a reference until it calls release. drop
-// lists copies nobody needs any more, for the caller to drop.
-//
-// build gets the newest finished copy of the same table and schema, if any,
-// to copy from; it stays until build returns.
-func (rs *residents) acquire(ctx context.Context, key planKey, build func(r, prev *resident) error) (r *resident, drop []string, err error) {
-	rs.mu.Lock()
-	r, ok := rs.m[key]
-	if ok {
-		r.refs++
-		rs.mu.Unlock()
-		select {
-		case <-r.done:
-		case <-ctx.Done():
-			return nil, rs.release(r), fmt.Errorf("wait for the in-memory copy of %s: %w", key.name, ctx.Err())
-		}
-		if r.err != nil {
-			return nil, rs.release(r), r.err
-		}
-		return r, nil, nil
-	}
-	rs.seq++
-	r = &resident{key: key, done: make(chan struct{}), refs: 1,
-		table: fmt.Sprintf("%s.main.%s", quoteIdent(residentCatalog), quoteIdent(fmt.Sprintf("%s@%d#%d", key.name, key.snapshotID, rs.seq)))}
-	rs.m[key] = r
-	var prev *resident
-	if old := rs.newest[key.name]; old != nil {
-		select {
-		case <-old.done:
-			if old.err == nil && old.fileIDs != nil && old.key.schemaID == key.schemaID {
-				prev = old
-				prev.refs++ // held until the build is done
-			}
-		default:
-		}
-		if old.refs == 0 {
-			delete(rs.m, old.key)
-			drop = append(drop, old.table)
-		}
-	}
-	rs.newest[key.name] = r
-	rs.mu.Unlock()
-
-	r.err = build(r, prev)
-	if prev != nil {
-		drop = append(drop, rs.release(prev)...)
-	}
-	if r.err != nil {
-		r.err = fmt.Errorf("copy %s snapshot %d into memory: %w", key.name, key.snapshotID, r.err)
-		rs.mu.Lock()
-		delete(rs.m, key) // the next query tries again
-		if rs.newest[key.name] == r {
-			delete(rs.newest, key.name)
-		}
-		rs.mu.Unlock()
-		close(r.done)
-		return nil, append(drop, rs.release(r)...), r.err
-	}
-	rs.mu.Lock()
-	rs.built++
-	rs.mu.Unlock()
-	close(r.done)
-	return r, drop, nil
-}
-
-// release drops a reference to r and returns the copies nobody needs any
-// more (r itself, unless it is the newest of its table), for the caller to
-// drop.
-func (rs *residents) release(r *resident) []string {
-	if r == nil {
-		return nil
-	}
+// hold returns the current copy of a table (nil: none; read the files),
+// with a reference the caller gives back with release.
+func (rs *residents) hold(name string) *resident {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	r := rs.current[name]
+	if r != nil {
+		r.refs++
+	}
+	return r
+}
+
+// retain adds a reference to a copy the caller already holds one on.
+func (rs *residents) retain(r *resident) {
+	rs.mu.Lock()
+	r.refs++
+	rs.mu.Unlock()
+}
+
+// release gives back a reference.
+func (rs *residents) release(r *resident) {
+	if r == nil {
+		return
+	}
+	rs.mu.Lock()
 	r.refs--
-	if r.refs > 0 || rs.newest[r.key.name] == r {
+	rs.mu.Unlock()
+}
+
+// publish makes r (nil: none) the copy queries read from now on.
+func (rs *residents) publish(name string, r *resident) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if old := rs.current[name]; old != nil && old != r {
+		rs.old = append(rs.old, old)
+	}
+	if r == nil {
+		delete(rs.current, name)
+		return
+	}
+	rs.current[name] = r
+	rs.built++
+}
+
+// unused removes the replaced copies nobody reads any more and returns
+// their tables, for the refresher to drop.
+func (rs *residents) unused() []string {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	var drop []string
+	kept := rs.old[:0]
+	for _, r := range rs.old {
+		if r.refs > 0 {
+			kept = append(kept, r)
+			continue
+		}
+		drop = append(drop, r.table)
+	}
+	clear(rs.old[len(kept):])
+	rs.old = kept
+	return drop
+}
+
+// Refresh copies the Resident tables' current snapshots into memory now,
+// if they changed, and returns once queries read them (or with why a copy
+// failed: queries then read that table's files). The engine does this by
+// itself every Config.ResidentPoll; a caller that has just seen a commit
+// and is about to query it (the live updates of the dashboard) calls
+// Refresh so that its queries, and the ones it prompts, find the copy
+// ready. Without resident tables Refresh does nothing.
+func (e *Engine) Refresh(ctx context.Context) error {
+	if len(e.resident) == 0 {
 		return nil
 	}
-	if rs.m[r.key] == r {
-		delete(rs.m, r.key)
+	done := make(chan error, 1)
+	select {
+	case e.kick <- done:
+	case <-e.closing:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("refresh in-memory copies: %w", ctx.Err())
 	}
-	return []string{r.table}
+	select {
+	case err := <-done:
+		return err
+	case <-e.closing:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("refresh in-memory copies: %w", ctx.Err())
+	}
+}
+
+// refreshLoop is the refresher: it refreshes the copies at once, then
+// every ResidentPoll and whenever Refresh asks, until ctx ends (Close).
+// Close waits for it (refreshDone).
+func (e *Engine) refreshLoop(ctx context.Context, s *session) {
+	defer close(e.refreshDone)
+	tick := time.NewTicker(e.cfg.ResidentPoll)
+	defer tick.Stop()
+	var (
+		waiters []chan error // callers of Refresh waiting for this round
+		lastErr string       // logged once, until a round succeeds
+	)
+	for {
+		err := e.refreshAll(ctx, s)
+		if ctx.Err() != nil {
+			return
+		}
+		switch {
+		case err != nil && err.Error() != lastErr:
+			e.log.Warn("in-memory copy failed; queries read the table's files until a copy succeeds", "err", err)
+			lastErr = err.Error()
+		case err == nil && lastErr != "":
+			e.log.Info("in-memory copies are current again")
+			lastErr = ""
+		}
+		for _, w := range waiters {
+			w <- err // buffered
+		}
+		waiters = waiters[:0]
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case w := <-e.kick:
+			// A round that starts after the call: answer everyone who
+			// asked by then.
+			waiters = append(waiters, w)
+			for more := true; more; {
+				select {
+				case w := <-e.kick:
+					waiters = append(waiters, w)
+				default:
+					more = false
+				}
+			}
+		}
+	}
+}
+
+// refreshAll brings every resident table's copy up to its current
+// snapshot, then drops the copies nobody reads any more. A table whose copy
+// fails is read from its files until a later refresh succeeds.
+func (e *Engine) refreshAll(ctx context.Context, s *session) error {
+	var errs []error
+	for _, ident := range e.tables {
+		name := lakehouse.Name(ident)
+		if !e.resident[name] {
+			continue
+		}
+		if err := e.refreshTable(ctx, s, ident); err != nil {
+			e.residents.publish(name, nil)
+			errs = append(errs, fmt.Errorf("copy %s into memory: %w", name, err))
+		}
+	}
+	s.drop(ctx, e.residents.unused())
+	return errors.Join(errs...)
+}
+
+// refreshTable copies one table's current snapshot unless the current copy
+// holds it already.
+func (e *Engine) refreshTable(ctx context.Context, s *session, ident table.Identifier) error {
+	name := lakehouse.Name(ident)
+	tbl, err := e.lh.Load(ctx, ident)
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		e.residents.publish(name, nil)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	snap, schema := tbl.CurrentSnapshot(), tbl.Schema()
+	if snap == nil {
+		e.residents.publish(name, nil)
+		return nil
+	}
+	key := planKey{name: name, snapshotID: snap.SnapshotID, schemaID: schema.ID}
+	prev := e.residents.hold(name)
+	defer e.residents.release(prev)
+	if prev != nil && prev.key == key {
+		return nil
+	}
+	plan, err := e.plans.get(key, func() (*tablePlan, error) { return e.plan(ctx, name, tbl, snap, schema) })
+	if err != nil {
+		return err
+	}
+	if len(plan.files) == 0 || plan.bytes > e.cfg.ResidentMaxBytes {
+		e.residents.publish(name, nil) // read from the files
+		return nil
+	}
+	if prev != nil && (prev.fileIDs == nil || prev.key.schemaID != key.schemaID) {
+		prev = nil // cannot copy from it
+	}
+	e.residents.mu.Lock()
+	e.residents.seq++
+	r := &resident{key: key, plan: plan, table: fmt.Sprintf("%s.main.%s", quoteIdent(residentCatalog),
+		quoteIdent(fmt.Sprintf("%s@%d#%d", name, key.snapshotID, e.residents.seq)))}
+	e.residents.mu.Unlock()
+	if err := s.copyInto(ctx, r, prev); err != nil {
+		s.drop(context.WithoutCancel(ctx), []string{r.table})
+		return fmt.Errorf("snapshot %d: %w", key.snapshotID, err)
+	}
+	e.residents.publish(name, r)
+	return nil
+}
+
+// copyInto fills r's table with its plan's rows, from prev's rows where
+// they are the same files (prev may be nil).
+func (s *session) copyInto(ctx context.Context, r *resident, prev *resident) error {
+	p := r.plan
+	if len(p.dvs) > 0 || len(p.posDeletes) > 0 {
+		deletes := quoteIdent(s.catalog) + "." + quoteIdent(deletesSchema) + "." + quoteIdent(r.key.name)
+		if err := s.loadDeletes(ctx, deletes, r.key.name, p); err != nil {
+			return err
+		}
+		_, err := s.conn.ExecContext(ctx, "CREATE TABLE "+r.table+" AS SELECT *, NULL::INTEGER AS "+
+			fileIDColumn+" FROM ("+p.viewSQL(deletes)+")")
+		return err
+	}
+	q, ids, next := p.copySQL(prev)
+	if _, err := s.conn.ExecContext(ctx, "CREATE TABLE "+r.table+" AS "+q); err != nil {
+		return err
+	}
+	r.fileIDs, r.nextID = ids, next
+	return nil
 }

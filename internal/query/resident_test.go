@@ -1,9 +1,14 @@
 package query
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"runtime/pprof"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
@@ -23,11 +28,14 @@ func TestResidentMatchesIcebergScan(t *testing.T) {
 	lh, tbl, steps, _ := sharedFixture(t)
 	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents},
 		Config{Resident: []string{"bronze.raw_events"}})
+	if err := e.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := residentTables(t, e); got != 1 {
+		t.Errorf("copies after a refresh: got %d, want 1", got)
+	}
 	want := icebergRows(t, tbl, tbl.CurrentSnapshot().SnapshotID, compared)
 	sameRows(t, "current snapshot, resident", sqlRows(t, e, "bronze.raw_events", compared, At{}), want)
-	if got := residentTables(t, e); got != 1 {
-		t.Errorf("copies after reading the current snapshot: got %d, want 1", got)
-	}
 	first := steps[0].snapshot.SnapshotID
 	sameRows(t, "first snapshot", sqlRows(t, e, "bronze.raw_events", compared, At{Snapshot: first}),
 		icebergRows(t, tbl, first, compared))
@@ -36,42 +44,82 @@ func TestResidentMatchesIcebergScan(t *testing.T) {
 	}
 }
 
-// A commit between two queries is visible in the second; the copy of the
-// older snapshot is dropped once no session reads it; a table over
-// ResidentMaxBytes is read from its files.
+// currentCopy is the snapshot of the copy queries of a table read now (0:
+// none, they read the files).
+func currentCopy(e *Engine, name string) int64 {
+	e.residents.mu.Lock()
+	defer e.residents.mu.Unlock()
+	if r := e.residents.current[name]; r != nil {
+		return r.key.snapshotID
+	}
+	return 0
+}
+
+// copiesBuilt is how many copies the refresher has published.
+func copiesBuilt(e *Engine) int {
+	e.residents.mu.Lock()
+	defer e.residents.mu.Unlock()
+	return e.residents.built
+}
+
+// readSnapshot runs count(*) and returns the rows and the snapshot read.
+func readSnapshot(tb testing.TB, e *Engine) (rows, snapshot int64) {
+	tb.Helper()
+	res, err := e.Query(context.Background(), "SELECT count(*) FROM bronze.raw_events", At{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res.Rows[0][0].(int64), res.Snapshots["bronze.raw_events"]
+}
+
+// With no background round due (an hour's poll), a commit is read from the
+// previous copy, whole and with that copy's snapshot id, until Refresh
+// copies it; then from the new copy. The copy of the older snapshot is
+// dropped once no session reads it; a table over ResidentMaxBytes is read
+// from its files.
 func TestResidentFreshness(t *testing.T) {
 	ctx := context.Background()
 	lh := openLakehouse(t)
 	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
 		t.Fatal(err)
 	}
-	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, Config{Resident: []string{"bronze.raw_events"}})
+	cfg := Config{Resident: []string{"bronze.raw_events"}, ResidentPoll: time.Hour}
+	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, cfg)
 	if got := count(t, e, "bronze.raw_events", At{}); got != 0 {
 		t.Errorf("empty table: got %d rows, want 0", got)
 	}
-	want := int64(0)
-	for _, n := range []int{300, 200, 1} {
-		old := appendEvents(t, lh, lakehouse.BronzeRawEvents, n, uint64(n))
+	var want, prevID int64
+	for i, n := range []int{300, 200, 1} {
+		tbl := appendEvents(t, lh, lakehouse.BronzeRawEvents, n, uint64(n))
+		id := tbl.CurrentSnapshot().SnapshotID
+		if i > 0 { // a copy exists: it is what queries read until the refresh
+			for range 2 * e.nsessions {
+				if rows, snap := readSnapshot(t, e); rows != want || snap != prevID {
+					t.Fatalf("after appending %d, before the refresh: read %d rows of snapshot %d, want %d of %d (the previous copy)",
+						n, rows, snap, want, prevID)
+				}
+			}
+		}
 		want += int64(n)
+		if err := e.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
 		// Visit every session, each at least twice.
 		for range 2 * e.nsessions {
-			res, err := e.Query(ctx, "SELECT count(*) FROM bronze.raw_events", At{})
-			if err != nil {
-				t.Fatal(err)
+			if rows, snap := readSnapshot(t, e); rows != want || snap != id {
+				t.Fatalf("after appending %d and a refresh: read %d rows of snapshot %d, want %d of %d", n, rows, snap, want, id)
 			}
-			if got := res.Rows[0][0].(int64); got != want {
-				t.Fatalf("after appending %d: got %d rows, want %d", n, got, want)
-			}
-			if got, wantID := res.Snapshots["bronze.raw_events"], old.CurrentSnapshot().SnapshotID; got != wantID {
-				t.Errorf("after appending %d: read snapshot %d, want %d", n, got, wantID)
-			}
+		}
+		if err := e.Refresh(ctx); err != nil { // drops the copies nobody reads
+			t.Fatal(err)
 		}
 		if got := residentTables(t, e); got != 1 {
 			t.Errorf("after appending %d and reading it from every session: got %d copies, want 1", n, got)
 		}
+		prevID = id
 	}
-	if e.residents.built != 3 {
-		t.Errorf("copies built: got %d, want 3 (one per snapshot, shared by the sessions)", e.residents.built)
+	if got := copiesBuilt(e); got != 3 {
+		t.Errorf("copies built: got %d, want 3 (one per snapshot, shared by the sessions)", got)
 	}
 
 	// A copy-on-write delete rewrites files: the next copy (built from
@@ -89,6 +137,9 @@ func TestResidentFreshness(t *testing.T) {
 		t.Fatal(err)
 	}
 	want -= logs
+	if err := e.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for range 2 * e.nsessions {
 		if got := count(t, e, "bronze.raw_events", At{}); got != want {
 			t.Fatalf("after a copy-on-write delete: got %d rows, want %d", got, want)
@@ -98,8 +149,11 @@ func TestResidentFreshness(t *testing.T) {
 		t.Errorf("after deleting the log events: %d remain", got)
 	}
 
-	small := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents},
-		Config{Resident: []string{"bronze.raw_events"}, ResidentMaxBytes: 1})
+	cfg.ResidentMaxBytes = 1
+	small := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, cfg)
+	if err := small.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if got := count(t, small, "bronze.raw_events", At{}); got != want {
 		t.Errorf("over ResidentMaxBytes: got %d rows, want %d", got, want)
 	}
@@ -108,15 +162,107 @@ func TestResidentFreshness(t *testing.T) {
 	}
 }
 
-// Queries running while commits land each read one snapshot whole: the
-// count matches the snapshot the result reports.
+// A commit is copied in the background: no query triggers or waits for
+// it, and the next query reads the copy.
+func TestResidentBackgroundRefresh(t *testing.T) {
+	ctx := context.Background()
+	lh := openLakehouse(t)
+	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
+		t.Fatal(err)
+	}
+	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents},
+		Config{Resident: []string{"bronze.raw_events"}, ResidentPoll: 10 * time.Millisecond})
+	want := int64(0)
+	for i, n := range []int{100, 20} {
+		tbl := appendEvents(t, lh, lakehouse.BronzeRawEvents, n, uint64(10+i))
+		want += int64(n)
+		id := tbl.CurrentSnapshot().SnapshotID
+		// No query runs until the copy is there.
+		for deadline := time.Now().Add(time.Minute); currentCopy(e, "bronze.raw_events") != id; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("commit %d: snapshot %d not copied within a minute without queries (copy holds %d)",
+					i+1, id, currentCopy(e, "bronze.raw_events"))
+			}
+		}
+		if built := copiesBuilt(e); built != i+1 {
+			t.Errorf("commit %d: copies built: got %d, want %d", i+1, built, i+1)
+		}
+		if rows, snap := readSnapshot(t, e); rows != want || snap != id {
+			t.Errorf("commit %d: read %d rows of snapshot %d, want %d of %d", i+1, rows, snap, want, id)
+		}
+		if got := e.builds(t); got == 0 {
+			t.Error("no session view was built")
+		}
+	}
+}
+
+// Close stops the refresher and waits for it: no goroutine of it is left,
+// and Refresh then fails with ErrClosed.
+func TestResidentCloseStopsRefresher(t *testing.T) {
+	ctx := context.Background()
+	lh := openLakehouse(t)
+	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
+		t.Fatal(err)
+	}
+	appendEvents(t, lh, lakehouse.BronzeRawEvents, 50, 1)
+	before := refreshers(t)
+	e, err := Open(ctx, lh, []table.Identifier{lakehouse.BronzeRawEvents},
+		Config{Resident: []string{"bronze.raw_events"}, ResidentPoll: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := refreshers(t); got != before+1 {
+		t.Errorf("refresher goroutines while open: got %d, want %d", got, before+1)
+	}
+	count(t, e, "bronze.raw_events", At{})
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-e.refreshDone:
+	default:
+		t.Error("Close returned before the refresher ended")
+	}
+	if got := refreshers(t); got != before {
+		t.Errorf("refresher goroutines after Close: got %d, want %d", got, before)
+	}
+	if err := e.Refresh(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("Refresh after Close: got %v, want ErrClosed", err)
+	}
+	// Without resident tables there is no refresher at all.
+	plain := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, Config{})
+	if got := refreshers(t); got != before {
+		t.Errorf("refresher goroutines of an engine without resident tables: got %d, want %d", got, before)
+	}
+	if err := plain.Refresh(ctx); err != nil {
+		t.Errorf("Refresh without resident tables: %v", err)
+	}
+}
+
+// refreshers counts the goroutines running Engine.refreshLoop.
+func refreshers(tb testing.TB) int {
+	tb.Helper()
+	var b bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&b, 2); err != nil {
+		tb.Fatal(err)
+	}
+	return strings.Count(b.String(), "query.(*Engine).refreshLoop(")
+}
+
+// Queries running while commits land and are copied in the background
+// (every millisecond, and when Refresh asks) each read one snapshot whole:
+// the count matches the snapshot the result reports.
 func TestResidentConcurrentCommits(t *testing.T) {
 	ctx := context.Background()
 	lh := openLakehouse(t)
 	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
 		t.Fatal(err)
 	}
-	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, Config{Resident: []string{"bronze.raw_events"}})
+	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents},
+		Config{Resident: []string{"bronze.raw_events"}, ResidentPoll: time.Millisecond})
 	rows := map[int64]int64{} // snapshot id → rows
 	tbl := appendEvents(t, lh, lakehouse.BronzeRawEvents, 50, 1)
 	total := int64(50)
@@ -128,8 +274,21 @@ func TestResidentConcurrentCommits(t *testing.T) {
 		obs  []seen
 		wg   sync.WaitGroup
 		stop = make(chan struct{})
-		errs = make(chan error, 6)
+		errs = make(chan error, 7)
 	)
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := e.Refresh(ctx); err != nil {
+				errs <- err
+				return
+			}
+		}
+	})
 	for range 6 {
 		wg.Go(func() {
 			for {
@@ -151,7 +310,7 @@ func TestResidentConcurrentCommits(t *testing.T) {
 	}
 	for i := range 5 {
 		n := 10 * (i + 1)
-		tbl := appendEvents(t, lh, lakehouse.BronzeRawEvents, n, uint64(100+i))
+		tbl = appendEvents(t, lh, lakehouse.BronzeRawEvents, n, uint64(100+i))
 		total += int64(n)
 		rows[tbl.CurrentSnapshot().SnapshotID] = total
 	}
@@ -171,7 +330,14 @@ func TestResidentConcurrentCommits(t *testing.T) {
 	if len(snapshots) < 2 {
 		t.Logf("the queries saw %d snapshot(s); the commits landed between queries only", len(snapshots))
 	}
-	if got := count(t, e, "bronze.raw_events", At{}); got != total {
-		t.Errorf("after the commits: got %d rows, want %d", got, total)
+	if err := e.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, snap := readSnapshot(t, e); got != total || snap != tbl.CurrentSnapshot().SnapshotID {
+		t.Errorf("after the commits and a refresh: got %d rows of snapshot %d, want %d of %d",
+			got, snap, total, tbl.CurrentSnapshot().SnapshotID)
+	}
+	if got := copiesBuilt(e); got < 2 {
+		t.Errorf("copies built: got %d, want at least 2 (the first snapshot and the last)", got)
 	}
 }

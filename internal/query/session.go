@@ -69,8 +69,8 @@ func (e *Engine) start(ctx context.Context) error {
 	}
 	e.connector = connector
 	e.db = sql.OpenDB(connector)
-	e.db.SetMaxOpenConns(sessions)
-	e.db.SetMaxIdleConns(sessions)
+	e.db.SetMaxOpenConns(sessions + 1) // and the refresher's
+	e.db.SetMaxIdleConns(sessions + 1)
 	var namespaces []string
 	for _, ident := range e.tables {
 		if !slices.Contains(namespaces, ident[0]) {
@@ -91,6 +91,9 @@ func (e *Engine) start(ctx context.Context) error {
 	if len(e.resident) > 0 {
 		if _, err := s.conn.ExecContext(ctx, "ATTACH ':memory:' AS "+quoteIdent(residentCatalog)); err != nil {
 			return fmt.Errorf("set up DuckDB catalog %s: %w", residentCatalog, err)
+		}
+		if e.refresher, err = newSession(ctx, e.db, refresherCatalog, nil); err != nil {
+			return err
 		}
 	}
 	var external, lockedSetting string
@@ -147,7 +150,7 @@ func newSession(ctx context.Context, db *sql.DB, catalog string, namespaces []st
 func (s *session) close() error { return s.conn.Close() }
 
 // sync makes the session's views show the given plans, rebuilding only the
-// views whose snapshot or schema changed.
+// views whose snapshot, schema or in-memory copy changed.
 func (s *session) sync(ctx context.Context, views []view, rs *residents) error {
 	for _, v := range views {
 		want := v.key()
@@ -155,19 +158,19 @@ func (s *session) sync(ctx context.Context, views []view, rs *residents) error {
 			continue
 		}
 		delete(s.views, v.name) // rebuilt below; unknown if that fails
-		r, err := s.build(ctx, v, rs)
-		if err != nil {
+		if err := s.build(ctx, v); err != nil {
 			return fmt.Errorf("define view %s: %w", v.name, err)
 		}
-		// The view no longer reads the copy it read before, if any.
-		old := s.residents[v.name]
-		if r != nil {
-			s.residents[v.name] = r
+		// The view reads v.copy now (the query's reference keeps it until
+		// the session holds its own), no longer the copy it read before.
+		if v.copy != nil {
+			rs.retain(v.copy)
+		}
+		rs.release(s.residents[v.name])
+		if v.copy != nil {
+			s.residents[v.name] = v.copy
 		} else {
 			delete(s.residents, v.name)
-		}
-		if old != nil {
-			s.drop(ctx, rs.release(old))
 		}
 		s.views[v.name] = want
 		s.builds++
@@ -183,61 +186,33 @@ func (s *session) drop(ctx context.Context, tables []string) {
 	}
 }
 
-// build (re)defines or drops one view. A resident view reads the copy it
-// returns, which the session holds until the view changes again.
-func (s *session) build(ctx context.Context, v view, rs *residents) (*resident, error) {
+// build (re)defines or drops one view: over the in-memory copy v.copy, or
+// else over the plan's files.
+func (s *session) build(ctx context.Context, v view) error {
 	viewName := quoteIdent(v.ident[0]) + "." + quoteIdent(v.ident[1])
-	deletes := quoteIdent(s.catalog) + "." + quoteIdent(deletesSchema) + "." + quoteIdent(v.name)
 	if v.plan == nil {
-		if _, err := s.conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+viewName); err != nil {
-			return nil, err
-		}
+		_, err := s.conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+viewName)
+		return err
 	}
-	load := func() error {
-		if v.plan == nil || len(v.plan.dvs) == 0 {
-			_, err := s.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+deletes)
+	if v.copy != nil {
+		_, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+viewName+" AS SELECT * EXCLUDE ("+fileIDColumn+") FROM "+v.copy.table)
+		return err
+	}
+	deletes := quoteIdent(s.catalog) + "." + quoteIdent(deletesSchema) + "." + quoteIdent(v.name)
+	if len(v.plan.dvs) == 0 {
+		if _, err := s.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+deletes); err != nil {
 			return err
 		}
-		return s.loadDeletes(ctx, deletes, v)
+	} else if err := s.loadDeletes(ctx, deletes, v.name, v.plan); err != nil {
+		return err
 	}
-	if !v.resident {
-		if err := load(); err != nil || v.plan == nil {
-			return nil, err
-		}
-		_, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+viewName+" AS "+v.plan.viewSQL(deletes))
-		return nil, err
-	}
-	key := planKey{name: v.name, snapshotID: v.plan.snapshotID, schemaID: v.plan.schemaID}
-	r, drop, err := rs.acquire(ctx, key, func(r, prev *resident) error {
-		if len(v.plan.dvs) > 0 || len(v.plan.posDeletes) > 0 {
-			if err := load(); err != nil {
-				return err
-			}
-			_, err := s.conn.ExecContext(ctx, "CREATE TABLE "+r.table+" AS SELECT *, NULL::INTEGER AS "+
-				fileIDColumn+" FROM ("+v.plan.viewSQL(deletes)+")")
-			return err
-		}
-		q, ids, next := v.plan.copySQL(prev)
-		if _, err := s.conn.ExecContext(ctx, "CREATE TABLE "+r.table+" AS "+q); err != nil {
-			return err
-		}
-		r.fileIDs, r.nextID = ids, next
-		return nil
-	})
-	s.drop(ctx, drop)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+viewName+" AS SELECT * EXCLUDE ("+fileIDColumn+") FROM "+r.table); err != nil {
-		s.drop(ctx, rs.release(r))
-		return nil, err
-	}
-	return r, nil
+	_, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+viewName+" AS "+v.plan.viewSQL(deletes))
+	return err
 }
 
 // loadDeletes fills the table of deleted (filename, pos) of the plan's
 // deletion vectors.
-func (s *session) loadDeletes(ctx context.Context, deletes string, v view) error {
+func (s *session) loadDeletes(ctx context.Context, deletes, name string, p *tablePlan) error {
 	if _, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE TABLE "+deletes+" (filename VARCHAR, pos BIGINT)"); err != nil {
 		return err
 	}
@@ -246,11 +221,11 @@ func (s *session) loadDeletes(ctx context.Context, deletes string, v view) error
 		if !ok {
 			return fmt.Errorf("DuckDB connection is a %T", dc)
 		}
-		app, err := duckdb.NewAppender(conn, s.catalog, deletesSchema, v.name)
+		app, err := duckdb.NewAppender(conn, s.catalog, deletesSchema, name)
 		if err != nil {
 			return fmt.Errorf("append deletion vectors: %w", err)
 		}
-		for _, d := range v.plan.dvs {
+		for _, d := range p.dvs {
 			for pos := range d.positions.Positions() {
 				if err := app.AppendRow(d.file, int64(pos)); err != nil {
 					app.Close()
