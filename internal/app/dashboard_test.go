@@ -374,6 +374,40 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(shots, "dashboard-390-top.png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+
+	// Opened without the token, in a new tab (with its own sessionStorage):
+	// the sign-in page refuses a wrong token and opens the dashboard with
+	// the right one.
+	tab, closeTab := chromedp.NewContext(bctx)
+	defer closeTab()
+	if err := chromedp.Do(tab, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatalf("open the dashboard without the token: %v", err)
+	}
+	waitFor := func(what, js string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			ok, err := chromedp.Run(tab, chromedp.Evaluate[bool](js))
+			if err == nil && ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not shown (%v)", what, err)
+			}
+		}
+	}
+	signIn := func(tok string) {
+		t.Helper()
+		js := `(() => { const f = document.querySelector("form"); f.token.value = ` + strconv.Quote(tok) + `; f.requestSubmit(); return true })()`
+		if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](js)); err != nil {
+			t.Fatalf("sign in: %v", err)
+		}
+	}
+	waitFor("the sign-in form", `!!document.querySelector("#signin:not([hidden]) form")`)
+	signIn("wrong-token-0123456789")
+	waitFor("the refusal of a wrong token", `(document.getElementById("error") || {}).textContent?.includes("refused") === true`)
+	signIn(token)
+	waitFor("the dashboard after signing in, with its data", `(t => t?.includes("Edit velocity") && !t.includes("Loading"))((document.getElementById("app") || {}).innerText) === true`)
+	screenshot(t, tab, filepath.Join(shots, "dashboard-signed-in-1280.png"))
 	t.Logf("screenshots in %s", shots)
 }
 

@@ -310,9 +310,10 @@ func fetch(t *testing.T, url, token string) (int, http.Header, string) {
 	return resp.StatusCode, resp.Header, string(b)
 }
 
-// TestDashboardFilesAndToken: the dashboard's files are served without
-// the token (they hold no data); everything with data still needs it,
-// the live stream included, which takes it as a header like the rest.
+// TestDashboardFilesAndToken: with a token every request but /healthz
+// needs it, the dashboard's files included; opening the dashboard without
+// it gives the sign-in page (with a 401); the live stream takes the token
+// as a header like the rest.
 func TestDashboardFilesAndToken(t *testing.T) {
 	const token = "0123456789abcdef0123"
 	p := stagetest.New(t)
@@ -340,9 +341,15 @@ func TestDashboardFilesAndToken(t *testing.T) {
 		code        int
 		want        string
 	}{
-		{"/", "", 200, `<div id="app">`},
-		{"/assets/app-1.js", "", 200, "dashboard"},
-		{"/assets/missing.js", "", 404, "no such dashboard file"},
+		{"/", "", 401, `Open the dashboard`},
+		{"/index.html", "", 401, `Open the dashboard`},
+		{"/?token=" + token, "", 401, `Open the dashboard`},
+		{"/", "wrong-token-0123456789", 401, `Open the dashboard`},
+		{"/", token, 200, `<div id="app">`},
+		{"/assets/app-1.js", "", 401, "bearer token"},
+		{"/assets/app-1.js", token, 200, "dashboard"},
+		{"/assets/missing.js", token, 404, "no such dashboard file"},
+		{"/healthz", "", 200, ""},
 		{"/elsewhere", "", 401, "bearer token"},
 		{"/elsewhere", token, 404, "the dashboard is at /"},
 		{"/api/v1/stats/summary", "", 401, "bearer token"},
@@ -355,7 +362,7 @@ func TestDashboardFilesAndToken(t *testing.T) {
 		if code != c.code || !strings.Contains(body, c.want) {
 			t.Errorf("GET %s (token %v): %d %q, want %d with %q", c.path, c.token != "", code, body, c.code, c.want)
 		}
-		if c.path == "/" && h.Get("Cache-Control") != "no-cache" || c.path == "/assets/app-1.js" && !strings.Contains(h.Get("Cache-Control"), "immutable") {
+		if code == 200 && (c.path == "/" && h.Get("Cache-Control") != "no-cache" || c.path == "/assets/app-1.js" && !strings.Contains(h.Get("Cache-Control"), "immutable")) {
 			t.Errorf("GET %s: Cache-Control %q", c.path, h.Get("Cache-Control"))
 		}
 	}

@@ -1,7 +1,8 @@
 // Package web is WikiStream's HTTP surface: the dashboard, health, metrics,
 // and the JSON API. It binds to loopback by default; bound anywhere else it
 // requires a bearer token on every request except /healthz (DESIGN.md
-// section 6) and the dashboard's static files, which hold no data.
+// section 6); opening the dashboard without it gives a page that asks for
+// it.
 package web
 
 import (
@@ -166,8 +167,15 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 
 // ServeHTTP checks the token, then routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Token != "" && r.URL.Path != "/healthz" && !isDashboardFile(r) && !s.authorized(r) {
+	if s.cfg.Token != "" && r.URL.Path != "/healthz" && !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wikistream"`)
+		if isDashboardPage(r) {
+			// A browser opening the dashboard cannot send the header: the
+			// refusal is a page that asks for the token and loads the
+			// dashboard with it.
+			signIn(w)
+			return
+		}
 		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token: send Authorization: Bearer <token> (the --http-token of the server)")
 		return
 	}
