@@ -15,7 +15,8 @@ import (
 )
 
 // GET /api/v1/live streams server-sent events: on connecting, and then
-// every time gold commits, an event "gold" whose data is the newest hour's
+// every time gold commits (once the engine has copied the commit into
+// memory, see query.Engine.Refresh), an event "gold" whose data is the newest hour's
 // totals per region and the day's HIGH risk count, with the gold snapshots
 // they come from. A comment line every 15 s keeps proxies from closing an
 // idle stream.
@@ -72,6 +73,12 @@ func (l *live) run(ctx context.Context, log func(msg string, args ...any)) {
 			}
 		}
 		if key := fmt.Sprint(heads); len(heads) > 0 && key != seen {
+			// The engine copies new snapshots of its resident tables in
+			// the background; have it do so now, so that this update and
+			// the dashboard refresh it prompts read the commit from
+			// memory. A failed copy is the engine's to log: queries then
+			// read the files.
+			l.eng.Refresh(ctx)
 			if b, err := l.update(ctx, heads); err != nil {
 				if ctx.Err() == nil {
 					log("live update failed", "err", err)
