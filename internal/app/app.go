@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/iceberg-go/table"
@@ -170,6 +171,18 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if gcfg.Registerer == nil {
 		gcfg.Registerer = reg
 	}
+	// Set once the dashboard's engine exists: a gold commit has it copy
+	// the new hourly numbers at once (freshness), not at its next poll.
+	var hourlyCommitted atomic.Pointer[func()]
+	next := gcfg.HourlyCommitted
+	gcfg.HourlyCommitted = func() {
+		if f := hourlyCommitted.Load(); f != nil {
+			(*f)()
+		}
+		if next != nil {
+			next()
+		}
+	}
 	gld, err := gold.New(ctx, gcfg, lh)
 	if err != nil {
 		return Summary{}, err
@@ -236,6 +249,8 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			return Summary{}, err
 		}
 		closers = append(closers, func() { eng.Close() })
+		refresh := func() { go eng.Refresh(ctx) } // returns ErrClosed once the engine is closed
+		hourlyCommitted.Store(&refresh)
 		if srv, err = web.New(web.Config{Addr: cfg.HTTPAddr, Token: cfg.HTTPToken, Logger: log, Lakehouse: lh}, eng); err != nil {
 			return Summary{}, err
 		}

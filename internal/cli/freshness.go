@@ -3,13 +3,15 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
-	"github.com/apache/iceberg-go/table"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wikistream/wikistream/internal/app"
@@ -19,18 +21,19 @@ import (
 	"github.com/wikistream/wikistream/internal/ingest"
 	"github.com/wikistream/wikistream/internal/kafka"
 	"github.com/wikistream/wikistream/internal/lakehouse"
-	"github.com/wikistream/wikistream/internal/query"
 	"github.com/wikistream/wikistream/internal/recentchange"
 	"github.com/wikistream/wikistream/internal/silver"
 	"github.com/wikistream/wikistream/internal/source"
 )
 
 // freshness measures how long after an event is read its gold numbers are
-// visible: events are generated with current timestamps and replayed in
-// real time at rate events/s for the given duration through the whole
-// pipeline, while gold.hourly_stats is polled. Event i is visible at the
-// first poll whose total_events reaches i+1 (every generated event is valid
-// and distinct, and ingest reads them in order).
+// served by the dashboard API (DESIGN.md section 5): events are generated
+// with current timestamps and replayed in real time at rate events/s for
+// the given duration through the whole pipeline, while the pipeline's own
+// HTTP server is asked for GET /api/v1/stats/summary, whose engine reads
+// gold.hourly_stats from an in-memory copy refreshed after each commit.
+// Event i is visible at the first answer whose total reaches i+1 (every
+// generated event is valid and distinct, and ingest reads them in order).
 func freshness(ctx context.Context, e *env, work string, rate float64, d time.Duration, bcfg bronze.Config) ([]time.Duration, error) {
 	n := int(rate * d.Seconds())
 	file := filepath.Join(work, fmt.Sprintf("live-%.0f.jsonl", rate))
@@ -65,9 +68,13 @@ func freshness(ctx context.Context, e *env, work string, rate float64, d time.Du
 	icfg.Filter, _ = recentchange.ParseFilter(recentchange.FilterAll)
 	bc := kafka.DefaultBrokerConfig()
 	bc.Addr, bc.DataDir = "127.0.0.1:0", filepath.Join(dataDir, "broker")
+	httpAddr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
 	cfg := app.Config{Embedded: true, Broker: bc, Lakehouse: lakehouse.Config{DataDir: dataDir},
 		Ingest: icfg, Source: src, Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig(), SkipFinalChecks: true,
-		Registry: reg, IngestMetrics: ingest.NewMetrics(reg), Drain: true}
+		Registry: reg, IngestMetrics: ingest.NewMetrics(reg), HTTPAddr: httpAddr} // not drained: it serves until every event is counted
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	started := time.Now()
@@ -79,16 +86,7 @@ func freshness(ctx context.Context, e *env, work string, rate float64, d time.Du
 	for _, ts := range lines {
 		due = append(due, started.Add(ts.Sub(first)))
 	}
-	lh, err := lakehouse.Open(ctx, lakehouse.Config{DataDir: dataDir})
-	if err != nil {
-		return nil, err
-	}
-	defer lh.Close()
-	eng, err := query.Open(ctx, lh, []table.Identifier{lakehouse.GoldHourlyStats}, query.Config{})
-	if err != nil {
-		return nil, err
-	}
-	defer eng.Close()
+	summary := "http://" + httpAddr + "/api/v1/stats/summary"
 	visible := make([]time.Time, 0, n)
 	for len(visible) < n {
 		select {
@@ -99,12 +97,12 @@ func freshness(ctx context.Context, e *env, work string, rate float64, d time.Du
 			return nil, fmt.Errorf("pipeline ended with %d of %d events visible in gold", len(visible), n)
 		case <-time.After(50 * time.Millisecond):
 		}
-		res, err := eng.Query(ctx, "SELECT coalesce(sum(total_events), 0) FROM gold.hourly_stats", query.At{})
+		total, err := servedEvents(ctx, summary)
 		if err != nil {
-			continue // the table may not exist yet
+			continue // not serving yet
 		}
 		now := time.Now()
-		for total := int(toInt64(res.Rows[0][0])); len(visible) < min(total, n); {
+		for len(visible) < min(total, n) {
 			visible = append(visible, now)
 		}
 	}
@@ -116,6 +114,42 @@ func freshness(ctx context.Context, e *env, work string, rate float64, d time.Du
 	}
 	slices.Sort(lat)
 	return lat, nil
+}
+
+// servedEvents is the total number of events the dashboard API reports
+// for the last 24 hours.
+func servedEvents(ctx context.Context, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	var body struct {
+		Totals struct {
+			Events int `json:"events"`
+		} `json:"totals"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return 0, fmt.Errorf("%s: %w", url, err)
+	}
+	return body.Totals.Events, nil
+}
+
+// freeLoopbackAddr is a loopback address with a port free right now.
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // readEventTimes returns the timestamp of every line of a generated file.
@@ -136,12 +170,6 @@ func readEventTimes(path string) ([]time.Time, error) {
 		out = append(out, time.Unix(*ev.Timestamp, 0))
 	}
 	return out, sc.Err()
-}
-
-func toInt64(v any) int64 {
-	var n int64
-	fmt.Sscan(fmt.Sprint(v), &n)
-	return n
 }
 
 // percentile of sorted durations, p in [0, 100].

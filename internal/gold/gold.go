@@ -49,6 +49,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer, when set, receives the gold metrics.
 	Registerer prometheus.Registerer
+	// HourlyCommitted, when set, is called after each commit to
+	// gold.hourly_stats, from the stage's goroutine: it must not block.
+	// run uses it to have the dashboard's engine copy the new numbers at
+	// once instead of at its next poll.
+	HourlyCommitted func()
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -156,6 +161,9 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 	hours, hourRows, err := s.refresh(ctx, silverTbl, head, lakehouse.HourlyStatsTable, s.hourly)
 	if err != nil {
 		return res, err
+	}
+	if hours > 0 && s.cfg.HourlyCommitted != nil {
+		s.cfg.HourlyCommitted()
 	}
 	days, risks, err := s.refreshRisk(ctx, silverTbl, head)
 	if err != nil {

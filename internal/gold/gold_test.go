@@ -103,13 +103,19 @@ func TestGoldOnRecordedEvents(t *testing.T) {
 	if invalid := p.Query(t, "SELECT count(*) FROM silver.cleaned_events WHERE NOT is_valid")[0][0]; fmt.Sprint(invalid) != "0" {
 		t.Fatalf("%v invalid silver rows in the recorded sample; the expectation below counts every event", invalid)
 	}
-	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
+	cfg := gold.DefaultConfig()
+	hourlyCommits := 0 // HourlyCommitted calls: one per commit to gold.hourly_stats
+	cfg.HourlyCommitted = func() { hourlyCommits++ }
+	g, err := gold.New(context.Background(), cfg, p.LH)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
 	if _, err := g.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	if hourlyCommits != 1 {
+		t.Errorf("HourlyCommitted called %d times after the first run, want 1", hourlyCommits)
 	}
 	check := func(events [][]byte) {
 		t.Helper()
@@ -148,6 +154,9 @@ func TestGoldOnRecordedEvents(t *testing.T) {
 	}
 	if after := snaps(); after != before {
 		t.Errorf("a second run committed: snapshots %s, before %s", after, before)
+	}
+	if hourlyCommits != 1 {
+		t.Errorf("HourlyCommitted called %d times after a run that committed nothing, want still 1", hourlyCommits)
 	}
 
 	// Late events: more of an hour already in gold (and duplicates).
