@@ -28,6 +28,21 @@ func limitParam(q url.Values, def, max int) (int, error) {
 	return n, nil
 }
 
+// rangeAndLimit reads the range filters and ?limit= of a list endpoint,
+// answering 400 (and false) when either is bad.
+func (s *Server) rangeAndLimit(w http.ResponseWriter, r *http.Request, def, max int) (filters, int, bool) {
+	q := r.URL.Query()
+	f, err := parseFilters(q, s.now())
+	if err == nil {
+		var limit int
+		if limit, err = limitParam(q, def, max); err == nil {
+			return f, limit, true
+		}
+	}
+	writeError(w, http.StatusBadRequest, err.Error())
+	return filters{}, 0, false
+}
+
 // boolParam reads a true/false parameter (default false).
 func boolParam(q url.Values, name string) (bool, error) {
 	switch v := q.Get(name); v {
@@ -51,17 +66,11 @@ func (f filters) editsWhere() string {
 // most edits (and page creations) in the range, with the wiki they edited
 // most (for a link to its Special:Contributions page).
 func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
+	f, limit, ok := s.rangeAndLimit(w, r, 20, 500)
+	if !ok {
+		return
+	}
 	q := r.URL.Query()
-	f, err := parseFilters(q, s.now())
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	limit, err := limitParam(q, 20, 500)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
 	kinds := map[string]string{"all": "", "human": " AND NOT is_bot AND NOT is_anonymous",
 		"bot": " AND is_bot", "anonymous": " AND is_anonymous"}
 	kind := q.Get("kind")
@@ -91,17 +100,11 @@ func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
 // range, with how many editors, the net change in bytes and the newest
 // revision (for a link to its diff: a wiki's revision ids only grow).
 func (s *Server) trendingPages(w http.ResponseWriter, r *http.Request) {
+	f, limit, ok := s.rangeAndLimit(w, r, 20, 500)
+	if !ok {
+		return
+	}
 	q := r.URL.Query()
-	f, err := parseFilters(q, s.now())
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	limit, err := limitParam(q, 20, 500)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
 	noBots, err := boolParam(q, "exclude_bots")
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -122,15 +125,8 @@ func (s *Server) trendingPages(w http.ResponseWriter, r *http.Request) {
 // wikis: GET /api/v1/stats/wikis — the busiest wikis over the range, with
 // their region and shares.
 func (s *Server) wikis(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f, err := parseFilters(q, s.now())
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	limit, err := limitParam(q, 50, 1000)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	f, limit, ok := s.rangeAndLimit(w, r, 50, 1000)
+	if !ok {
 		return
 	}
 	s.run(w, r, f, `SELECT domain, any_value(region) AS region, sum(total_events)::BIGINT AS events,
