@@ -174,7 +174,11 @@ func (e *Engine) resolveTable(ctx context.Context, ident table.Identifier, at At
 	if snap != nil {
 		key.snapshotID = snap.SnapshotID
 	}
-	v.plan, err = e.plans.get(key, func() (*tablePlan, error) { return e.plan(ctx, v.name, tbl, snap, schema) })
+	var f planFor
+	if snap != nil {
+		f = planFor{current: !pinned, at: snap.TimestampMs}
+	}
+	v.plan, err = e.plans.get(ctx, key, f, func() (*tablePlan, error) { return e.plan(ctx, v.name, tbl, snap, schema) })
 	return v, found, err
 }
 
@@ -508,34 +512,117 @@ type planKey struct {
 const maxPlans = 32
 
 // planCache keeps recent plans so that sessions share the work of planning
-// a new snapshot. Plans are immutable once built.
+// a new snapshot, and so that the planner (planner.go) can plan a table's
+// new snapshot before a query asks for it. Plans are immutable once built.
+//
+// A plan of a table's current snapshot (asked for with current set) evicts
+// the older current plans of the same table, so that a table committing
+// every second holds one or two plans, not maxPlans; the others (time
+// travel) leave oldest first once there are more than maxPlans.
 type planCache struct {
-	mu    sync.Mutex
-	m     map[planKey]*tablePlan
-	order []planKey // oldest first
+	mu       sync.Mutex
+	m        map[planKey]*cachedPlan
+	order    []planKey             // oldest first
+	inflight map[planKey]*planCall // plans being built
+	built    int                   // plans built, for tests
 }
 
-// get returns the plan for key, building it when it is not cached.
-func (c *planCache) get(key planKey, build func() (*tablePlan, error)) (*tablePlan, error) {
-	c.mu.Lock()
-	p, ok := c.m[key]
-	c.mu.Unlock()
-	if ok {
-		return p, nil
-	}
-	p, err := build()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.m[key]; !ok {
-		c.m[key] = p
-		c.order = append(c.order, key)
-		if len(c.order) > maxPlans {
-			delete(c.m, c.order[0])
-			c.order = c.order[1:]
+type cachedPlan struct {
+	plan    *tablePlan
+	current bool  // built for the table's current snapshot
+	at      int64 // the snapshot's commit time (ms): newer current plans evict older ones
+}
+
+// planCall is a plan being built; done is closed when plan or err is set.
+type planCall struct {
+	done chan struct{}
+	plan *tablePlan
+	err  error
+}
+
+// planFor says what a plan is for: current is true when the snapshot was
+// the table's current one when it was resolved; at is its commit time (ms).
+type planFor struct {
+	current bool
+	at      int64
+}
+
+// get returns the plan for key, building it when it is not cached. When
+// another caller is building it already, get waits for that build instead
+// of repeating it (and builds it itself if that build fails, or gives up
+// when ctx ends).
+func (c *planCache) get(ctx context.Context, key planKey, f planFor, build func() (*tablePlan, error)) (*tablePlan, error) {
+	for {
+		c.mu.Lock()
+		if e, ok := c.m[key]; ok {
+			c.mu.Unlock()
+			return e.plan, nil
+		}
+		call, busy := c.inflight[key]
+		if !busy {
+			call = &planCall{done: make(chan struct{})}
+			if c.inflight == nil {
+				c.inflight = map[planKey]*planCall{}
+			}
+			c.inflight[key] = call
+			c.mu.Unlock()
+			call.plan, call.err = build()
+			c.mu.Lock()
+			delete(c.inflight, key)
+			if call.err == nil {
+				c.built++
+				c.add(key, call.plan, f)
+			}
+			c.mu.Unlock()
+			close(call.done)
+			return call.plan, call.err
+		}
+		c.mu.Unlock()
+		select {
+		case <-call.done:
+			if call.err == nil {
+				return call.plan, nil
+			}
+			// That caller's build failed (its context may have ended, not
+			// ours): try again, building it ourselves if nobody else is.
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
-	return p, nil
+}
+
+// has reports whether key's plan is cached.
+func (c *planCache) has(key planKey) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.m[key]
+	return ok
+}
+
+// add caches a plan; c.mu is held.
+func (c *planCache) add(key planKey, p *tablePlan, f planFor) {
+	if f.current {
+		for k, e := range c.m {
+			if k.name == key.name && k != key && e.current && e.at < f.at {
+				c.evict(k)
+			}
+		}
+	}
+	if e, ok := c.m[key]; ok {
+		e.current, e.at = e.current || f.current, max(e.at, f.at)
+		return
+	}
+	c.m[key] = &cachedPlan{plan: p, current: f.current, at: f.at}
+	c.order = append(c.order, key)
+	if len(c.order) > maxPlans {
+		c.evict(c.order[0])
+	}
+}
+
+// evict drops a cached plan; c.mu is held.
+func (c *planCache) evict(key planKey) {
+	delete(c.m, key)
+	if i := slices.Index(c.order, key); i >= 0 {
+		c.order = slices.Delete(c.order, i, i+1)
+	}
 }

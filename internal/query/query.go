@@ -26,7 +26,10 @@
 // schema) changed. The exception are resident tables (Config.Resident, see
 // resident.go): they are copied into memory in the background, and a query
 // reads the newest complete copy, so a commit reaches them once it has been
-// copied (Engine.Refresh waits for that).
+// copied (Engine.Refresh waits for that). Planned tables (Config.Planned,
+// see planner.go) change nothing here: their new snapshots are planned in
+// the background so that a query finds the plan ready, but a query still
+// reads the snapshot current when it resolves the table.
 //
 // Safety has two layers. Before anything runs, a statement must be a single
 // read-only statement (SELECT, WITH, VALUES, FROM, TABLE, SHOW, DESCRIBE,
@@ -91,12 +94,21 @@ type Config struct {
 	// commit reaches it once copied, not at the very next query. The
 	// copies count against MemoryLimit. Default none.
 	Resident []string
+	// Planned names tables ("silver.cleaned_events") whose new snapshots
+	// are planned in the background (their data and delete files listed,
+	// see planner.go), every ResidentPoll and when Refresh is called, so
+	// that a query that resolves the table's current snapshot usually finds
+	// its plan ready instead of reading the table's manifests itself.
+	// Unlike Resident, this changes no result: a query still reads the
+	// current snapshot, and plans it itself when the background plan is not
+	// ready. Default none.
+	Planned []string
 	// ResidentMaxBytes: a Resident table whose data files total more than
 	// this many bytes is read from its files. Default 32 MiB.
 	ResidentMaxBytes int64
 	// ResidentPoll is how often the Resident tables are checked for a new
-	// snapshot to copy (each check loads the tables' metadata). Default
-	// 250ms.
+	// snapshot to copy, and the Planned tables for one to plan (each check
+	// loads the tables' metadata). Default 250ms.
 	ResidentPoll time.Duration
 	// Logger receives failures of the background copies (queries then read
 	// the table's files). Default: discard.
@@ -199,6 +211,7 @@ type Engine struct {
 	plans     planCache
 	names     map[string]bool // the tables' dotted names, lower case
 	resident  map[string]bool // Config.Resident
+	planned   map[string]bool // Config.Planned
 	residents residents
 	log       *slog.Logger
 
@@ -209,6 +222,12 @@ type Engine struct {
 	kick        chan chan error
 	stopRefresh context.CancelFunc
 	refreshDone chan struct{}
+
+	// The planner (planner.go), running while there are planned tables:
+	// Refresh sends on planKick (without waiting); Close waits for
+	// planDone.
+	planKick chan struct{}
+	planDone chan struct{}
 }
 
 // Open starts a sandboxed in-memory DuckDB database for the given tables.
@@ -245,6 +264,13 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 		}
 		residentNames[name] = true
 	}
+	plannedNames := map[string]bool{}
+	for _, name := range cfg.Planned {
+		if !seen[name] {
+			return nil, fmt.Errorf("query: planned table %s is not one of the engine's tables", name)
+		}
+		plannedNames[name] = true
+	}
 	e := &Engine{
 		lh:           lh,
 		tables:       tables,
@@ -252,9 +278,11 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 		warehouseDir: dir,
 		idle:         make(chan *session, sessions),
 		closing:      make(chan struct{}),
-		plans:        planCache{m: map[planKey]*tablePlan{}},
+		plans:        planCache{m: map[planKey]*cachedPlan{}},
 		names:        names,
 		resident:     residentNames,
+		planned:      plannedNames,
+		planKick:     make(chan struct{}, 1),
 		residents:    residents{current: map[string]*resident{}},
 		log:          cfg.Logger,
 		kick:         make(chan chan error),
@@ -266,11 +294,19 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 		e.Close()
 		return nil, err
 	}
-	if e.refresher != nil {
-		// Ends when Close cancels rctx; Close waits for refreshDone.
+	if e.refresher != nil || len(e.planned) > 0 {
+		// They end when Close cancels rctx; Close waits for refreshDone
+		// and planDone.
 		rctx, stop := context.WithCancel(context.Background())
-		e.stopRefresh, e.refreshDone = stop, make(chan struct{})
-		go e.refreshLoop(rctx, e.refresher)
+		e.stopRefresh = stop
+		if e.refresher != nil {
+			e.refreshDone = make(chan struct{})
+			go e.refreshLoop(rctx, e.refresher)
+		}
+		if len(e.planned) > 0 {
+			e.planDone = make(chan struct{})
+			go e.planLoop(rctx)
+		}
 	}
 	return e, nil
 }
@@ -408,7 +444,12 @@ func (e *Engine) Close() error {
 		close(e.closing)
 		if e.stopRefresh != nil {
 			e.stopRefresh()
-			<-e.refreshDone
+			if e.refreshDone != nil {
+				<-e.refreshDone
+			}
+			if e.planDone != nil {
+				<-e.planDone
+			}
 		}
 		if e.refresher != nil {
 			errs = append(errs, e.refresher.close())

@@ -152,8 +152,17 @@ func (rs *residents) unused() []string {
 // itself every Config.ResidentPoll; a caller that has just seen a commit
 // and is about to query it (the live updates of the dashboard) calls
 // Refresh so that its queries, and the ones it prompts, find the copy
-// ready. Without resident tables Refresh does nothing.
+// ready.
+//
+// Refresh also asks the planner to plan the Planned tables' new snapshots
+// now, without waiting for it. Without resident tables that is all it does.
 func (e *Engine) Refresh(ctx context.Context) error {
+	if len(e.planned) > 0 {
+		select {
+		case e.planKick <- struct{}{}:
+		default: // asked already
+		}
+	}
 	if len(e.resident) == 0 {
 		return nil
 	}
@@ -265,7 +274,8 @@ func (e *Engine) refreshTable(ctx context.Context, s *session, ident table.Ident
 	if prev != nil && prev.key == key {
 		return nil
 	}
-	plan, err := e.plans.get(key, func() (*tablePlan, error) { return e.plan(ctx, name, tbl, snap, schema) })
+	plan, err := e.plans.get(ctx, key, planFor{current: true, at: snap.TimestampMs},
+		func() (*tablePlan, error) { return e.plan(ctx, name, tbl, snap, schema) })
 	if err != nil {
 		return err
 	}

@@ -97,6 +97,17 @@ func ResidentTables() []string {
 	return []string{lakehouse.Name(lakehouse.GoldHourlyStats)}
 }
 
+// PlannedTables are the tables to name in query.Config.Planned for the
+// engine behind a Server: the ones the API reads from their files that
+// commit about once a second while the pipeline runs live,
+// silver.cleaned_events (top contributors and pages, the risk feed's
+// sample edits) and gold.risk_scores (summary, risk feed). The engine plans
+// their new snapshots in the background, so that a request finds the plan
+// of the current snapshot ready instead of reading the manifests itself.
+func PlannedTables() []string {
+	return []string{lakehouse.Name(lakehouse.SilverCleanedEvents), lakehouse.Name(lakehouse.GoldRiskScores)}
+}
+
 // New builds the server over the SQL engine eng (nil: no /api/v1/query).
 // Routes other packages serve (/metrics, /readyz) are added with Handle.
 func New(cfg Config, eng *query.Engine) (*Server, error) {
