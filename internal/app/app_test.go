@@ -125,9 +125,21 @@ func TestKilledConsumerConnectionIsRestartedAndReported(t *testing.T) {
 		return
 	}
 	deadline := time.Now().Add(time.Minute)
-	for s, r := restarted(); s == 0 || r == 0; s, r = restarted() {
+	// Count only what follows the first killed fetch: on a loaded machine
+	// bronze can be slow enough to start that the supervisor reports a
+	// stall before it ever fetched (seen once: nothing killed, yet a stall
+	// and a restart).
+	for killed.Load() == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("no stall and restart of bronze reported within a minute (%d fetches killed)", killed.Load())
+			t.Fatal("no fetch connection was killed within a minute: bronze never fetched")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s0, r0 := restarted()
+	for s, r := restarted(); s <= s0 || r <= r0; s, r = restarted() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no stall and restart of bronze reported within a minute of the first killed fetch (%d fetches killed; %d stalls, %d restarts before it)",
+				killed.Load(), s0, r0)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -207,9 +219,6 @@ func TestKilledConsumerConnectionIsRestartedAndReported(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
-	}
-	if killed.Load() == 0 {
-		t.Error("no fetch connection was killed; the test proved nothing")
 	}
 	// The restart and the stall were alerted: every alert lands in ops.alerts.
 	eng, err := query.Open(context.Background(), lh, []table.Identifier{lakehouse.OpsAlerts}, query.Config{})
