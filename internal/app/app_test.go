@@ -256,20 +256,8 @@ func TestPipelineEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	icfg := ingest.DefaultConfig()
-	icfg.Filter, _ = recentchange.ParseFilter(recentchange.FilterAll)
-	bcfg := bronze.DefaultConfig()
-	bcfg.Interval = 100 * time.Millisecond
-	httpAddr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(ctx, Config{Embedded: true, Broker: kafka.BrokerConfig{Addr: freeAddr(t), Partitions: 3},
-			Lakehouse: lakehouse.Config{DataDir: filepath.Join(dir, "data")}, HTTPAddr: httpAddr,
-			Ingest: icfg, Source: src, Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig()})
-		done <- err
-	}()
+	httpAddr, stop := startRun(t, dir, src, "")
+	defer stop()
 	type status struct {
 		Stages []supervise.State `json:"stages"`
 		Lag    map[string]int64  `json:"consumer_lag"`
@@ -334,8 +322,37 @@ func TestPipelineEndpoint(t *testing.T) {
 	if st.Ingest.DeadLettered == 0 || reasons != st.Ingest.DeadLettered || st.Ingest.Produced+st.Ingest.DeadLettered != st.Ingest.Read {
 		t.Errorf("ingest %+v: want read = produced + dead-lettered, and the reasons to add up", st.Ingest)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// startRun starts Run in the background as `wikistream run` runs on one
+// machine (embedded broker with 3 partitions, every stage, bronze
+// committing every 100 ms), reading src, with its data under dir and HTTP
+// on a free loopback port requiring token (none if empty). stop ends it
+// and returns Run's error; calling it again returns nil.
+func startRun(t *testing.T, dir string, src ingest.Source, token string) (httpAddr string, stop func() error) {
+	t.Helper()
+	icfg := ingest.DefaultConfig()
+	icfg.Filter, _ = recentchange.ParseFilter(recentchange.FilterAll)
+	bcfg := bronze.DefaultConfig()
+	bcfg.Interval = 100 * time.Millisecond
+	httpAddr = freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, Config{Embedded: true, Broker: kafka.BrokerConfig{Addr: freeAddr(t), Partitions: 3},
+			Lakehouse: lakehouse.Config{DataDir: filepath.Join(dir, "data")}, HTTPAddr: httpAddr, HTTPToken: token,
+			Ingest: icfg, Source: src, Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig()})
+		done <- err
+	}()
+	var once sync.Once
+	return httpAddr, func() (err error) {
+		once.Do(func() {
+			cancel()
+			err = <-done
+		})
+		return err
 	}
 }

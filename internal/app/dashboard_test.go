@@ -14,13 +14,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/wikistream/wikistream/internal/bronze"
-	"github.com/wikistream/wikistream/internal/gold"
-	"github.com/wikistream/wikistream/internal/ingest"
-	"github.com/wikistream/wikistream/internal/kafka"
-	"github.com/wikistream/wikistream/internal/lakehouse"
-	"github.com/wikistream/wikistream/internal/recentchange"
-	"github.com/wikistream/wikistream/internal/silver"
 	"github.com/wikistream/wikistream/internal/source"
 	"github.com/wikistream/wikistream/internal/testtool"
 	"github.com/wikistream/wikistream/internal/web/ui"
@@ -220,23 +213,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	const token = "dashboard-test-token-0123456789"
 	dir := t.TempDir()
 	src := &batchSource{batches: [][][]byte{l1, l2}, more: make(chan struct{})}
-	icfg := ingest.DefaultConfig()
-	icfg.Filter, _ = recentchange.ParseFilter(recentchange.FilterAll)
-	bcfg := bronze.DefaultConfig()
-	bcfg.Interval = 100 * time.Millisecond
-	httpAddr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(ctx, Config{Embedded: true, Broker: kafka.BrokerConfig{Addr: freeAddr(t), Partitions: 3},
-			Lakehouse: lakehouse.Config{DataDir: filepath.Join(dir, "data")}, HTTPAddr: httpAddr, HTTPToken: token,
-			Ingest: icfg, Source: src, Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig()})
-		done <- err
-	}()
+	httpAddr, stopRun := startRun(t, dir, src, token)
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stopRun(); err != nil {
 			t.Error(err)
 		}
 	}()
