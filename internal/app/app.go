@@ -283,7 +283,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	sup.Add(supervise.Service{Name: "silver", Daemon: true, Run: slv.Run,
 		Health: tableHealth(lh, slv.CaughtUp, lakehouse.SilverCleanedEvents)})
 	sup.Add(supervise.Service{Name: "gold", Daemon: true, Run: gld.Run,
-		Health: tableHealth(lh, gld.CaughtUp, lakehouse.GoldHourlyStats, lakehouse.GoldRiskScores)})
+		Health: tableHealth(lh, gld.CaughtUp, lakehouse.GoldTables()...)})
 	qcfg := quality.DefaultConfig()
 	if cfg.Quality != nil {
 		qcfg = *cfg.Quality

@@ -158,22 +158,36 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	head := lakehouse.Head(silverTbl)
-	hours, hourRows, err := s.refresh(ctx, silverTbl, head, lakehouse.HourlyStatsTable, s.hourly)
-	if err != nil {
-		return res, err
-	}
-	if hours > 0 && s.cfg.HourlyCommitted != nil {
-		s.cfg.HourlyCommitted()
+	for i, h := range hourlyTables {
+		hours, rows, err := s.refresh(ctx, silverTbl, head, h.def, h.recompute(s))
+		if err != nil {
+			return res, err
+		}
+		if i == 0 {
+			res.Hours, res.HourlyRows = hours, rows
+			if hours > 0 && s.cfg.HourlyCommitted != nil {
+				s.cfg.HourlyCommitted()
+			}
+		}
 	}
 	days, risks, err := s.refreshRisk(ctx, silverTbl, head)
 	if err != nil {
 		return res, err
 	}
-	res.Hours, res.HourlyRows, res.Days, res.Risks, res.Caught = hours, hourRows, days, risks, true
+	res.Days, res.Risks, res.Caught = days, risks, true
 	return res, nil
 }
 
-// CaughtUp reports whether both gold tables reflect every silver commit
+// Tables are the gold tables, in the order a run refreshes them.
+func Tables() []lakehouse.TableDef {
+	out := make([]lakehouse.TableDef, 0, len(hourlyTables)+1)
+	for _, h := range hourlyTables {
+		out = append(out, h.def)
+	}
+	return append(out, lakehouse.RiskScoresTable)
+}
+
+// CaughtUp reports whether every gold table reflect every silver commit
 // that added rows.
 func (s *Stage) CaughtUp(ctx context.Context) (bool, error) {
 	silverTbl, err := s.lh.Load(ctx, lakehouse.SilverCleanedEvents)
@@ -183,7 +197,7 @@ func (s *Stage) CaughtUp(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	for _, def := range []lakehouse.TableDef{lakehouse.HourlyStatsTable, lakehouse.RiskScoresTable} {
+	for _, def := range Tables() {
 		tbl, err := s.lh.Load(ctx, def.Ident)
 		if errors.Is(err, catalog.ErrNoSuchTable) {
 			return false, nil
@@ -203,7 +217,7 @@ func (s *Stage) CaughtUp(ctx context.Context) (bool, error) {
 // selecting the rows they replace.
 type recompute func(ctx context.Context, silverSnapshot int64, touched []key) (arrow.RecordBatch, iceberg.BooleanExpression, error)
 
-// key is a touched (date, hour); hour is -1 for a whole day.
+// key is a touched (date, hour).
 type key struct {
 	date string
 	hour int32
@@ -221,17 +235,12 @@ func (s *Stage) refresh(ctx context.Context, silverTbl *table.Table, head lakeho
 	if err != nil || len(added) == 0 {
 		return 0, 0, err
 	}
-	byHour := lakehouse.Name(def.Ident) == lakehouse.Name(lakehouse.GoldHourlyStats)
 	set := map[key]bool{}
 	for _, f := range added {
 		err := lakehouse.ReadFile(ctx, silverTbl, f.File, []string{"event_date", "event_hour"}, func(rec arrow.RecordBatch) error {
 			dates, hrs := rec.Column(0).(*array.String), rec.Column(1).(*array.Int32)
 			for i := range int(rec.NumRows()) {
-				k := key{date: dates.Value(i), hour: -1}
-				if byHour {
-					k.hour = hrs.Value(i)
-				}
-				set[k] = true
+				set[key{date: dates.Value(i), hour: hrs.Value(i)}] = true
 			}
 			return nil
 		})
@@ -288,53 +297,87 @@ func (s *Stage) replaceWith(ctx context.Context, ident table.Identifier, newRead
 // sqlString quotes a string literal for DuckDB.
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// hourly recomputes gold.hourly_stats for the touched hours.
-func (s *Stage) hourly(ctx context.Context, snapshot int64, touched []key) (arrow.RecordBatch, iceberg.BooleanExpression, error) {
-	var where []string
-	var filter iceberg.BooleanExpression = iceberg.AlwaysFalse{}
-	for _, k := range touched {
-		where = append(where, fmt.Sprintf("(event_date = %s AND event_hour = %d)", sqlString(k.date), k.hour))
-		filter = iceberg.NewOr(filter, iceberg.NewAnd(
-			iceberg.EqualTo(iceberg.Reference("stat_date"), k.date),
-			iceberg.EqualTo(iceberg.Reference("stat_hour"), k.hour)))
-	}
-	schema, err := table.SchemaToArrowSchema(lakehouse.HourlyStatsTable.Schema(), nil, false, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer b.Release()
-	if len(where) > 0 {
-		res, err := s.eng.Query(ctx, `SELECT event_date, event_hour, domain, min(region), min(language),
+// hourlyTable is a gold table recomputed per touched hour by SQL over
+// silver.
+type hourlyTable struct {
+	def lakehouse.TableDef
+	// sql selects, for the silver rows matching where, the table's columns
+	// but the last two (gold_processed_at and schema_version), in order.
+	sql func(where string) string
+}
+
+// hourlyTables are gold's hourly tables, refreshed in this order: the
+// dashboard's headline numbers first.
+var hourlyTables = []hourlyTable{
+	{lakehouse.HourlyStatsTable, func(where string) string {
+		return `SELECT event_date, event_hour, domain, min(region), min(language),
 			count(*)::BIGINT, count(DISTINCT user_normalized)::BIGINT,
 			sum(greatest(length_delta, 0))::BIGINT, sum(greatest(-length_delta, 0))::BIGINT,
 			round(100.0 * avg(is_bot::INT), 2)::DOUBLE,
 			sum((NOT is_bot AND NOT is_anonymous)::INT)::BIGINT, sum(is_bot::INT)::BIGINT, sum(is_anonymous::INT)::BIGINT,
 			sum(is_new_page::INT)::BIGINT, count(DISTINCT title)::BIGINT
-			FROM silver.cleaned_events WHERE is_valid AND (`+strings.Join(where, " OR ")+`)
-			GROUP BY ALL ORDER BY 1, 2, 3`, query.At{Snapshot: snapshot})
+			FROM silver.cleaned_events WHERE is_valid AND (` + where + `)
+			GROUP BY ALL ORDER BY 1, 2, 3`
+	}},
+	// What the API's top contributors count: valid edits and page
+	// creations by a known user.
+	{lakehouse.ContributorsHourlyTable, func(where string) string {
+		return `SELECT event_date, event_hour, domain, min(region), user_normalized, is_bot, is_anonymous,
+			count(*)::BIGINT, sum(greatest(length_delta, 0))::BIGINT, sum(greatest(-length_delta, 0))::BIGINT,
+			sum(is_new_page::INT)::BIGINT, max(event_timestamp)
+			FROM silver.cleaned_events WHERE is_valid AND event_type IN ('edit', 'new') AND user_normalized IS NOT NULL
+			AND (` + where + `)
+			GROUP BY event_date, event_hour, domain, user_normalized, is_bot, is_anonymous ORDER BY 1, 2, 3, 5, 6, 7`
+	}},
+	// And its trending pages: valid edits and page creations with a title.
+	{lakehouse.PagesHourlyTable, func(where string) string {
+		return `SELECT event_date, event_hour, domain, min(region), title, is_bot, count(*)::BIGINT,
+			coalesce(list_sort(list(DISTINCT user_normalized) FILTER (WHERE user_normalized IS NOT NULL)), []::VARCHAR[]),
+			sum(length_delta)::BIGINT, bool_or(is_new_page), max(event_timestamp),
+			min(revision_new), arg_min_null(revision_old, revision_new), max(revision_new)
+			FROM silver.cleaned_events WHERE is_valid AND event_type IN ('edit', 'new') AND title IS NOT NULL
+			AND (` + where + `)
+			GROUP BY event_date, event_hour, domain, title, is_bot ORDER BY 1, 2, 3, 5, 6`
+	}},
+}
+
+// recompute recomputes the table's rows of the touched hours.
+func (h hourlyTable) recompute(s *Stage) recompute {
+	return func(ctx context.Context, snapshot int64, touched []key) (arrow.RecordBatch, iceberg.BooleanExpression, error) {
+		var where []string
+		var filter iceberg.BooleanExpression = iceberg.AlwaysFalse{}
+		for _, k := range touched {
+			where = append(where, fmt.Sprintf("(event_date = %s AND event_hour = %d)", sqlString(k.date), k.hour))
+			filter = iceberg.NewOr(filter, iceberg.NewAnd(
+				iceberg.EqualTo(iceberg.Reference("stat_date"), k.date),
+				iceberg.EqualTo(iceberg.Reference("stat_hour"), k.hour)))
+		}
+		schema, err := table.SchemaToArrowSchema(h.def.Schema(), nil, false, false)
 		if err != nil {
-			return nil, nil, fmt.Errorf("recompute hourly stats: %w", err)
+			return nil, nil, err
 		}
-		now := arrow.Timestamp(time.Now().UTC().UnixMicro())
-		for _, r := range res.Rows {
-			b.Field(0).(*array.StringBuilder).Append(r[0].(string))
-			b.Field(1).(*array.Int32Builder).Append(toInt32(r[1]))
-			b.Field(2).(*array.StringBuilder).Append(r[2].(string))
-			b.Field(3).(*array.StringBuilder).Append(r[3].(string))
-			appendOptString(b.Field(4).(*array.StringBuilder), r[4])
-			for i := 5; i <= 8; i++ {
-				b.Field(i).(*array.Int64Builder).Append(toInt64(r[i]))
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		defer b.Release()
+		if len(where) > 0 {
+			res, err := s.eng.Query(ctx, h.sql(strings.Join(where, " OR ")), query.At{Snapshot: snapshot})
+			if err != nil {
+				return nil, nil, fmt.Errorf("recompute %s: %w", lakehouse.Name(h.def.Ident), err)
 			}
-			b.Field(9).(*array.Float64Builder).Append(r[9].(float64))
-			for i := 10; i <= 14; i++ {
-				b.Field(i).(*array.Int64Builder).Append(toInt64(r[i]))
+			now := time.Now().UTC()
+			n := b.Schema().NumFields()
+			for _, r := range res.Rows {
+				if len(r) != n-2 {
+					return nil, nil, fmt.Errorf("recompute %s: %d columns, want %d", lakehouse.Name(h.def.Ident), len(r), n-2)
+				}
+				for i, v := range append(r, now, int32(lakehouse.GoldSchemaVersion)) {
+					if err := appendValue(b.Field(i), v); err != nil {
+						return nil, nil, fmt.Errorf("recompute %s: column %s: %w", lakehouse.Name(h.def.Ident), b.Schema().Field(i).Name, err)
+					}
+				}
 			}
-			b.Field(15).(*array.TimestampBuilder).Append(now)
-			b.Field(16).(*array.Int32Builder).Append(lakehouse.GoldSchemaVersion)
 		}
+		return b.NewRecordBatch(), filter, nil
 	}
-	return b.NewRecordBatch(), filter, nil
 }
 
 // refreshRisk brings gold.risk_scores up to silver's head: it adds the

@@ -135,5 +135,6 @@ var DLQEventsTable = TableDef{
 // Tables lists every WikiStream table, in the order data flows; the query
 // engine defines those that exist.
 func Tables() []table.Identifier {
-	return []table.Identifier{BronzeRawEvents, BronzeDLQEvents, SilverCleanedEvents, GoldHourlyStats, GoldRiskScores, OpsDQResults, OpsAlerts}
+	return []table.Identifier{BronzeRawEvents, BronzeDLQEvents, SilverCleanedEvents, GoldHourlyStats, GoldRiskScores,
+		GoldContributorsHourly, GoldPagesHourly, OpsDQResults, OpsAlerts}
 }

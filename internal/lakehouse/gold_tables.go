@@ -9,7 +9,15 @@ import (
 var (
 	GoldHourlyStats = table.Identifier{"gold", "hourly_stats"}
 	GoldRiskScores  = table.Identifier{"gold", "risk_scores"}
+	// The dashboard's top lists, rolled up per hour.
+	GoldContributorsHourly = table.Identifier{"gold", "contributors_hourly"}
+	GoldPagesHourly        = table.Identifier{"gold", "pages_hourly"}
 )
+
+// GoldTables are the gold tables, in the order a gold run commits them.
+func GoldTables() []table.Identifier {
+	return []table.Identifier{GoldHourlyStats, GoldContributorsHourly, GoldPagesHourly, GoldRiskScores}
+}
 
 // GoldSchemaVersion is the version of the gold table definitions.
 const GoldSchemaVersion = 1
@@ -65,5 +73,69 @@ var RiskScoresTable = TableDef{
 		field(10, "domains", i32, true, "distinct wikis edited that day"),
 		field(11, "gold_processed_at", tstz, true, ""),
 		field(12, "schema_version", i32, true, ""),
+	},
+}
+
+// The hourly rollups behind the API's top lists. Aggregating
+// silver.cleaned_events on every request cost 50-70 ms for a day and
+// 200-370 ms for 30 days of the benchmark's data (docs/PERFORMANCE.md);
+// these hold what those aggregates need, one row per hour and key, so that
+// the API sums a few rows per editor or page instead of every event.
+// Their keys include the flags the API filters by (is_bot, is_anonymous),
+// so any range of hours, regions, wikis and kinds of editor sums them
+// exactly. They are partitioned by hour as well as day: gold replaces the
+// hours new silver rows touch, and replaces a whole partition's files
+// without rewriting any other hour's rows.
+
+// ContributorsHourlyTable is gold.contributors_hourly: per hour, wiki and
+// editor, their valid edits and page creations.
+var ContributorsHourlyTable = TableDef{
+	Ident:     GoldContributorsHourly,
+	Partition: []string{"stat_date", "stat_hour"},
+	Version:   GoldSchemaVersion,
+	Props:     parquetProps("user_normalized"),
+	Fields: []iceberg.NestedField{
+		field(1, "stat_date", str, true, "YYYY-MM-DD (UTC); partition"),
+		field(2, "stat_hour", i32, true, "0-23 (UTC); partition"),
+		field(3, "domain", str, true, ""),
+		field(4, "region", str, true, ""),
+		field(5, "user_normalized", str, true, ""),
+		field(6, "is_bot", boo, true, "part of the key: the editor's edits flagged bot"),
+		field(7, "is_anonymous", boo, true, "part of the key"),
+		field(8, "edits", i64, true, "valid edits and page creations"),
+		field(9, "bytes_added", i64, true, "sum of positive length changes"),
+		field(10, "bytes_removed", i64, true, "sum of negative length changes, as a positive number"),
+		field(11, "new_pages", i64, true, ""),
+		field(12, "last_edit", tstz, true, "the newest event_timestamp"),
+		field(13, "gold_processed_at", tstz, true, ""),
+		field(14, "schema_version", i32, true, ""),
+	},
+}
+
+// PagesHourlyTable is gold.pages_hourly: per hour, wiki, title and bot
+// flag, the page's valid edits and page creations.
+var PagesHourlyTable = TableDef{
+	Ident:     GoldPagesHourly,
+	Partition: []string{"stat_date", "stat_hour"},
+	Version:   GoldSchemaVersion,
+	Props:     parquetProps("title"),
+	Fields: []iceberg.NestedField{
+		field(1, "stat_date", str, true, "YYYY-MM-DD (UTC); partition"),
+		field(2, "stat_hour", i32, true, "0-23 (UTC); partition"),
+		field(3, "domain", str, true, ""),
+		field(4, "region", str, true, ""),
+		field(5, "title", str, true, ""),
+		field(6, "is_bot", boo, true, "part of the key: edits flagged bot"),
+		field(7, "edits", i64, true, "valid edits and page creations"),
+		{ID: 8, Name: "editors", Required: true, Doc: "the distinct normalized users, sorted (distinct counts over hours need the names)",
+			Type: &iceberg.ListType{ElementID: 15, Element: str, ElementRequired: true}},
+		field(9, "bytes_delta", i64, true, "sum of length changes"),
+		field(10, "new_page", boo, true, "a page creation among the edits"),
+		field(11, "last_edit", tstz, true, "the newest event_timestamp"),
+		field(12, "first_revision", i64, false, "the oldest revision_new"),
+		field(13, "first_parent", i64, false, "the first revision's revision_old: the page before the hour's edits; null for a creation"),
+		field(14, "last_revision", i64, false, "the newest revision_new"),
+		field(16, "gold_processed_at", tstz, true, ""),
+		field(17, "schema_version", i32, true, ""),
 	},
 }

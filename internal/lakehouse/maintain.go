@@ -132,23 +132,25 @@ type TablePolicy struct {
 // one compacted file spanning the day would be rewritten whole each time.
 func DefaultPolicies() map[string]TablePolicy {
 	return map[string]TablePolicy{
-		Name(BronzeRawEvents):     {SortBy: []string{"event_timestamp", "event_id"}, SkipOpen: true},
-		Name(BronzeDLQEvents):     {SortBy: []string{"first_seen", "dlq_id"}},
-		Name(SilverCleanedEvents): {SortBy: []string{"event_timestamp", "event_id"}},
-		Name(GoldHourlyStats):     {SortBy: []string{"stat_hour", "domain"}, SkipOpen: true},
-		Name(GoldRiskScores):      {SortBy: []string{"entity_id"}, SkipOpen: true},
-		Name(OpsDQResults):        {SortBy: []string{"evaluated_at", "check"}},
-		Name(OpsAlerts):           {SortBy: []string{"created_at", "alert_id"}},
+		Name(BronzeRawEvents):        {SortBy: []string{"event_timestamp", "event_id"}, SkipOpen: true},
+		Name(BronzeDLQEvents):        {SortBy: []string{"first_seen", "dlq_id"}},
+		Name(SilverCleanedEvents):    {SortBy: []string{"event_timestamp", "event_id"}},
+		Name(GoldHourlyStats):        {SortBy: []string{"stat_hour", "domain"}, SkipOpen: true},
+		Name(GoldRiskScores):         {SortBy: []string{"entity_id"}, SkipOpen: true},
+		Name(GoldContributorsHourly): {SortBy: []string{"domain", "user_normalized", "is_bot", "is_anonymous"}, SkipOpen: true},
+		Name(GoldPagesHourly):        {SortBy: []string{"domain", "title", "is_bot"}, SkipOpen: true},
+		Name(OpsDQResults):           {SortBy: []string{"evaluated_at", "check"}},
+		Name(OpsAlerts):              {SortBy: []string{"created_at", "alert_id"}},
 	}
 }
 
 // DefaultConsumers are WikiStream's incremental readers: silver reads
-// bronze.raw_events, gold reads silver.cleaned_events (both gold tables
-// keep their own checkpoint).
+// bronze.raw_events, gold reads silver.cleaned_events (every gold table
+// keeps its own checkpoint).
 func DefaultConsumers() map[string][]table.Identifier {
 	return map[string][]table.Identifier{
 		Name(BronzeRawEvents):     {SilverCleanedEvents},
-		Name(SilverCleanedEvents): {GoldHourlyStats, GoldRiskScores},
+		Name(SilverCleanedEvents): {GoldHourlyStats, GoldRiskScores, GoldContributorsHourly, GoldPagesHourly},
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/apache/iceberg-go/table"
 
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/query"
@@ -67,7 +66,7 @@ func (l *live) run(ctx context.Context, log func(msg string, args ...any)) {
 	var seen string
 	for {
 		heads := map[string]int64{}
-		for _, ident := range []table.Identifier{lakehouse.GoldHourlyStats, lakehouse.GoldRiskScores} {
+		for _, ident := range lakehouse.GoldTables() {
 			if tbl, err := l.lh.Load(ctx, ident); err == nil && tbl.CurrentSnapshot() != nil {
 				heads[lakehouse.Name(ident)] = tbl.CurrentSnapshot().SnapshotID
 			}

@@ -10,8 +10,8 @@ import (
 )
 
 // The API behind the dashboard's panels that the hourly, regional and risk
-// endpoints do not cover: top contributors and trending pages (from
-// silver, the only table with editors and titles), a summary of the range
+// endpoints do not cover: top contributors and trending pages (from gold's
+// hourly rollups of silver), a summary of the range
 // with the extent of the data, the busiest wikis, and the data-quality
 // status (ops.dq_results).
 
@@ -55,13 +55,6 @@ func boolParam(q url.Values, name string) (bool, error) {
 	}
 }
 
-// editsWhere selects the valid edits and page creations of silver in the
-// filters' range: what "edits" means for contributors and pages, as for
-// the risk score.
-func (f filters) editsWhere() string {
-	return f.where("event_date", "event_hour") + " AND is_valid AND event_type IN ('edit', 'new')"
-}
-
 // topContributors: GET /api/v1/top/contributors — the editors with the
 // most edits (and page creations) in the range, with the wiki they edited
 // most (for a link to its Special:Contributions page).
@@ -82,12 +75,11 @@ func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("kind: got %q, want all, human, bot or anonymous", kind))
 		return
 	}
-	// One scan of silver: per editor and wiki, then rolled up per editor.
+	// Per editor and wiki over the hours, then rolled up per editor.
 	s.run(w, r, f, `WITH per_wiki AS (
-			SELECT user_normalized, domain, count(*) AS n, bool_or(is_bot) AS bot, bool_or(is_anonymous) AS anon,
-				sum(greatest(length_delta, 0)) AS added, sum(greatest(-length_delta, 0)) AS removed,
-				sum(is_new_page::INT) AS created, max(event_timestamp) AS last_edit
-			FROM silver.cleaned_events WHERE `+f.editsWhere()+` AND user_normalized IS NOT NULL`+cond+`
+			SELECT user_normalized, domain, sum(edits) AS n, bool_or(is_bot) AS bot, bool_or(is_anonymous) AS anon,
+				sum(bytes_added) AS added, sum(bytes_removed) AS removed, sum(new_pages) AS created, max(last_edit) AS last_edit
+			FROM gold.contributors_hourly WHERE `+f.where("stat_date", "stat_hour")+cond+`
 			GROUP BY ALL)
 		SELECT user_normalized AS "user", sum(n)::BIGINT AS edits, count(*)::BIGINT AS wikis,
 			first(domain ORDER BY n DESC, domain) AS top_domain, bool_or(bot) AS is_bot, bool_or(anon) AS is_anonymous,
@@ -114,11 +106,14 @@ func (s *Server) trendingPages(w http.ResponseWriter, r *http.Request) {
 	if noBots {
 		cond = " AND NOT is_bot"
 	}
-	s.run(w, r, f, `SELECT domain, title, count(*)::BIGINT AS edits, count(DISTINCT user_normalized)::BIGINT AS editors,
-			sum(length_delta)::BIGINT AS bytes_delta, bool_or(is_new_page) AS new_page,
-			max(event_timestamp) AS last_edit,
-			max(revision_new) AS revision_new, arg_max(revision_old, revision_new) AS revision_old
-		FROM silver.cleaned_events WHERE `+f.editsWhere()+` AND title IS NOT NULL`+cond+`
+	// The editors of a page over several hours are the distinct names of
+	// the hours' lists; revision_old is the parent of the range's first
+	// revision, so that the diff link shows every edit of the range.
+	s.run(w, r, f, `SELECT domain, title, sum(edits)::BIGINT AS edits,
+			len(list_distinct(flatten(list(editors))))::BIGINT AS editors,
+			sum(bytes_delta)::BIGINT AS bytes_delta, bool_or(new_page) AS new_page, max(last_edit) AS last_edit,
+			max(last_revision) AS revision_new, arg_min_null(first_parent, first_revision) AS revision_old
+		FROM gold.pages_hourly WHERE `+f.where("stat_date", "stat_hour")+cond+`
 		GROUP BY domain, title ORDER BY edits DESC, editors DESC, domain, title LIMIT `+strconv.Itoa(limit))
 }
 

@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -25,8 +27,8 @@ import (
 )
 
 // recordedServer is a Server over a pipeline run through gold and one
-// data-quality run with real recorded events of two hours a day apart,
-// and those events.
+// data-quality run with real recorded events of two hours a day apart (and
+// repeatEdits' few), and those events.
 func recordedServer(t *testing.T) (*httptest.Server, []webtest.Event, quality.Report) {
 	t.Helper()
 	events, lines := webtest.Clean(t, ssetest.ReadLines(t, ssetest.SharedData(t, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz")))
@@ -43,6 +45,11 @@ func recordedServer(t *testing.T) (*httptest.Server, []webtest.Event, quality.Re
 	for _, i := range keep {
 		sample, sampleLines = append(sample, events[i]), append(sampleLines, lines[i])
 	}
+	extra, extraLines := webtest.Clean(t, repeatEdits(t, sampleLines))
+	if len(extra) != 8 {
+		t.Fatalf("%d of the 8 repeated edits are clean", len(extra))
+	}
+	sample, sampleLines = append(sample, extra...), append(sampleLines, extraLines...)
 	p := stagetest.New(t)
 	p.Bronze(t, sampleLines)
 	p.Silver(t)
@@ -70,6 +77,44 @@ func recordedServer(t *testing.T) (*httptest.Server, []webtest.Event, quality.Re
 	return ts, sample, rep
 }
 
+// repeatEdits makes, from the first human edit of lines, eight edits of
+// one new title over a day: six by that editor in six different hours,
+// two by another. The recorded sample seldom has an editor return to a
+// page hours later, which is what a page's distinct editors over a range
+// (not the sum of each hour's) must count once.
+func repeatEdits(t *testing.T, lines [][]byte) [][]byte {
+	t.Helper()
+	for _, line := range lines {
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil || m["type"] != "edit" || m["bot"] == true {
+			continue
+		}
+		var out [][]byte
+		for k := range 8 {
+			ts := time.Date(2023, 1, 24, 2+3*k, 10, 0, 0, time.UTC)
+			m["id"] = float64(9_000_000_000 + k)
+			m["timestamp"] = float64(ts.Unix())
+			if meta, ok := m["meta"].(map[string]any); ok {
+				meta["dt"] = ts.Format(time.RFC3339)
+				meta["id"] = fmt.Sprintf("00000000-0000-4000-8000-%012d", k)
+			}
+			m["title"] = "WikiStream repeated page"
+			m["revision"] = map[string]any{"old": float64(2_000_000_000 + k), "new": float64(2_000_000_001 + k)}
+			if k >= 6 {
+				m["user"] = "Another repeat editor"
+			}
+			b, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b)
+		}
+		return out
+	}
+	t.Fatal("no human edit in the sample")
+	return nil
+}
+
 func counts(rows []map[string]any, name, n string) []webtest.Count {
 	var out []webtest.Count
 	for _, r := range rows {
@@ -85,6 +130,10 @@ func TestPanelsAPI(t *testing.T) {
 	ts, events, rep := recordedServer(t)
 	all := webtest.Compute(events)
 	const rng = "from=2023-01-24&to=2023-01-25"
+	hours := map[time.Time]bool{}
+	for _, e := range events {
+		hours[e.Time().Truncate(time.Hour)] = true
+	}
 
 	// The summary, and gold's extent.
 	code, out := get(t, ts.URL+"/api/v1/stats/summary?"+rng)
@@ -93,7 +142,7 @@ func TestPanelsAPI(t *testing.T) {
 	}
 	tot := out["totals"].(map[string]any)
 	for name, want := range map[string]int{"events": all.Events, "human": all.Human, "bots": all.Bots,
-		"anonymous": all.Anonymous, "new_pages": all.NewPages, "wikis": len(all.Wikis), "hours_with_data": 2} {
+		"anonymous": all.Anonymous, "new_pages": all.NewPages, "wikis": len(all.Wikis), "hours_with_data": len(hours)} {
 		if got := int(tot[name].(float64)); got != want {
 			t.Errorf("summary %s: got %d, want %d", name, got, want)
 		}
@@ -177,10 +226,14 @@ func TestPanelsAPI(t *testing.T) {
 
 	// Trending pages, bots left out; each with its newest revision.
 	newest := map[string]int64{} // domain|title -> the newest revision by a person
+	firstRev := map[string]webtest.Event{} // and the first, whose parent the diff starts from
 	for _, e := range events {
 		if e.Edit() && !e.Bot && e.Revision != nil && e.Revision.New != nil {
 			k := e.Meta.Domain + "|" + e.Title
 			newest[k] = max(newest[k], *e.Revision.New)
+			if f, ok := firstRev[k]; !ok || *e.Revision.New < *f.Revision.New {
+				firstRev[k] = e
+			}
 		}
 	}
 	_, out = get(t, ts.URL+"/api/v1/top/pages?exclude_bots=true&limit=10&"+rng)
@@ -191,6 +244,13 @@ func TestPanelsAPI(t *testing.T) {
 		pages = append(pages, webtest.Count{Name: k, N: int(r["edits"].(float64))})
 		if rev, _ := r["revision_new"].(float64); int64(rev) != newest[k] {
 			t.Errorf("page %s: newest revision %v, want %d (for the link to its diff)", k, r["revision_new"], newest[k])
+		}
+		var parent any
+		if old := firstRev[k].Revision.Old; old != nil {
+			parent = float64(*old)
+		}
+		if r["revision_old"] != parent {
+			t.Errorf("page %s: revision_old %v, want %v (the parent of the range's first revision)", k, r["revision_old"], parent)
 		}
 	}
 	if want := all.Pages[:10]; !slices.Equal(pages, want) {
@@ -423,4 +483,94 @@ func TestEmbeddedDashboard(t *testing.T) {
 	if assets < 2 {
 		t.Errorf("the page names %d assets, want its script and its styles", assets)
 	}
+}
+
+// The top lists as the API computed them from silver before gold kept
+// hourly rollups: each event read on every request. The rollups must give
+// the same rows for every range, region, wiki and kind of editor.
+const (
+	silverEdits        = `FROM silver.cleaned_events WHERE is_valid AND event_type IN ('edit', 'new') AND `
+	silverContributors = `WITH per_wiki AS (
+			SELECT user_normalized, domain, count(*) AS n, bool_or(is_bot) AS bot, bool_or(is_anonymous) AS anon,
+				sum(greatest(length_delta, 0)) AS added, sum(greatest(-length_delta, 0)) AS removed,
+				sum(is_new_page::INT) AS created, max(event_timestamp) AS last_edit
+			` + silverEdits + `%s AND user_normalized IS NOT NULL%s GROUP BY ALL)
+		SELECT user_normalized AS "user", sum(n)::BIGINT AS edits, count(*)::BIGINT AS wikis,
+			first(domain ORDER BY n DESC, domain) AS top_domain, bool_or(bot) AS is_bot, bool_or(anon) AS is_anonymous,
+			sum(added)::BIGINT AS bytes_added, sum(removed)::BIGINT AS bytes_removed, sum(created)::BIGINT AS new_pages,
+			max(last_edit) AS last_edit
+		FROM per_wiki GROUP BY user_normalized ORDER BY edits DESC, "user" LIMIT %d`
+	silverPages = `SELECT domain, title, count(*)::BIGINT AS edits, count(DISTINCT user_normalized)::BIGINT AS editors,
+			sum(length_delta)::BIGINT AS bytes_delta, bool_or(is_new_page) AS new_page, max(event_timestamp) AS last_edit,
+			max(revision_new) AS revision_new, arg_min_null(revision_old, revision_new) AS revision_old
+		` + silverEdits + `%s AND title IS NOT NULL%s
+		GROUP BY domain, title ORDER BY edits DESC, editors DESC, domain, title LIMIT %d`
+)
+
+// TestTopListsEqualSilver: top contributors and trending pages, read from
+// gold's hourly rollups, equal the same lists aggregated from every silver
+// event, over whole days, ranges cutting into days, single hours, regions,
+// wikis and kinds of editor.
+func TestTopListsEqualSilver(t *testing.T) {
+	ts, _, _ := recordedServer(t)
+	ranges := []string{"from=2023-01-24&to=2023-01-25", "from=2023-01-24T05:00:00Z&to=2023-01-25T03:00:00Z",
+		"from=2023-01-24T13:00:00Z&to=2023-01-24T13:00:00Z", "from=2023-01-25T09:00:00Z&to=2023-01-25T23:00:00Z"}
+	places := []string{"", "region=europe", "domain=en.wikipedia.org,commons.wikimedia.org", "region=asia_pacific,americas"}
+	kinds := map[string]string{"all": "", "human": " AND NOT is_bot AND NOT is_anonymous", "bot": " AND is_bot",
+		"anonymous": " AND is_anonymous"}
+	compared := 0
+	for _, rng := range ranges {
+		for _, place := range places {
+			q, err := url.ParseQuery(rng + "&" + place)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := parseFilters(q, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			where := f.where("event_date", "event_hour")
+			for kind, cond := range kinds {
+				path := fmt.Sprintf("/api/v1/top/contributors?limit=50&kind=%s&%s&%s", kind, rng, place)
+				compared += sameRows(t, ts.URL, path, fmt.Sprintf(silverContributors, where, cond, 50))
+			}
+			for _, noBots := range []bool{false, true} {
+				cond := ""
+				if noBots {
+					cond = " AND NOT is_bot"
+				}
+				path := fmt.Sprintf("/api/v1/top/pages?limit=50&exclude_bots=%t&%s&%s", noBots, rng, place)
+				compared += sameRows(t, ts.URL, path, fmt.Sprintf(silverPages, where, cond, 50))
+			}
+		}
+	}
+	if compared < 1000 {
+		t.Errorf("compared %d rows in all; the sample must give longer lists", compared)
+	}
+}
+
+// sameRows fails the test unless the API's rows at path equal the rows of
+// sql through /api/v1/query, column by column; it returns how many rows.
+func sameRows(t *testing.T, base, path, sql string) int {
+	t.Helper()
+	_, out := get(t, base+path)
+	got := rowsOf(t, out)
+	code, res := post(t, base, "", sqlBody(sql))
+	if code != 200 {
+		t.Fatalf("%s: the silver query failed: %d %v", path, code, res)
+	}
+	want, _ := res["rows"].([]any)
+	cols, _ := res["columns"].([]any)
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d rows, silver %d", path, len(got), len(want))
+	}
+	for i, w := range want {
+		for j, c := range cols {
+			name := c.(map[string]any)["name"].(string)
+			if g, w := fmt.Sprint(got[i][name]), fmt.Sprint(w.([]any)[j]); g != w {
+				t.Fatalf("%s: row %d, %s: got %s, silver %s\n%v\n%v", path, i, name, g, w, got[i], want[i])
+			}
+		}
+	}
+	return len(got)
 }

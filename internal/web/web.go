@@ -88,13 +88,16 @@ type Server struct {
 
 // ResidentTables are the tables to name in query.Config.Resident for the
 // engine behind a Server: gold.hourly_stats, which the API reads on almost
-// every request, which changes at most once per gold run and which stays
-// small (a copy in DuckDB memory answers in a fraction of the time it takes
-// to open its 150+ small Parquet files; see docs/PERFORMANCE.md).
+// every request, and the hourly rollups behind the top lists; each changes
+// at most once per gold run, and a copy in DuckDB memory answers in a
+// fraction of the time it takes to open their many small Parquet files (see
+// docs/PERFORMANCE.md). A table grown past the engine's ResidentMaxBytes is
+// read from its files.
 // gold.risk_scores is not: its queries are fast on files, and each gold run
 // rewrites the current day, whose evidence JSON is costly to copy.
 func ResidentTables() []string {
-	return []string{lakehouse.Name(lakehouse.GoldHourlyStats)}
+	return []string{lakehouse.Name(lakehouse.GoldHourlyStats), lakehouse.Name(lakehouse.GoldContributorsHourly),
+		lakehouse.Name(lakehouse.GoldPagesHourly)}
 }
 
 // PlannedTables are the tables to name in query.Config.Planned for the
