@@ -75,17 +75,22 @@ func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("kind: got %q, want all, human, bot or anonymous", kind))
 		return
 	}
-	// Per editor and wiki over the hours, then rolled up per editor.
-	s.run(w, r, f, `WITH per_wiki AS (
-			SELECT user_normalized, domain, sum(edits) AS n, bool_or(is_bot) AS bot, bool_or(is_anonymous) AS anon,
-				sum(bytes_added) AS added, sum(bytes_removed) AS removed, sum(new_pages) AS created, max(last_edit) AS last_edit
-			FROM gold.contributors_hourly WHERE `+f.where("stat_date", "stat_hour")+cond+`
-			GROUP BY ALL)
-		SELECT user_normalized AS "user", sum(n)::BIGINT AS edits, count(*)::BIGINT AS wikis,
-			first(domain ORDER BY n DESC, domain) AS top_domain, bool_or(bot) AS is_bot, bool_or(anon) AS is_anonymous,
-			sum(added)::BIGINT AS bytes_added, sum(removed)::BIGINT AS bytes_removed, sum(created)::BIGINT AS new_pages,
-			max(last_edit) AS last_edit
-		FROM per_wiki GROUP BY user_normalized ORDER BY edits DESC, "user" LIMIT `+strconv.Itoa(limit))
+	// The top editors first, then their wikis: one aggregate per editor,
+	// and one per editor and wiki for the few listed only.
+	where := f.where("stat_date", "stat_hour") + cond
+	s.run(w, r, f, `WITH top AS (
+			SELECT user_normalized, sum(edits)::BIGINT AS edits, bool_or(is_bot) AS is_bot, bool_or(is_anonymous) AS is_anonymous,
+				sum(bytes_added)::BIGINT AS bytes_added, sum(bytes_removed)::BIGINT AS bytes_removed,
+				sum(new_pages)::BIGINT AS new_pages, max(last_edit) AS last_edit
+			FROM gold.contributors_hourly WHERE `+where+`
+			GROUP BY user_normalized ORDER BY edits DESC, user_normalized LIMIT `+strconv.Itoa(limit)+`),
+		per_wiki AS (SELECT user_normalized, domain, sum(edits) AS n
+			FROM gold.contributors_hourly SEMI JOIN top USING (user_normalized) WHERE `+where+` GROUP BY ALL),
+		wikis AS (SELECT user_normalized, count(*)::BIGINT AS wikis, first(domain ORDER BY n DESC, domain) AS top_domain
+			FROM per_wiki GROUP BY user_normalized)
+		SELECT user_normalized AS "user", edits, wikis, top_domain, is_bot, is_anonymous, bytes_added, bytes_removed,
+			new_pages, last_edit
+		FROM top JOIN wikis USING (user_normalized) ORDER BY edits DESC, "user"`)
 }
 
 // trendingPages: GET /api/v1/top/pages — the pages edited most in the
@@ -107,14 +112,24 @@ func (s *Server) trendingPages(w http.ResponseWriter, r *http.Request) {
 		cond = " AND NOT is_bot"
 	}
 	// The editors of a page over several hours are the distinct names of
-	// the hours' lists; revision_old is the parent of the range's first
-	// revision, so that the diff link shows every edit of the range.
-	s.run(w, r, f, `SELECT domain, title, sum(edits)::BIGINT AS edits,
-			len(list_distinct(flatten(list(editors))))::BIGINT AS editors,
-			sum(bytes_delta)::BIGINT AS bytes_delta, bool_or(new_page) AS new_page, max(last_edit) AS last_edit,
-			max(last_revision) AS revision_new, arg_min_null(first_parent, first_revision) AS revision_old
-		FROM gold.pages_hourly WHERE `+f.where("stat_date", "stat_hour")+cond+`
-		GROUP BY domain, title ORDER BY edits DESC, editors DESC, domain, title LIMIT `+strconv.Itoa(limit))
+	// the hours' lists. Merging them costs more than everything else, so
+	// only for the candidates: the pages with at least as many edits as
+	// the limit-th (editors only break ties among those). revision_old is
+	// the parent of the range's first revision, so that the diff link
+	// shows every edit of the range.
+	where := f.where("stat_date", "stat_hour") + cond
+	s.run(w, r, f, `WITH agg AS (
+			SELECT domain, title, sum(edits)::BIGINT AS edits, sum(bytes_delta)::BIGINT AS bytes_delta,
+				bool_or(new_page) AS new_page, max(last_edit) AS last_edit, max(last_revision) AS revision_new,
+				arg_min_null(first_parent, first_revision) AS revision_old
+			FROM gold.pages_hourly WHERE `+where+` GROUP BY domain, title),
+		cut AS (SELECT coalesce(min(edits), 0) AS edits FROM (SELECT edits FROM agg ORDER BY edits DESC LIMIT `+strconv.Itoa(limit)+`)),
+		candidates AS (SELECT agg.* FROM agg, cut WHERE agg.edits >= cut.edits),
+		editors AS (SELECT domain, title, len(list_distinct(flatten(list(editors))))::BIGINT AS editors
+			FROM gold.pages_hourly SEMI JOIN candidates USING (domain, title) WHERE `+where+` GROUP BY domain, title)
+		SELECT domain, title, edits, editors, bytes_delta, new_page, last_edit, revision_new, revision_old
+		FROM candidates JOIN editors USING (domain, title)
+		ORDER BY edits DESC, editors DESC, domain, title LIMIT `+strconv.Itoa(limit))
 }
 
 // wikis: GET /api/v1/stats/wikis — the busiest wikis over the range, with
