@@ -235,6 +235,9 @@ var tables = map[string]tableInfo{
 	lakehouse.Name(lakehouse.SilverCleanedEvents): {"event_date", []string{"event_id"}},
 	lakehouse.Name(lakehouse.GoldHourlyStats):     {"stat_date", []string{"stat_date", "stat_hour", "domain"}},
 	lakehouse.Name(lakehouse.GoldRiskScores):      {"stat_date", []string{"stat_date", "entity_id"}},
+	lakehouse.Name(lakehouse.GoldContributorsHourly): {"stat_date",
+		[]string{"stat_date", "stat_hour", "domain", "user_normalized", "is_bot", "is_anonymous"}},
+	lakehouse.Name(lakehouse.GoldPagesHourly): {"stat_date", []string{"stat_date", "stat_hour", "domain", "title", "is_bot"}},
 }
 
 // EventTypes are the recentchange types (DESIGN.md).
@@ -415,6 +418,37 @@ func DefaultChecks(cfg Config) []Check {
 			Freshness:   &Freshness{Upstream: silver, MaxAge: cfg.MaxLag},
 			Description: fmt.Sprintf("gold.risk_scores has read every silver commit older than %s", human(cfg.MaxLag))})
 	}
+
+	// The hourly rollups behind the API's top lists.
+	contributors, pages := lakehouse.GoldContributorsHourly, lakehouse.GoldPagesHourly
+	edits := "FROM silver.cleaned_events WHERE is_valid AND event_type IN ('edit', 'new')"
+	add(Check{Name: "contributors.key_unique", Table: contributors, Kind: KindUniqueness,
+		Columns:     tables[lakehouse.Name(contributors)].key,
+		Description: "one row per (stat_date, stat_hour, domain, user_normalized, is_bot, is_anonymous)"},
+		Check{Name: "contributors.reconciles_with_silver", Table: contributors, Kind: KindReconciliation,
+			Reconcile: &Reconcile{Upstream: silver,
+				SQL: `SELECT stat_date AS grp, concat_ws('|', stat_hour, domain, user_normalized, is_bot, is_anonymous) AS k,
+					concat_ws('|', edits, bytes_added, bytes_removed, new_pages) AS v FROM gold.contributors_hourly`,
+				UpstreamSQL: `SELECT event_date AS grp, concat_ws('|', event_hour, domain, user_normalized, is_bot, is_anonymous) AS k,
+					concat_ws('|', count(*), sum(greatest(length_delta, 0)), sum(greatest(-length_delta, 0)), sum(is_new_page::INT)) AS v
+					` + edits + ` AND user_normalized IS NOT NULL
+					GROUP BY event_date, event_hour, domain, user_normalized, is_bot, is_anonymous`,
+				Expect: "each editor's hour on a wiki has the edits, bytes and new pages of their valid edit/new silver " +
+					"events, as of the silver snapshot gold has read"},
+			Description: "gold contributors = silver editors per hour"},
+		Check{Name: "pages.key_unique", Table: pages, Kind: KindUniqueness,
+			Columns:     tables[lakehouse.Name(pages)].key,
+			Description: "one row per (stat_date, stat_hour, domain, title, is_bot)"},
+		Check{Name: "pages.reconciles_with_silver", Table: pages, Kind: KindReconciliation,
+			Reconcile: &Reconcile{Upstream: silver,
+				SQL: `SELECT stat_date AS grp, concat_ws('|', stat_hour, domain, title, is_bot) AS k,
+					concat_ws('|', edits, len(editors), bytes_delta, last_revision) AS v FROM gold.pages_hourly`,
+				UpstreamSQL: `SELECT event_date AS grp, concat_ws('|', event_hour, domain, title, is_bot) AS k,
+					concat_ws('|', count(*), count(DISTINCT user_normalized), sum(length_delta), max(revision_new)) AS v
+					` + edits + ` AND title IS NOT NULL GROUP BY event_date, event_hour, domain, title, is_bot`,
+				Expect: "each page's hour has the edits, editors, net bytes and newest revision of its valid edit/new " +
+					"silver events, as of the silver snapshot gold has read"},
+			Description: "gold pages = silver pages per hour"})
 	return checks
 }
 

@@ -260,7 +260,7 @@ func snapshots(tb testing.TB, lh *lakehouse.Lakehouse) map[string]int64 {
 }
 
 var dataTables = []table.Identifier{lakehouse.BronzeRawEvents, lakehouse.BronzeDLQEvents, lakehouse.SilverCleanedEvents,
-	lakehouse.GoldHourlyStats, lakehouse.GoldRiskScores}
+	lakehouse.GoldHourlyStats, lakehouse.GoldRiskScores, lakehouse.GoldContributorsHourly, lakehouse.GoldPagesHourly}
 
 // restore rolls every data table back to the snapshots, undoing defects.
 func restore(tb testing.TB, lh *lakehouse.Lakehouse, to map[string]int64) {
