@@ -49,6 +49,14 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer, when set, receives the gold metrics.
 	Registerer prometheus.Registerer
+	// RollupShare bounds the share of gold's time that recomputing the
+	// top lists' rollups (gold.contributors_hourly, gold.pages_hourly) may
+	// take: after a refresh that took d, the next waits d*(1/share-1).
+	// Live, a refresh takes tens of milliseconds and runs every time; in a
+	// replay, where each run recomputes whole busy hours, it runs less
+	// often than the headline tables and catches up at the end. 1 (or 0)
+	// refreshes them on every run. Default 0.2.
+	RollupShare float64
 	// HourlyCommitted, when set, is called after each commit to
 	// gold.hourly_stats, from the stage's goroutine: it must not block.
 	// run uses it to have the dashboard's engine copy the new numbers at
@@ -58,7 +66,7 @@ type Config struct {
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{LargeDeletionBytes: 1000, Poll: 200 * time.Millisecond}
+	return Config{LargeDeletionBytes: 1000, Poll: 200 * time.Millisecond, RollupShare: 0.2}
 }
 
 // Validate reports the first bad setting.
@@ -68,6 +76,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("large deletion bytes: got %d, want at least 1", c.LargeDeletionBytes)
 	case c.Poll <= 0:
 		return fmt.Errorf("gold poll interval: got %s, want a positive duration", c.Poll)
+	case c.RollupShare < 0 || c.RollupShare > 1:
+		return fmt.Errorf("gold rollup share: got %g, want 0 to 1", c.RollupShare)
 	case c.MinInterval < 0:
 		return fmt.Errorf("gold interval: got %s, want 0 or a positive duration", c.MinInterval)
 	}
@@ -87,6 +97,8 @@ type Stage struct {
 	riskCP    lakehouse.Checkpoint
 	daysValid bool
 	runs      int64
+	// rollupsAt is the earliest a run refreshes the rollups again.
+	rollupsAt time.Time
 
 	// latency is, per gold commit, from the newest event time it includes
 	// to the commit: how far behind the edits the gold numbers are.
@@ -158,16 +170,23 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	head := lakehouse.Head(silverTbl)
-	for i, h := range hourlyTables {
-		hours, rows, err := s.refresh(ctx, silverTbl, head, h.def, h.recompute(s))
-		if err != nil {
-			return res, err
-		}
-		if i == 0 {
-			res.Hours, res.HourlyRows = hours, rows
-			if hours > 0 && s.cfg.HourlyCommitted != nil {
-				s.cfg.HourlyCommitted()
+	hours, rows, err := s.refresh(ctx, silverTbl, head, hourlyTables[0].def, hourlyTables[0].recompute(s))
+	if err != nil {
+		return res, err
+	}
+	res.Hours, res.HourlyRows = hours, rows
+	if hours > 0 && s.cfg.HourlyCommitted != nil {
+		s.cfg.HourlyCommitted()
+	}
+	if began := time.Now(); !began.Before(s.rollupsAt) {
+		for _, h := range hourlyTables[1:] {
+			if _, _, err := s.refresh(ctx, silverTbl, head, h.def, h.recompute(s)); err != nil {
+				return res, err
 			}
+		}
+		if share := s.cfg.RollupShare; share > 0 && share < 1 {
+			took := time.Since(began)
+			s.rollupsAt = time.Now().Add(time.Duration(float64(took) * (1/share - 1)))
 		}
 	}
 	days, risks, err := s.refreshRisk(ctx, silverTbl, head)
