@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/query"
 )

@@ -225,7 +225,7 @@ func TestPanelsAPI(t *testing.T) {
 	}
 
 	// Trending pages, bots left out; each with its newest revision.
-	newest := map[string]int64{} // domain|title -> the newest revision by a person
+	newest := map[string]int64{}           // domain|title -> the newest revision by a person
 	firstRev := map[string]webtest.Event{} // and the first, whose parent the diff starts from
 	for _, e := range events {
 		if e.Edit() && !e.Bot && e.Revision != nil && e.Revision.New != nil {
