@@ -341,7 +341,7 @@ var hourlyTables = []hourlyTable{
 	// What the API's top contributors count: valid edits and page
 	// creations by a known user.
 	{lakehouse.ContributorsHourlyTable, func(where string) string {
-		return `SELECT event_date, event_hour, domain, min(region), user_normalized, is_bot, is_anonymous,
+		return `SELECT event_date, event_hour, domain, min(region), user_normalized, ` + keyID("user_normalized") + `, is_bot, is_anonymous,
 			count(*)::BIGINT, sum(greatest(length_delta, 0))::BIGINT, sum(greatest(-length_delta, 0))::BIGINT,
 			sum(is_new_page::INT)::BIGINT, max(event_timestamp)
 			FROM silver.cleaned_events WHERE is_valid AND event_type IN ('edit', 'new') AND user_normalized IS NOT NULL
@@ -350,7 +350,7 @@ var hourlyTables = []hourlyTable{
 	}},
 	// And its trending pages: valid edits and page creations with a title.
 	{lakehouse.PagesHourlyTable, func(where string) string {
-		return `SELECT event_date, event_hour, domain, min(region), title, is_bot, count(*)::BIGINT,
+		return `SELECT event_date, event_hour, domain, min(region), title, ` + keyID("domain || '|' || title") + `, is_bot, count(*)::BIGINT,
 			coalesce(list_sort(list(DISTINCT user_normalized) FILTER (WHERE user_normalized IS NOT NULL)), []::VARCHAR[]),
 			sum(length_delta)::BIGINT, bool_or(is_new_page), max(event_timestamp),
 			min(revision_new), arg_min_null(revision_old, revision_new), max(revision_new)
@@ -358,6 +358,14 @@ var hourlyTables = []hourlyTable{
 			AND (` + where + `)
 			GROUP BY event_date, event_hour, domain, title, is_bot ORDER BY 1, 2, 3, 5, 6`
 	}},
+}
+
+// keyID is the SQL of a rollup's numeric key: 63 bits of the MD5 of expr,
+// stable across DuckDB versions (its hash() is not promised to be). The
+// API ranks by it and then checks that no two names of the ranked rows
+// share one (docs/PERFORMANCE.md).
+func keyID(expr string) string {
+	return "(md5_number_lower(" + expr + ") & 9223372036854775807)::BIGINT"
 }
 
 // recompute recomputes the table's rows of the touched hours.

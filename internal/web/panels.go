@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wikistream/wikistream/internal/query"
 )
 
 // The API behind the dashboard's panels that the hourly, regional and risk
@@ -75,22 +77,17 @@ func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("kind: got %q, want all, human, bot or anonymous", kind))
 		return
 	}
-	// The top editors first, then their wikis: one aggregate per editor,
-	// and one per editor and wiki for the few listed only.
 	where := f.where("stat_date", "stat_hour") + cond
-	s.run(w, r, f, `WITH top AS (
-			SELECT user_normalized, sum(edits)::BIGINT AS edits, bool_or(is_bot) AS is_bot, bool_or(is_anonymous) AS is_anonymous,
-				sum(bytes_added)::BIGINT AS bytes_added, sum(bytes_removed)::BIGINT AS bytes_removed,
-				sum(new_pages)::BIGINT AS new_pages, max(last_edit) AS last_edit
-			FROM gold.contributors_hourly WHERE `+where+`
-			GROUP BY user_normalized ORDER BY edits DESC, user_normalized LIMIT `+strconv.Itoa(limit)+`),
-		per_wiki AS (SELECT user_normalized, domain, sum(edits) AS n
-			FROM gold.contributors_hourly SEMI JOIN top USING (user_normalized) WHERE `+where+` GROUP BY ALL),
-		wikis AS (SELECT user_normalized, count(*)::BIGINT AS wikis, first(domain ORDER BY n DESC, domain) AS top_domain
-			FROM per_wiki GROUP BY user_normalized)
-		SELECT user_normalized AS "user", edits, wikis, top_domain, is_bot, is_anonymous, bytes_added, bytes_removed,
-			new_pages, last_edit
-		FROM top JOIN wikis USING (user_normalized) ORDER BY edits DESC, "user"`)
+	s.ranked(w, r, f, rankedSQL{table: "gold.contributors_hourly", id: rankKeys["contributors"], name: "user_normalized",
+		where: where, limit: limit,
+		detail: `SELECT user_normalized, domain, sum(edits) AS n, bool_or(is_bot) AS bot, bool_or(is_anonymous) AS anon,
+				sum(bytes_added) AS added, sum(bytes_removed) AS removed, sum(new_pages) AS created, max(last_edit) AS last_edit
+			FROM %s GROUP BY user_normalized, domain`,
+		rows: `SELECT user_normalized AS "user", sum(n)::BIGINT AS edits, count(*)::BIGINT AS wikis,
+				first(domain ORDER BY n DESC, domain) AS top_domain, bool_or(bot) AS is_bot, bool_or(anon) AS is_anonymous,
+				sum(added)::BIGINT AS bytes_added, sum(removed)::BIGINT AS bytes_removed, sum(created)::BIGINT AS new_pages,
+				max(last_edit) AS last_edit
+			FROM detail GROUP BY user_normalized ORDER BY edits DESC, "user"`})
 }
 
 // trendingPages: GET /api/v1/top/pages — the pages edited most in the
@@ -112,24 +109,88 @@ func (s *Server) trendingPages(w http.ResponseWriter, r *http.Request) {
 		cond = " AND NOT is_bot"
 	}
 	// The editors of a page over several hours are the distinct names of
-	// the hours' lists. Merging them costs more than everything else, so
-	// only for the candidates: the pages with at least as many edits as
-	// the limit-th (editors only break ties among those). revision_old is
-	// the parent of the range's first revision, so that the diff link
-	// shows every edit of the range.
+	// the hours' lists; revision_old is the parent of the range's first
+	// revision, so that the diff link shows every edit of the range.
 	where := f.where("stat_date", "stat_hour") + cond
-	s.run(w, r, f, `WITH agg AS (
-			SELECT domain, title, sum(edits)::BIGINT AS edits, sum(bytes_delta)::BIGINT AS bytes_delta,
-				bool_or(new_page) AS new_page, max(last_edit) AS last_edit, max(last_revision) AS revision_new,
-				arg_min_null(first_parent, first_revision) AS revision_old
-			FROM gold.pages_hourly WHERE `+where+` GROUP BY domain, title),
-		cut AS (SELECT coalesce(min(edits), 0) AS edits FROM (SELECT edits FROM agg ORDER BY edits DESC LIMIT `+strconv.Itoa(limit)+`)),
-		candidates AS (SELECT agg.* FROM agg, cut WHERE agg.edits >= cut.edits),
-		editors AS (SELECT domain, title, len(list_distinct(flatten(list(editors))))::BIGINT AS editors
-			FROM gold.pages_hourly SEMI JOIN candidates USING (domain, title) WHERE `+where+` GROUP BY domain, title)
-		SELECT domain, title, edits, editors, bytes_delta, new_page, last_edit, revision_new, revision_old
-		FROM candidates JOIN editors USING (domain, title)
-		ORDER BY edits DESC, editors DESC, domain, title LIMIT `+strconv.Itoa(limit))
+	s.ranked(w, r, f, rankedSQL{table: "gold.pages_hourly", id: rankKeys["pages"], name: "domain, title",
+		where: where, limit: limit,
+		detail: `SELECT domain, title, sum(edits)::BIGINT AS edits,
+				len(list_distinct(flatten(list(editors))))::BIGINT AS editors,
+				sum(bytes_delta)::BIGINT AS bytes_delta, bool_or(new_page) AS new_page, max(last_edit) AS last_edit,
+				max(last_revision) AS revision_new, arg_min_null(first_parent, first_revision) AS revision_old
+			FROM %s GROUP BY domain, title`,
+		rows: `SELECT * FROM detail ORDER BY edits DESC, editors DESC, domain, title`})
+}
+
+// rankKeys are the rollups' numeric keys the top lists rank by (a
+// variable for tests, which make them collide); SQL over the rollup's row.
+var rankKeys = map[string]string{"contributors": "user_id", "pages": "page_id"}
+
+// rankedSQL is a top list over a rollup: the rows of the named entities
+// (an editor; a wiki and title) with the most edits.
+type rankedSQL struct {
+	table, where string
+	// id is the rollup's numeric key of the entity, name its columns.
+	id, name string
+	limit    int
+	// detail aggregates the matching rows (its FROM is a %s) of the
+	// candidates; rows orders the list from detail.
+	detail, rows string
+}
+
+// sql is the statement: rank every entity by its edits, by the numeric
+// key alone (grouping by numbers is about twice as fast as by names); keep
+// the candidates with at least the limit-th's edits; then aggregate their
+// rows by name for the list. With byName, the ranking groups by names
+// instead, exact whatever the keys. Each row also counts, in a last column
+// "collisions", the candidates' keys that more than one name shares.
+func (q rankedSQL) sql(byName bool) string {
+	base := fmt.Sprintf(`(SELECT *, %s AS rank_id FROM %s WHERE %s)`, q.id, q.table, q.where)
+	key := "rank_id"
+	if byName {
+		key = q.name
+	}
+	hits := base + ` AS hits SEMI JOIN candidates USING (` + key + `)`
+	return `WITH ranked AS (SELECT ` + key + `, sum(edits) AS edits FROM ` + base + ` GROUP BY ALL),
+		cut AS (SELECT coalesce(min(edits), 0) AS edits FROM (SELECT edits FROM ranked ORDER BY edits DESC LIMIT ` + strconv.Itoa(q.limit) + `)),
+		candidates AS (SELECT ` + key + ` FROM ranked, cut WHERE ranked.edits >= cut.edits),
+		collisions AS (SELECT count(*) AS n FROM (SELECT rank_id FROM ` + hits + `
+			GROUP BY rank_id HAVING count(DISTINCT (` + q.name + `)) > 1)),
+		detail AS (` + fmt.Sprintf(q.detail, hits) + `)
+		SELECT list.*, collisions.n::BIGINT AS collisions FROM (` + q.rows + ` LIMIT ` + strconv.Itoa(q.limit) + `) AS list, collisions`
+}
+
+// ranked answers a top list: ranked by the numeric keys, and again by
+// names should two of the candidates' names share a key (a 63-bit hash:
+// about one chance in 10^7 for a month of every wiki's pages).
+func (s *Server) ranked(w http.ResponseWriter, r *http.Request, f filters, q rankedSQL) {
+	res, err := s.read(r.Context(), q.sql(false))
+	if err == nil && collided(res) {
+		s.log.Info("top list: two names share a key; ranking by name", "path", r.URL.Path)
+		res, err = s.read(r.Context(), q.sql(true))
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if n := len(res.Columns); n > 0 && res.Columns[n-1] == "collisions" {
+		res.Columns = res.Columns[:n-1]
+		if len(res.Types) == n {
+			res.Types = res.Types[:n-1]
+		}
+		for i := range res.Rows {
+			res.Rows[i] = res.Rows[i][:n-1]
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"filters": f.json(), "rows": jsonRows{res}, "truncated": res.Truncated,
+	})
+}
+
+// collided reports whether a ranked result says that names shared keys.
+func collided(res *query.Result) bool {
+	n := len(res.Columns)
+	return n > 0 && res.Columns[n-1] == "collisions" && len(res.Rows) > 0 && res.Rows[0][n-1] != int64(0)
 }
 
 // wikis: GET /api/v1/stats/wikis — the busiest wikis over the range, with

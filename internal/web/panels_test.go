@@ -513,6 +513,23 @@ const (
 // wikis and kinds of editor.
 func TestTopListsEqualSilver(t *testing.T) {
 	ts, _, _ := recordedServer(t)
+	compared := topListsEqualSilver(t, ts.URL)
+	if compared < 1000 {
+		t.Errorf("compared %d rows in all; the sample must give longer lists", compared)
+	}
+	// Keys that some names share (500 keys for thousands of names, so that
+	// merged keys push true top entries below the cut, which fails this
+	// test unless the server notices and ranks by name): the lists equal
+	// silver's all the same.
+	defer func(keys map[string]string) { rankKeys = keys }(rankKeys)
+	rankKeys = map[string]string{"contributors": "user_id % 500", "pages": "page_id % 500"}
+	topListsEqualSilver(t, ts.URL)
+}
+
+// topListsEqualSilver compares the top lists of the server at base with
+// silver's and returns how many rows it compared.
+func topListsEqualSilver(t *testing.T, base string) int {
+	t.Helper()
 	ranges := []string{"from=2023-01-24&to=2023-01-25", "from=2023-01-24T05:00:00Z&to=2023-01-25T03:00:00Z",
 		"from=2023-01-24T13:00:00Z&to=2023-01-24T13:00:00Z", "from=2023-01-25T09:00:00Z&to=2023-01-25T23:00:00Z"}
 	places := []string{"", "region=europe", "domain=en.wikipedia.org,commons.wikimedia.org", "region=asia_pacific,americas"}
@@ -532,7 +549,7 @@ func TestTopListsEqualSilver(t *testing.T) {
 			where := f.where("event_date", "event_hour")
 			for kind, cond := range kinds {
 				path := fmt.Sprintf("/api/v1/top/contributors?limit=50&kind=%s&%s&%s", kind, rng, place)
-				compared += sameRows(t, ts.URL, path, fmt.Sprintf(silverContributors, where, cond, 50))
+				compared += sameRows(t, base, path, fmt.Sprintf(silverContributors, where, cond, 50))
 			}
 			for _, noBots := range []bool{false, true} {
 				cond := ""
@@ -540,13 +557,11 @@ func TestTopListsEqualSilver(t *testing.T) {
 					cond = " AND NOT is_bot"
 				}
 				path := fmt.Sprintf("/api/v1/top/pages?limit=50&exclude_bots=%t&%s&%s", noBots, rng, place)
-				compared += sameRows(t, ts.URL, path, fmt.Sprintf(silverPages, where, cond, 50))
+				compared += sameRows(t, base, path, fmt.Sprintf(silverPages, where, cond, 50))
 			}
 		}
 	}
-	if compared < 1000 {
-		t.Errorf("compared %d rows in all; the sample must give longer lists", compared)
-	}
+	return compared
 }
 
 // sameRows fails the test unless the API's rows at path equal the rows of
