@@ -7,3 +7,21 @@ func SetRiskChunk(n int) (restore func()) {
 	riskChunk = n
 	return func() { riskChunk = old }
 }
+
+// SetKeepHours sets how many hours of rollup state a stage keeps until
+// restore is called.
+func SetKeepHours(n int) (restore func()) {
+	old := keepHours
+	keepHours = n
+	return func() { keepHours = old }
+}
+
+// RollupLoads is how many hours the stage's rollups read back from their
+// tables.
+func RollupLoads(s *Stage) int {
+	n := 0
+	for _, ru := range s.rollups {
+		n += ru.loads
+	}
+	return n
+}

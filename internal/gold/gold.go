@@ -49,14 +49,6 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer, when set, receives the gold metrics.
 	Registerer prometheus.Registerer
-	// RollupShare bounds the share of gold's time that recomputing the
-	// top lists' rollups (gold.contributors_hourly, gold.pages_hourly) may
-	// take: after a refresh that took d, the next waits d*(1/share-1).
-	// Live, a refresh takes tens of milliseconds and runs every time; in a
-	// replay, where each run recomputes whole busy hours, it runs less
-	// often than the headline tables and catches up at the end. 1 (or 0)
-	// refreshes them on every run. Default 0.2.
-	RollupShare float64
 	// HourlyCommitted, when set, is called after each commit to
 	// gold.hourly_stats, from the stage's goroutine: it must not block.
 	// run uses it to have the dashboard's engine copy the new numbers at
@@ -66,7 +58,7 @@ type Config struct {
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{LargeDeletionBytes: 1000, Poll: 200 * time.Millisecond, RollupShare: 0.2}
+	return Config{LargeDeletionBytes: 1000, Poll: 200 * time.Millisecond}
 }
 
 // Validate reports the first bad setting.
@@ -76,8 +68,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("large deletion bytes: got %d, want at least 1", c.LargeDeletionBytes)
 	case c.Poll <= 0:
 		return fmt.Errorf("gold poll interval: got %s, want a positive duration", c.Poll)
-	case c.RollupShare < 0 || c.RollupShare > 1:
-		return fmt.Errorf("gold rollup share: got %g, want 0 to 1", c.RollupShare)
 	case c.MinInterval < 0:
 		return fmt.Errorf("gold interval: got %s, want 0 or a positive duration", c.MinInterval)
 	}
@@ -97,8 +87,8 @@ type Stage struct {
 	riskCP    lakehouse.Checkpoint
 	daysValid bool
 	runs      int64
-	// rollupsAt is the earliest a run refreshes the rollups again.
-	rollupsAt time.Time
+	// rollups keep the top lists' hourly rollups.
+	rollups []*rollup
 
 	// latency is, per gold commit, from the newest event time it includes
 	// to the commit: how far behind the edits the gold numbers are.
@@ -133,7 +123,7 @@ func New(ctx context.Context, cfg Config, lh *lakehouse.Lakehouse) (*Stage, erro
 			return nil, fmt.Errorf("gold metrics: %w", err)
 		}
 	}
-	return &Stage{cfg: cfg, lh: lh, eng: eng, log: log.With("stage", "gold"), latency: latency}, nil
+	return &Stage{cfg: cfg, lh: lh, eng: eng, log: log.With("stage", "gold"), latency: latency, rollups: newRollups()}, nil
 }
 
 // Close releases the SQL engine.
@@ -170,7 +160,7 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	head := lakehouse.Head(silverTbl)
-	hours, rows, err := s.refresh(ctx, silverTbl, head, hourlyTables[0].def, hourlyTables[0].recompute(s))
+	hours, rows, err := s.refresh(ctx, silverTbl, head, hourlyStats.def, hourlyStats.recompute(s))
 	if err != nil {
 		return res, err
 	}
@@ -178,15 +168,9 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 	if hours > 0 && s.cfg.HourlyCommitted != nil {
 		s.cfg.HourlyCommitted()
 	}
-	if began := time.Now(); !began.Before(s.rollupsAt) {
-		for _, h := range hourlyTables[1:] {
-			if _, _, err := s.refresh(ctx, silverTbl, head, h.def, h.recompute(s)); err != nil {
-				return res, err
-			}
-		}
-		if share := s.cfg.RollupShare; share > 0 && share < 1 {
-			took := time.Since(began)
-			s.rollupsAt = time.Now().Add(time.Duration(float64(took) * (1/share - 1)))
+	for _, ru := range s.rollups {
+		if _, _, err := s.refreshRollup(ctx, silverTbl, head, ru); err != nil {
+			return res, err
 		}
 	}
 	days, risks, err := s.refreshRisk(ctx, silverTbl, head)
@@ -199,9 +183,9 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 
 // Tables are the gold tables, in the order a run refreshes them.
 func Tables() []lakehouse.TableDef {
-	out := make([]lakehouse.TableDef, 0, len(hourlyTables)+1)
-	for _, h := range hourlyTables {
-		out = append(out, h.def)
+	out := []lakehouse.TableDef{hourlyStats.def}
+	for _, ru := range newRollups() {
+		out = append(out, ru.def)
 	}
 	return append(out, lakehouse.RiskScoresTable)
 }
@@ -325,11 +309,10 @@ type hourlyTable struct {
 	sql func(where string) string
 }
 
-// hourlyTables are gold's hourly tables, refreshed in this order: the
-// dashboard's headline numbers first.
-var hourlyTables = []hourlyTable{
-	{lakehouse.HourlyStatsTable, func(where string) string {
-		return `SELECT event_date, event_hour, domain, min(region), min(language),
+// hourlyStats is gold.hourly_stats, recomputed per touched hour: its
+// distinct counts of users and pages do not merge.
+var hourlyStats = hourlyTable{lakehouse.HourlyStatsTable, func(where string) string {
+	return `SELECT event_date, event_hour, domain, min(region), min(language),
 			count(*)::BIGINT, count(DISTINCT user_normalized)::BIGINT,
 			sum(greatest(length_delta, 0))::BIGINT, sum(greatest(-length_delta, 0))::BIGINT,
 			round(100.0 * avg(is_bot::INT), 2)::DOUBLE,
@@ -337,36 +320,7 @@ var hourlyTables = []hourlyTable{
 			sum(is_new_page::INT)::BIGINT, count(DISTINCT title)::BIGINT
 			FROM silver.cleaned_events WHERE is_valid AND (` + where + `)
 			GROUP BY ALL ORDER BY 1, 2, 3`
-	}},
-	// What the API's top contributors count: valid edits and page
-	// creations by a known user.
-	{lakehouse.ContributorsHourlyTable, func(where string) string {
-		return `SELECT event_date, event_hour, domain, min(region), user_normalized, ` + keyID("user_normalized") + `, is_bot, is_anonymous,
-			count(*)::BIGINT, sum(greatest(length_delta, 0))::BIGINT, sum(greatest(-length_delta, 0))::BIGINT,
-			sum(is_new_page::INT)::BIGINT, max(event_timestamp)
-			FROM silver.cleaned_events WHERE is_valid AND event_type IN ('edit', 'new') AND user_normalized IS NOT NULL
-			AND (` + where + `)
-			GROUP BY event_date, event_hour, domain, user_normalized, is_bot, is_anonymous ORDER BY 1, 2, 3, 5, 6, 7`
-	}},
-	// And its trending pages: valid edits and page creations with a title.
-	{lakehouse.PagesHourlyTable, func(where string) string {
-		return `SELECT event_date, event_hour, domain, min(region), title, ` + keyID("domain || '|' || title") + `, is_bot, count(*)::BIGINT,
-			coalesce(list_sort(list(DISTINCT user_normalized) FILTER (WHERE user_normalized IS NOT NULL)), []::VARCHAR[]),
-			sum(length_delta)::BIGINT, bool_or(is_new_page), max(event_timestamp),
-			min(revision_new), arg_min_null(revision_old, revision_new), max(revision_new)
-			FROM silver.cleaned_events WHERE is_valid AND event_type IN ('edit', 'new') AND title IS NOT NULL
-			AND (` + where + `)
-			GROUP BY event_date, event_hour, domain, title, is_bot ORDER BY 1, 2, 3, 5, 6`
-	}},
-}
-
-// keyID is the SQL of a rollup's numeric key: 63 bits of the MD5 of expr,
-// stable across DuckDB versions (its hash() is not promised to be). The
-// API ranks by it and then checks that no two names of the ranked rows
-// share one (docs/PERFORMANCE.md).
-func keyID(expr string) string {
-	return "(md5_number_lower(" + expr + ") & 9223372036854775807)::BIGINT"
-}
+}}
 
 // recompute recomputes the table's rows of the touched hours.
 func (h hourlyTable) recompute(s *Stage) recompute {
