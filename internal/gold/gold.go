@@ -168,10 +168,8 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 	if hours > 0 && s.cfg.HourlyCommitted != nil {
 		s.cfg.HourlyCommitted()
 	}
-	for _, ru := range s.rollups {
-		if _, _, err := s.refreshRollup(ctx, silverTbl, head, ru); err != nil {
-			return res, err
-		}
+	if err := s.refreshRollups(ctx, silverTbl, head); err != nil {
+		return res, err
 	}
 	days, risks, err := s.refreshRisk(ctx, silverTbl, head)
 	if err != nil {

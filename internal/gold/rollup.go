@@ -109,7 +109,6 @@ type hourState interface {
 	// appendRows appends the hour's rows, ordered by key, to b (the
 	// table's columns but the last two).
 	appendRows(b *array.RecordBuilder, date string, hour int32)
-	rows() int
 }
 
 // rollup keeps one rollup table.
@@ -148,100 +147,133 @@ func (ru *rollup) intern(s string) string {
 	return v
 }
 
-// refreshRollup brings one rollup table up to silver's head. It returns
-// the hours it replaced and the rows written.
-func (s *Stage) refreshRollup(ctx context.Context, silverTbl *table.Table, head lakehouse.Checkpoint, ru *rollup) (int, int, error) {
-	ru.runs++
-	goldTbl, err := s.lh.EnsureTable(ctx, ru.def)
-	if err != nil {
-		return 0, 0, err
+// refreshRollups brings the rollup tables up to silver's head. Rollups
+// whose tables have the same checkpoint (the usual case) read the new
+// silver files together, once.
+func (s *Stage) refreshRollups(ctx context.Context, silverTbl *table.Table, head lakehouse.Checkpoint) error {
+	type group struct {
+		rollups []*rollup
+		tables  []*table.Table
 	}
-	cp := lakehouse.ReadCheckpoint(goldTbl, lakehouse.SilverCleanedEvents)
-	if !ru.valid || cp != ru.cp {
-		// First run, a failed commit, or another writer: start over.
-		ru.hours, ru.strs, ru.cp, ru.valid = map[key]*rollupHour{}, map[string]string{}, cp, true
+	groups := map[lakehouse.Checkpoint]*group{}
+	var order []lakehouse.Checkpoint
+	for _, ru := range s.rollups {
+		ru.runs++
+		goldTbl, err := s.lh.EnsureTable(ctx, ru.def)
+		if err != nil {
+			return err
+		}
+		cp := lakehouse.ReadCheckpoint(goldTbl, lakehouse.SilverCleanedEvents)
+		if !ru.valid || cp != ru.cp {
+			// First run, a failed commit, or another writer: start over.
+			ru.hours, ru.strs, ru.cp, ru.valid = map[key]*rollupHour{}, map[string]string{}, cp, true
+		}
+		g := groups[cp]
+		if g == nil {
+			g = &group{}
+			groups[cp] = g
+			order = append(order, cp)
+		}
+		g.rollups, g.tables = append(g.rollups, ru), append(g.tables, goldTbl)
 	}
+	for _, cp := range order {
+		if err := s.refreshRollupGroup(ctx, silverTbl, head, cp, groups[cp].rollups, groups[cp].tables); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refreshRollupGroup adds the silver rows committed after cp to the
+// rollups' touched hours (loading from each table an hour its state lacks)
+// and replaces those hours in each table.
+func (s *Stage) refreshRollupGroup(ctx context.Context, silverTbl *table.Table, head, cp lakehouse.Checkpoint, rollups []*rollup, tables []*table.Table) error {
 	added, err := lakehouse.AddedSince(ctx, silverTbl, cp)
 	if err != nil || len(added) == 0 {
-		return 0, 0, err
+		return err
 	}
-	ok := false
+	ok := make([]bool, len(rollups))
 	defer func() {
-		if !ok {
-			ru.valid = false
+		for i, ru := range rollups {
+			ru.valid = ru.valid && ok[i]
 		}
 	}()
-	// Which hours the new rows touch, then those hours' state (loaded from
-	// the table where the state lacks them), then the rows added to it.
 	touched := map[key]bool{}
+	var loadErr error
 	for _, f := range added {
-		err := lakehouse.ReadFile(ctx, silverTbl, f.File, []string{"event_date", "event_hour"}, func(rec arrow.RecordBatch) error {
-			dates, hrs := rec.Column(0).(*array.String), rec.Column(1).(*array.Int32)
-			for i := range int(rec.NumRows()) {
-				touched[key{date: dates.Value(i), hour: hrs.Value(i)}] = true
-			}
-			return nil
+		err := lakehouse.ReadFile(ctx, silverTbl, f.File, rollupColumns, func(rec arrow.RecordBatch) error {
+			err := silverRows(rec, func(r *silverRow) {
+				if loadErr != nil {
+					return
+				}
+				k := key{date: r.date, hour: r.hour}
+				touched[k] = true
+				for i, ru := range rollups {
+					h := ru.hours[k]
+					if h == nil {
+						state, err := s.loadRollupHour(ctx, tables[i], ru, k)
+						if err != nil {
+							loadErr = err
+							return
+						}
+						h = &rollupHour{state: state}
+						ru.hours[k] = h
+					}
+					h.used = ru.runs
+					h.state.addSilver(r, ru.intern)
+				}
+			})
+			return cmp.Or(err, loadErr)
 		})
 		if err != nil {
-			return 0, 0, err
+			return err
 		}
 	}
 	hours := slices.SortedFunc(maps.Keys(touched), func(a, b key) int {
 		return cmp.Or(cmp.Compare(a.date, b.date), cmp.Compare(a.hour, b.hour))
 	})
-	for _, k := range hours {
-		h := ru.hours[k]
-		if h == nil {
-			state, err := s.loadRollupHour(ctx, goldTbl, ru, k)
-			if err != nil {
-				return 0, 0, err
-			}
-			h = &rollupHour{state: state}
-			ru.hours[k] = h
-		}
-		h.used = ru.runs
-	}
-	for _, f := range added {
-		err := lakehouse.ReadFile(ctx, silverTbl, f.File, rollupColumns, func(rec arrow.RecordBatch) error {
-			return silverRows(rec, func(r *silverRow) {
-				ru.hours[key{date: r.date, hour: r.hour}].state.addSilver(r, ru.intern)
-			})
-		})
-		if err != nil {
-			return 0, 0, err
-		}
-	}
-	schema, err := table.SchemaToArrowSchema(ru.def.Schema(), nil, false, false)
-	if err != nil {
-		return 0, 0, err
-	}
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer b.Release()
 	var filter iceberg.BooleanExpression = iceberg.AlwaysFalse{}
-	now := arrow.Timestamp(time.Now().UTC().UnixMicro())
-	rows := 0
 	for _, k := range hours {
 		filter = iceberg.NewOr(filter, iceberg.NewAnd(
 			iceberg.EqualTo(iceberg.Reference("stat_date"), k.date),
 			iceberg.EqualTo(iceberg.Reference("stat_hour"), k.hour)))
-		h := ru.hours[k].state
+	}
+	now := arrow.Timestamp(time.Now().UTC().UnixMicro())
+	for i, ru := range rollups {
+		rec, err := ru.build(hours, now)
+		if err != nil {
+			return err
+		}
+		err = s.replace(ctx, ru.def.Ident, rec, filter, head)
+		rows := rec.NumRows()
+		rec.Release()
+		if err != nil {
+			return err
+		}
+		ok[i], ru.cp = true, head
+		ru.evict()
+		s.log.Debug("gold committed", "table", lakehouse.Name(ru.def.Ident), "hours", len(hours), "rows", rows)
+	}
+	return nil
+}
+
+// build returns the rows of the hours, in order.
+func (ru *rollup) build(hours []key, now arrow.Timestamp) (arrow.RecordBatch, error) {
+	schema, err := table.SchemaToArrowSchema(ru.def.Schema(), nil, false, false)
+	if err != nil {
+		return nil, err
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for _, k := range hours {
 		before := b.Field(0).Len()
-		h.appendRows(b, k.date, k.hour)
-		n := b.Field(0).Len() - before
-		rows += n
-		for range n {
+		ru.hours[k].state.appendRows(b, k.date, k.hour)
+		for range b.Field(0).Len() - before {
 			b.Field(schema.NumFields() - 2).(*array.TimestampBuilder).Append(now)
 			b.Field(schema.NumFields() - 1).(*array.Int32Builder).Append(lakehouse.GoldSchemaVersion)
 		}
 	}
-	rec := b.NewRecordBatch()
-	defer rec.Release()
-	if err := s.replace(ctx, ru.def.Ident, rec, filter, head); err != nil {
-		return 0, 0, err
-	}
-	ok, ru.cp = true, head
-	ru.evict()
-	return len(hours), rows, nil
+	return b.NewRecordBatch(), nil
 }
 
 // loadRollupHour reads one hour of the rollup table into a new state.
@@ -314,8 +346,6 @@ type contributorAgg struct {
 type contributorsHour struct {
 	m map[contributorKey]*contributorAgg
 }
-
-func (h *contributorsHour) rows() int { return len(h.m) }
 
 func (h *contributorsHour) agg(k contributorKey, region string, intern func(string) string) *contributorAgg {
 	a := h.m[k]
@@ -415,8 +445,6 @@ type pageAgg struct {
 }
 
 type pagesHour struct{ m map[pageKey]*pageAgg }
-
-func (h *pagesHour) rows() int { return len(h.m) }
 
 func (h *pagesHour) agg(k pageKey, region string, intern func(string) string) *pageAgg {
 	a := h.m[k]
