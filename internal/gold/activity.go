@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -25,12 +26,18 @@ import (
 // sampleSize is how many pages and revisions the evidence names.
 const sampleSize = 5
 
-// sample is one edit in an entity's sample, ordered by (ts, id).
+// sample is one edit in an entity's sample, ordered by (ts, id), with
+// what the risk feed shows of it (a link to its diff on its wiki).
 type sample struct {
-	ts    int64 // event_timestamp, microseconds
-	id    string
-	title string
-	rev   int64
+	ts        int64 // event_timestamp, microseconds
+	id        string
+	title     string
+	domain    string // the day's copy (dayActivity.intern)
+	rev       int64
+	revOld    int64
+	delta     int64
+	hasTitle  bool
+	hasRevOld bool
 }
 
 func (a sample) less(b sample) bool { return a.ts < b.ts || (a.ts == b.ts && a.id < b.id) }
@@ -38,14 +45,15 @@ func (a sample) less(b sample) bool { return a.ts < b.ts || (a.ts == b.ts && a.i
 // firstN keeps the sampleSize earliest samples.
 type firstN []sample
 
+// wants reports whether add would keep s.
+func (f firstN) wants(s sample) bool { return len(f) < sampleSize || s.less(f[sampleSize-1]) }
+
+// add keeps s if it is among the sampleSize earliest. Its strings must
+// not point into an Arrow buffer (see entityDay.add).
 func (f *firstN) add(s sample) {
-	if len(*f) == sampleSize && !s.less((*f)[sampleSize-1]) {
+	if !f.wants(s) {
 		return
 	}
-	// Copies: the strings point into the Arrow buffers of the batch they
-	// were read from, which they would keep alive for as long as the day
-	// is held (115 MB of silver columns for a 1M-event day).
-	s.id, s.title = strings.Clone(s.id), strings.Clone(s.title)
 	i, _ := slices.BinarySearchFunc(*f, s, func(a, b sample) int {
 		if a.less(b) {
 			return -1
@@ -82,7 +90,8 @@ type entityDay struct {
 	edits, anonymous, largeDeletions int64
 	minDelta                         int64
 	hours                            [24]int64
-	domains                          []string // sorted, distinct
+	domains                          []string // sorted, distinct; the day's copies (dayActivity.intern)
+	domainEdits                      []int32  // edits per wiki, parallel to domains (for the top domain)
 	bot, allAnonymous                bool
 	// The earliest edits with a title, with a revision, and the same among
 	// large deletions.
@@ -105,8 +114,8 @@ type scoredRow struct {
 // activityRow is one silver row as the risk score reads it.
 type activityRow struct {
 	entity, domain, title, id     string
-	hasTitle, hasRev              bool
-	rev, ts, delta                int64
+	hasTitle, hasRev, hasRevOld   bool
+	rev, revOld, ts, delta        int64
 	hour                          int32
 	bot, anonymous, largeDeletion bool
 }
@@ -121,30 +130,92 @@ func (e *entityDay) add(r activityRow) {
 	if r.hour >= 0 && r.hour < 24 {
 		e.hours[r.hour]++
 	}
-	if i, found := slices.BinarySearch(e.domains, r.domain); !found {
-		e.domains = slices.Insert(e.domains, i, strings.Clone(r.domain))
+	i, found := slices.BinarySearch(e.domains, r.domain)
+	if !found {
+		e.domains = slices.Insert(e.domains, i, r.domain)
+		e.domainEdits = slices.Insert(e.domainEdits, i, 0)
 	}
+	e.domainEdits[i]++
 	e.bot = e.bot || r.bot
 	e.allAnonymous = e.allAnonymous && r.anonymous
 	if r.anonymous {
 		e.anonymous++
 	}
-	s := sample{ts: r.ts, id: r.id, title: r.title, rev: r.rev}
+	s := sample{ts: r.ts, id: r.id, title: r.title, domain: r.domain, rev: r.rev, revOld: r.revOld,
+		delta: r.delta, hasTitle: r.hasTitle, hasRevOld: r.hasRevOld}
+	copied := false
+	keep := func(f *firstN) {
+		if !f.wants(s) {
+			return
+		}
+		if !copied {
+			// Copies, made once for all the lists that keep the edit: the
+			// strings point into the Arrow buffers of the batch they were
+			// read from, which they would keep alive for as long as the
+			// day is held (115 MB of silver columns for a 1M-event day).
+			s.id, s.title, copied = strings.Clone(s.id), strings.Clone(s.title), true
+		}
+		f.add(s)
+	}
 	if r.hasTitle {
-		e.titles.add(s)
+		keep(&e.titles)
 	}
 	if r.hasRev {
-		e.revs.add(s)
+		keep(&e.revs)
 	}
 	if r.largeDeletion {
 		e.largeDeletions++
 		if r.hasTitle {
-			e.delTitles.add(s)
+			keep(&e.delTitles)
 		}
 		if r.hasRev {
-			e.delRevs.add(s)
+			keep(&e.delRevs)
 		}
 	}
+}
+
+// topDomain is the wiki with the most edits, the first by name on a tie.
+func (e *entityDay) topDomain() string {
+	top := -1
+	for i, n := range e.domainEdits {
+		if top < 0 || n > e.domainEdits[top] { // domains is sorted: the first of a tie is the smallest
+			top = i
+		}
+	}
+	if top < 0 {
+		return ""
+	}
+	return e.domains[top]
+}
+
+// samples are the edits the revision samples name, those of the large
+// deletions included (once each), ordered as the risk feed lists them:
+// the largest removals first, then by (ts, id).
+func (e *entityDay) samples() []Sample {
+	all := make([]sample, 0, len(e.revs)+len(e.delRevs))
+	all = append(all, e.revs...)
+	for _, d := range e.delRevs {
+		if !slices.ContainsFunc(e.revs, func(s sample) bool { return s.id == d.id }) {
+			all = append(all, d)
+		}
+	}
+	slices.SortFunc(all, func(a, b sample) int {
+		return cmp.Or(cmp.Compare(a.delta, b.delta), cmp.Compare(a.ts, b.ts), cmp.Compare(a.id, b.id))
+	})
+	out := make([]Sample, len(all))
+	for i, s := range all {
+		out[i] = Sample{Domain: s.domain, RevisionNew: s.rev, LengthDelta: s.delta,
+			// As the SQL engine renders a TIMESTAMPTZ (query.Result.JSONValue),
+			// the form the risk feed served when it read the edits from silver.
+			EventTimestamp: time.UnixMicro(s.ts).UTC().Format(time.RFC3339Nano)}
+		if s.hasTitle {
+			out[i].Title = &s.title
+		}
+		if s.hasRevOld {
+			out[i].RevisionOld = &s.revOld
+		}
+	}
+	return out
 }
 
 // activity turns the state into the risk score's input. The peak hour is
@@ -160,20 +231,26 @@ func (e *entityDay) activity(date, entity string) Activity {
 		LargeDeletions: e.largeDeletions, LargestRemoval: e.minDelta, AnonymousEdits: e.anonymous,
 		Domains: int64(len(e.domains)), DomainList: e.domains[:min(len(e.domains), 10)],
 		DeletionTitles: e.delTitles.titles(), DeletionRevs: e.delRevs.revs(),
-		SampleTitles: e.titles.titles(), SampleRevisions: e.revs.revs(), IsBot: e.bot, Anonymous: e.allAnonymous}
+		SampleTitles: e.titles.titles(), SampleRevisions: e.revs.revs(), IsBot: e.bot, Anonymous: e.allAnonymous,
+		TopDomain: e.topDomain(), Samples: e.samples()}
 }
 
 // dayActivity is every entity's activity on one day.
 type dayActivity struct {
 	entities map[string]*entityDay
-	used     int64    // the run that last touched it, for eviction
-	sorted   []string // the entities in order; nil after one was added
+	// names holds one copy of each wiki's name, which the entities'
+	// domains and samples share: a day has a few hundred wikis, and
+	// hundreds of thousands of entities naming them.
+	names  map[string]string
+	used   int64    // the run that last touched it, for eviction
+	sorted []string // the entities in order; nil after one was added
 }
 
 // activityColumns are the silver columns the risk score reads, in the
 // order rowsOf expects them.
 var activityColumns = []string{"event_date", "user_normalized", "event_hour", "domain", "title", "revision_new",
-	"event_timestamp", "event_id", "is_bot", "is_anonymous", "is_large_deletion", "length_delta", "is_valid", "event_type"}
+	"event_timestamp", "event_id", "is_bot", "is_anonymous", "is_large_deletion", "length_delta", "is_valid", "event_type",
+	"revision_old"}
 
 // rowsOf calls fn with the date and the activity row of every silver row
 // of rec that counts towards a risk score: valid edits and page creations
@@ -196,7 +273,8 @@ func rowsOf(rec arrow.RecordBatch, fn func(date string, r activityRow)) error {
 	delta, ok11 := rec.Column(11).(*array.Int64)
 	valid, ok12 := rec.Column(12).(*array.Boolean)
 	typ, ok13 := rec.Column(13).(*array.String)
-	if !(ok0 && ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8 && ok9 && ok10 && ok11 && ok12 && ok13) {
+	revOld, ok14 := rec.Column(14).(*array.Int64)
+	if !(ok0 && ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8 && ok9 && ok10 && ok11 && ok12 && ok13 && ok14) {
 		return fmt.Errorf("risk: unexpected silver column types %s", rec.Schema())
 	}
 	for i := range int(rec.NumRows()) {
@@ -208,6 +286,7 @@ func rowsOf(rec arrow.RecordBatch, fn func(date string, r activityRow)) error {
 		}
 		fn(date.Value(i), activityRow{entity: user.Value(i), domain: domain.Value(i),
 			title: title.Value(i), hasTitle: title.IsValid(i), rev: rev.Value(i), hasRev: rev.IsValid(i),
+			revOld: revOld.Value(i), hasRevOld: revOld.IsValid(i),
 			ts: int64(ts.Value(i)), id: id.Value(i), delta: delta.Value(i), hour: hour.Value(i),
 			bot: bot.Value(i), anonymous: anon.Value(i), largeDeletion: del.Value(i)})
 	}
@@ -222,6 +301,7 @@ func addRows(state map[string]*dayActivity, rec arrow.RecordBatch) error {
 		if d == nil {
 			return
 		}
+		r.domain = d.intern(r.domain)
 		e := d.entities[r.entity]
 		if e == nil {
 			e = &entityDay{}
@@ -230,6 +310,20 @@ func addRows(state map[string]*dayActivity, rec arrow.RecordBatch) error {
 		}
 		e.add(r)
 	})
+}
+
+// intern returns the day's copy of a wiki's name, made on its first use:
+// name may point into an Arrow buffer.
+func (d *dayActivity) intern(name string) string {
+	if c, ok := d.names[name]; ok {
+		return c
+	}
+	if d.names == nil {
+		d.names = map[string]string{}
+	}
+	c := strings.Clone(name)
+	d.names[c] = c
+	return c
 }
 
 // loadDay reads one day of silver at the table's current snapshot.

@@ -40,6 +40,23 @@ type Activity struct {
 	SampleTitles     []string
 	SampleRevisions  []int64
 	IsBot, Anonymous bool
+	// TopDomain is the wiki edited most, the first by name on a tie.
+	TopDomain string
+	// Samples are the edits SampleRevisions and DeletionRevs name, in
+	// the order the risk feed lists them: by length change (the largest
+	// removals first), event time and event id.
+	Samples []Sample
+}
+
+// Sample is one edit of an entity's sample, with what the risk feed needs
+// to link its diff. Title and RevisionOld are null where silver has none.
+type Sample struct {
+	Domain         string  `json:"domain"`
+	Title          *string `json:"title"`
+	RevisionOld    *int64  `json:"revision_old"`
+	RevisionNew    int64   `json:"revision_new"`
+	LengthDelta    int64   `json:"length_delta"`
+	EventTimestamp string  `json:"event_timestamp"` // RFC 3339, UTC, as the SQL engine renders a TIMESTAMPTZ
 }
 
 // Factor is one risk factor in the evidence.
@@ -52,13 +69,18 @@ type Factor struct {
 	Detail    any     `json:"detail,omitempty"`
 }
 
-// Evidence is the JSON kept with every risk score.
+// Evidence is the JSON kept with every risk score. TopDomain and Samples
+// are what the risk feed shows with the score (links to the entity's
+// contributions and to its sample diffs): kept here, the feed reads
+// gold.risk_scores alone, not silver.
 type Evidence struct {
 	Edits           int64    `json:"edits"`
 	Domains         int64    `json:"domains"`
 	Factors         []Factor `json:"factors"`
 	SampleTitles    []string `json:"sample_titles"`
 	SampleRevisions []int64  `json:"sample_revisions"`
+	TopDomain       string   `json:"top_domain"`
+	Samples         []Sample `json:"samples"`
 }
 
 // Score applies the four rules to a day of activity and returns the score,
@@ -80,7 +102,8 @@ func Score(a Activity, largeDeletionBytes int64) (int, string, Evidence) {
 	}
 	ev := Evidence{
 		Edits: a.Edits, Domains: a.Domains,
-		SampleTitles: nonNil(a.SampleTitles), SampleRevisions: nonNilInt(a.SampleRevisions),
+		SampleTitles: nonNil(a.SampleTitles), SampleRevisions: nonNil(a.SampleRevisions),
+		TopDomain: a.TopDomain, Samples: nonNil(a.Samples),
 		Factors: []Factor{
 			{Name: "high_velocity", Triggered: velocity, Points: points(velocity, VelocityPoints),
 				Observed: float64(a.PeakHourEdits), Threshold: VelocityThreshold,
@@ -88,7 +111,7 @@ func Score(a Activity, largeDeletionBytes int64) (int, string, Evidence) {
 			{Name: "large_deletions", Triggered: deletions, Points: points(deletions, DeletionPoints),
 				Observed: float64(a.LargeDeletions), Threshold: LargeDeletionsThreshold,
 				Detail: map[string]any{"min_bytes": largeDeletionBytes, "largest_removal_bytes": -a.LargestRemoval,
-					"titles": nonNil(a.DeletionTitles), "revisions": nonNilInt(a.DeletionRevs)}},
+					"titles": nonNil(a.DeletionTitles), "revisions": nonNil(a.DeletionRevs)}},
 			{Name: "anonymous_activity", Triggered: anonymous, Points: points(anonymous, AnonymousPoints),
 				Observed: round2(anonShare), Threshold: AnonymousShareThreshold,
 				Detail: map[string]any{"anonymous_edits": a.AnonymousEdits, "edits": a.Edits}},
@@ -123,16 +146,11 @@ func (e Evidence) JSON() string {
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
-func nonNil(s []string) []string {
+// nonNil is s, or an empty slice for nil: the evidence has [] rather
+// than null for an empty list.
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func nonNilInt(s []int64) []int64 {
-	if s == nil {
-		return []int64{}
+		return []T{}
 	}
 	return s
 }
