@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -305,17 +304,7 @@ func (s *Server) risk(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := rowsJSON(res)
 	for _, row := range rows {
-		// The evidence is stored as JSON text; serve it as JSON.
-		if text, ok := row["evidence"].(string); ok {
-			var ev any
-			if json.Unmarshal([]byte(text), &ev) == nil {
-				row["evidence"] = ev
-			}
-		}
-	}
-	if err := s.riskSamples(r.Context(), rows); err != nil {
-		s.fail(w, r, err)
-		return
+		riskLinks(row)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"filters": map[string]any{"from": f.from.Format(time.DateOnly), "to": f.to.Format(time.DateOnly),
@@ -324,76 +313,36 @@ func (s *Server) risk(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// riskSamples adds to each risk row the wiki the entity edited most that
-// day ("top_domain", for its Special:Contributions link) and its sample
-// revisions with their wiki, title and previous revision ("samples", for
-// diff links; the largest removals first), from silver: the evidence names
-// revisions, not wikis.
-func (s *Server) riskSamples(ctx context.Context, rows []map[string]any) error {
-	dates, entities, revs := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, row := range rows {
-		row["top_domain"], row["samples"] = nil, []map[string]any{}
-		dates[fmt.Sprint(row["stat_date"])] = true
-		entities[fmt.Sprint(row["entity_id"])] = true
-		if ev, ok := row["evidence"].(map[string]any); ok {
-			lists := [][]any{}
-			if l, ok := ev["sample_revisions"].([]any); ok {
-				lists = append(lists, l)
-			}
-			factors, _ := ev["factors"].([]any)
-			for _, f := range factors { // the large deletions name their revisions
-				if d, ok := f.(map[string]any)["detail"].(map[string]any); ok {
-					if l, ok := d["revisions"].([]any); ok {
-						lists = append(lists, l)
-					}
-				}
-			}
-			for _, list := range lists {
-				for _, v := range list {
-					if n, ok := v.(float64); ok {
-						revs[strconv.FormatInt(int64(n), 10)] = true
-					}
-				}
-			}
-		}
+// riskLinks serves a risk row's evidence, stored as JSON text, as JSON,
+// and moves to the row the wiki the entity edited most that day
+// ("top_domain", for its Special:Contributions link) and its sample edits
+// with their wiki, title and previous revision ("samples", for diff links;
+// the largest removals first). Gold writes both into the evidence, so that
+// the feed reads gold.risk_scores alone: reading them from silver made it
+// too slow. Rows gold wrote before it did have top_domain null and no
+// samples.
+func riskLinks(row map[string]any) {
+	row["top_domain"], row["samples"] = nil, []any{}
+	text, ok := row["evidence"].(string)
+	if !ok {
+		return
 	}
-	if len(rows) == 0 {
-		return nil
+	var ev any
+	if json.Unmarshal([]byte(text), &ev) != nil {
+		return
 	}
-	where := "event_date IN (" + quoteAll(slices.Sorted(maps.Keys(dates))) + ") AND user_normalized IN (" +
-		quoteAll(slices.Sorted(maps.Keys(entities))) + ") AND is_valid AND event_type IN ('edit', 'new')"
-	key := func(date, entity any) string { return fmt.Sprint(date) + "\x00" + fmt.Sprint(entity) }
-	byKey := map[string]map[string]any{}
-	for _, row := range rows {
-		byKey[key(row["stat_date"], row["entity_id"])] = row
+	row["evidence"] = ev
+	m, ok := ev.(map[string]any)
+	if !ok {
+		return
 	}
-	top, err := s.eng.Query(ctx, `SELECT event_date, user_normalized, first(domain ORDER BY n DESC, domain) AS domain
-		FROM (SELECT event_date, user_normalized, domain, count(*) AS n FROM silver.cleaned_events WHERE `+where+` GROUP BY ALL)
-		GROUP BY ALL`, query.At{})
-	if err != nil {
-		return fmt.Errorf("risk feed: top wikis: %w", err)
+	if d, ok := m["top_domain"].(string); ok && d != "" {
+		row["top_domain"] = d
 	}
-	for _, r := range rowsJSON(top) {
-		if row := byKey[key(r["event_date"], r["user_normalized"])]; row != nil {
-			row["top_domain"] = r["domain"]
-		}
+	if l, ok := m["samples"].([]any); ok {
+		row["samples"] = l
 	}
-	if len(revs) == 0 {
-		return nil
-	}
-	nums := slices.Sorted(maps.Keys(revs))
-	samples, err := s.eng.Query(ctx, `SELECT event_date, user_normalized, domain, title, revision_old, revision_new,
-		length_delta, event_timestamp FROM silver.cleaned_events WHERE `+where+` AND revision_new IN (`+strings.Join(nums, ", ")+`)
-		ORDER BY length_delta, event_timestamp, event_id`, query.At{})
-	if err != nil {
-		return fmt.Errorf("risk feed: sample edits: %w", err)
-	}
-	for _, r := range rowsJSON(samples) {
-		if row := byKey[key(r["event_date"], r["user_normalized"])]; row != nil {
-			delete(r, "event_date")
-			delete(r, "user_normalized")
-			row["samples"] = append(row["samples"].([]map[string]any), r)
-		}
-	}
-	return nil
+	// Served once, where the dashboard reads them.
+	delete(m, "top_domain")
+	delete(m, "samples")
 }

@@ -1,0 +1,133 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/query"
+)
+
+// evidenceRevisions are the revisions a served risk row's evidence names:
+// its sample revisions and those of its large deletions.
+func evidenceRevisions(ev map[string]any) []string {
+	var revs []string
+	add := func(l any) {
+		list, _ := l.([]any)
+		for _, v := range list {
+			revs = append(revs, strconv.FormatInt(int64(v.(float64)), 10))
+		}
+	}
+	add(ev["sample_revisions"])
+	factors, _ := ev["factors"].([]any)
+	for _, f := range factors {
+		if d, ok := f.(map[string]any)["detail"].(map[string]any); ok {
+			add(d["revisions"])
+		}
+	}
+	return revs
+}
+
+// TestRiskFeedLinksAsFromSilver: the risk feed serves each row's top wiki
+// and sample edits from the evidence exactly as it served them when it
+// read them from silver (the same queries, run here), and reads no table
+// but gold.risk_scores: its engine has no other.
+func TestRiskFeedLinksAsFromSilver(t *testing.T) {
+	_, p := goldServer(t)
+	goldOnly, err := query.Open(context.Background(), p.LH, []table.Identifier{lakehouse.GoldRiskScores}, query.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { goldOnly.Close() })
+	s, err := New(Config{Addr: "127.0.0.1:8080"}, goldOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	silver, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silver.Close() })
+	sql := func(q string) []map[string]any {
+		t.Helper()
+		res, err := silver.Query(context.Background(), q, query.At{})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return rowsJSON(res)
+	}
+
+	code, out := get(t, ts.URL+"/api/v1/risk?from=2026-10-01&to=2026-12-01&min_level=LOW&limit=1000")
+	if code != 200 {
+		t.Fatalf("risk: %d %v", code, out)
+	}
+	rows := rowsOf(t, out)
+	if want := p.Query(t, "SELECT count(*) FROM gold.risk_scores")[0][0]; fmt.Sprint(len(rows)) != fmt.Sprint(want) {
+		t.Fatalf("risk feed has %d rows, gold %v", len(rows), want)
+	}
+	samples := 0
+	for _, r := range rows {
+		k := fmt.Sprint(r["entity_id"], "|", r["stat_date"])
+		ev, _ := r["evidence"].(map[string]any)
+		if _, ok := ev["top_domain"]; ok || ev["samples"] != nil || ev["factors"] == nil {
+			t.Errorf("%s: evidence %v, want its factors, without top_domain and samples (served beside it)", k, ev)
+		}
+		where := "event_date = " + quoteAll([]string{fmt.Sprint(r["stat_date"])}) + " AND user_normalized = " +
+			quoteAll([]string{fmt.Sprint(r["entity_id"])}) + " AND is_valid AND event_type IN ('edit', 'new')"
+		top := sql(`SELECT first(domain ORDER BY n DESC, domain) AS domain
+			FROM (SELECT domain, count(*) AS n FROM silver.cleaned_events WHERE ` + where + ` GROUP BY ALL)`)
+		if r["top_domain"] != top[0]["domain"] {
+			t.Errorf("%s: top_domain %v, want %v", k, r["top_domain"], top[0]["domain"])
+		}
+		want := []map[string]any{}
+		if revs := evidenceRevisions(ev); len(revs) > 0 {
+			want = sql(`SELECT domain, title, revision_old, revision_new, length_delta, event_timestamp
+				FROM silver.cleaned_events WHERE ` + where + ` AND revision_new IN (` + strings.Join(revs, ", ") + `)
+				ORDER BY length_delta, event_timestamp, event_id`)
+		}
+		g, _ := json.Marshal(r["samples"])
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) {
+			t.Errorf("%s: samples\n%s\nwant\n%s", k, g, w)
+		}
+		samples += len(want)
+	}
+	if samples == 0 {
+		t.Error("no sample edits at all: the test must exercise them")
+	}
+}
+
+// TestRiskLinksOfOldRows: a row gold wrote before the evidence named the
+// top wiki and the sample edits is served with top_domain null and no
+// samples, its evidence as it is.
+func TestRiskLinksOfOldRows(t *testing.T) {
+	for _, c := range []struct {
+		name, evidence string
+		want           any // the served evidence
+	}{
+		{"old evidence", `{"edits":3,"sample_revisions":[12]}`, map[string]any{"edits": 3.0, "sample_revisions": []any{12.0}}},
+		{"top_domain empty", `{"edits":3,"top_domain":"","samples":[]}`, map[string]any{"edits": 3.0}},
+		{"not JSON", `{"edits":`, `{"edits":`},
+		{"not an object", `[1]`, []any{1.0}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			row := map[string]any{"evidence": c.evidence}
+			riskLinks(row)
+			if fmt.Sprint(row["evidence"]) != fmt.Sprint(c.want) {
+				t.Errorf("evidence %v, want %v", row["evidence"], c.want)
+			}
+			if samples, ok := row["samples"].([]any); row["top_domain"] != nil || !ok || len(samples) != 0 {
+				t.Errorf("top_domain %v, samples %#v; want null and []", row["top_domain"], row["samples"])
+			}
+		})
+	}
+}
