@@ -120,6 +120,8 @@ type activityRow struct {
 	bot, anonymous, largeDeletion bool
 }
 
+// add counts r towards the entity's day. r.domain must be the day's copy
+// (dayActivity.intern): the entity keeps it.
 func (e *entityDay) add(r activityRow) {
 	e.scored = nil
 	if e.edits == 0 {
