@@ -67,6 +67,9 @@ func BenchmarkAPI(b *testing.B) {
 		{"pages_24h_no_bots", "/api/v1/top/pages?limit=15&exclude_bots=true"},
 		{"pages_30d_no_bots", "/api/v1/top/pages?limit=15&exclude_bots=true&" + month},
 		{"risk_30d_feed", "/api/v1/risk?limit=30&" + month},
+		// The generated month has LOW risk rows only: at the default level
+		// the feed has no rows, and no sample edits to show.
+		{"risk_30d_feed_low", "/api/v1/risk?limit=30&min_level=LOW&" + month},
 		{"quality", "/api/v1/quality"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
@@ -105,6 +108,7 @@ func BenchmarkAPI(b *testing.B) {
 		{"cold_hourly_30d_by_region", "/api/v1/stats/hourly?group=region&" + month},
 		{"cold_summary_30d", "/api/v1/stats/summary?" + month},
 		{"cold_risk_30d_feed", "/api/v1/risk?limit=30&" + month},
+		{"cold_risk_30d_feed_low", "/api/v1/risk?limit=30&min_level=LOW&" + month},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var took []time.Duration
