@@ -101,14 +101,16 @@ func ResidentTables() []string {
 }
 
 // PlannedTables are the tables to name in query.Config.Planned for the
-// engine behind a Server: the ones the API reads from their files that
-// commit about once a second while the pipeline runs live,
-// silver.cleaned_events (top contributors and pages, the risk feed's
-// sample edits) and gold.risk_scores (summary, risk feed). The engine plans
-// their new snapshots in the background, so that a request finds the plan
-// of the current snapshot ready instead of reading the manifests itself.
+// engine behind a Server: the one the API reads from its files that
+// commits about once a second while the pipeline runs live,
+// gold.risk_scores (summary, risk feed). The engine plans its new
+// snapshots in the background, so that a request finds the plan of the
+// current snapshot ready instead of reading the manifests itself. The API
+// no longer reads silver (the top lists come from gold's rollups, the risk
+// feed's links from its evidence), so silver is not planned ahead: SQL
+// over it plans on the request.
 func PlannedTables() []string {
-	return []string{lakehouse.Name(lakehouse.SilverCleanedEvents), lakehouse.Name(lakehouse.GoldRiskScores)}
+	return []string{lakehouse.Name(lakehouse.GoldRiskScores)}
 }
 
 // New builds the server over the SQL engine eng (nil: no /api/v1/query).
