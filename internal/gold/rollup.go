@@ -106,7 +106,7 @@ type hourState interface {
 	// addGold adds the table's rows of the hour (rec has the table's
 	// columns, in its order).
 	addGold(rec arrow.RecordBatch, intern func(string) string) error
-	// appendRows appends the hour's rows, ordered by key, to b (the
+	// appendRows appends the hour's rows, in the order their keys appeared, to b (the
 	// table's columns but the last two).
 	appendRows(b *array.RecordBuilder, date string, hour int32)
 }
@@ -343,8 +343,13 @@ type contributorAgg struct {
 	id                              int64 // KeyID of the user
 }
 
+// contributorsHour is an hour of gold.contributors_hourly; keys are its
+// rows in the order they first appeared, the order they are written in
+// (sorting tens of thousands of keys on every run cost more than building
+// the rows; compaction sorts closed hours).
 type contributorsHour struct {
-	m map[contributorKey]*contributorAgg
+	m    map[contributorKey]*contributorAgg
+	keys []contributorKey
 }
 
 func (h *contributorsHour) agg(k contributorKey, region string, intern func(string) string) *contributorAgg {
@@ -353,6 +358,7 @@ func (h *contributorsHour) agg(k contributorKey, region string, intern func(stri
 		k.domain, k.user = intern(k.domain), strings.Clone(k.user)
 		a = &contributorAgg{region: intern(region), last: -1 << 63, id: KeyID(k.user)}
 		h.m[k] = a
+		h.keys = append(h.keys, k)
 	}
 	return a
 }
@@ -401,11 +407,7 @@ func (h *contributorsHour) addGold(rec arrow.RecordBatch, intern func(string) st
 }
 
 func (h *contributorsHour) appendRows(b *array.RecordBuilder, date string, hour int32) {
-	keys := slices.SortedFunc(maps.Keys(h.m), func(x, y contributorKey) int {
-		return cmp.Or(cmp.Compare(x.domain, y.domain), cmp.Compare(x.user, y.user), compareBool(x.bot, y.bot),
-			compareBool(x.anonymous, y.anonymous))
-	})
-	for _, k := range keys {
+	for _, k := range h.keys {
 		a := h.m[k]
 		b.Field(0).(*array.StringBuilder).Append(date)
 		b.Field(1).(*array.Int32Builder).Append(hour)
@@ -444,7 +446,12 @@ type pageAgg struct {
 	id          int64 // KeyID of domain|title
 }
 
-type pagesHour struct{ m map[pageKey]*pageAgg }
+// pagesHour is an hour of gold.pages_hourly, its keys as contributorsHour
+// keeps them.
+type pagesHour struct {
+	m    map[pageKey]*pageAgg
+	keys []pageKey
+}
 
 func (h *pagesHour) agg(k pageKey, region string, intern func(string) string) *pageAgg {
 	a := h.m[k]
@@ -452,6 +459,7 @@ func (h *pagesHour) agg(k pageKey, region string, intern func(string) string) *p
 		k.domain, k.title = intern(k.domain), strings.Clone(k.title)
 		a = &pageAgg{region: intern(region), last: -1 << 63, id: KeyID(k.domain + "|" + k.title)}
 		h.m[k] = a
+		h.keys = append(h.keys, k)
 	}
 	return a
 }
@@ -531,10 +539,7 @@ func (h *pagesHour) addGold(rec arrow.RecordBatch, intern func(string) string) e
 }
 
 func (h *pagesHour) appendRows(b *array.RecordBuilder, date string, hour int32) {
-	keys := slices.SortedFunc(maps.Keys(h.m), func(x, y pageKey) int {
-		return cmp.Or(cmp.Compare(x.domain, y.domain), cmp.Compare(x.title, y.title), compareBool(x.bot, y.bot))
-	})
-	for _, k := range keys {
+	for _, k := range h.keys {
 		a := h.m[k]
 		b.Field(0).(*array.StringBuilder).Append(date)
 		b.Field(1).(*array.Int32Builder).Append(hour)
@@ -565,16 +570,6 @@ func appendOptInt(b *array.Int64Builder, v int64, ok bool) {
 		return
 	}
 	b.AppendNull()
-}
-
-func compareBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case !a:
-		return -1
-	}
-	return 1
 }
 
 // KeyID is a rollup's numeric key of a name: the first 63 bits of its MD5.
