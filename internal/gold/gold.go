@@ -198,6 +198,7 @@ func (s *Stage) CaughtUp(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	head := lakehouse.Head(silverTbl)
 	for _, def := range Tables() {
 		tbl, err := s.lh.Load(ctx, def.Ident)
 		if errors.Is(err, catalog.ErrNoSuchTable) {
@@ -206,7 +207,11 @@ func (s *Stage) CaughtUp(ctx context.Context) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		added, err := lakehouse.AddedSince(ctx, silverTbl, lakehouse.ReadCheckpoint(tbl, lakehouse.SilverCleanedEvents))
+		cp := lakehouse.ReadCheckpoint(tbl, lakehouse.SilverCleanedEvents)
+		if cp == head {
+			continue // read up to silver's current snapshot: nothing to list
+		}
+		added, err := lakehouse.AddedSince(ctx, silverTbl, cp)
 		if err != nil || len(added) > 0 {
 			return false, err
 		}
