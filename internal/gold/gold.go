@@ -160,7 +160,7 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	head := lakehouse.Head(silverTbl)
-	hours, rows, err := s.refresh(ctx, silverTbl, head, hourlyStats.def, hourlyStats.recompute(s))
+	hours, rows, err := s.refresh(ctx, silverTbl, head, lakehouse.HourlyStatsTable, s.hourly)
 	if err != nil {
 		return res, err
 	}
@@ -181,14 +181,14 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 
 // Tables are the gold tables, in the order a run refreshes them.
 func Tables() []lakehouse.TableDef {
-	out := []lakehouse.TableDef{hourlyStats.def}
+	out := []lakehouse.TableDef{lakehouse.HourlyStatsTable}
 	for _, ru := range newRollups() {
 		out = append(out, ru.def)
 	}
 	return append(out, lakehouse.RiskScoresTable)
 }
 
-// CaughtUp reports whether every gold table reflect every silver commit
+// CaughtUp reports whether every gold table reflects every silver commit
 // that added rows.
 func (s *Stage) CaughtUp(ctx context.Context) (bool, error) {
 	silverTbl, err := s.lh.Load(ctx, lakehouse.SilverCleanedEvents)
@@ -303,65 +303,53 @@ func (s *Stage) replaceWith(ctx context.Context, ident table.Identifier, newRead
 // sqlString quotes a string literal for DuckDB.
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// hourlyTable is a gold table recomputed per touched hour by SQL over
-// silver.
-type hourlyTable struct {
-	def lakehouse.TableDef
-	// sql selects, for the silver rows matching where, the table's columns
-	// but the last two (gold_processed_at and schema_version), in order.
-	sql func(where string) string
-}
+// hourlySQL selects gold.hourly_stats' columns but the last two
+// (gold_processed_at and schema_version), in order, for the silver rows
+// matching where. The hours are recomputed whole: their distinct counts of
+// users and pages do not merge.
+const hourlySQL = `SELECT event_date, event_hour, domain, min(region), min(language),
+	count(*)::BIGINT, count(DISTINCT user_normalized)::BIGINT,
+	sum(greatest(length_delta, 0))::BIGINT, sum(greatest(-length_delta, 0))::BIGINT,
+	round(100.0 * avg(is_bot::INT), 2)::DOUBLE,
+	sum((NOT is_bot AND NOT is_anonymous)::INT)::BIGINT, sum(is_bot::INT)::BIGINT, sum(is_anonymous::INT)::BIGINT,
+	sum(is_new_page::INT)::BIGINT, count(DISTINCT title)::BIGINT
+	FROM silver.cleaned_events WHERE is_valid AND (%s)
+	GROUP BY ALL ORDER BY 1, 2, 3`
 
-// hourlyStats is gold.hourly_stats, recomputed per touched hour: its
-// distinct counts of users and pages do not merge.
-var hourlyStats = hourlyTable{lakehouse.HourlyStatsTable, func(where string) string {
-	return `SELECT event_date, event_hour, domain, min(region), min(language),
-			count(*)::BIGINT, count(DISTINCT user_normalized)::BIGINT,
-			sum(greatest(length_delta, 0))::BIGINT, sum(greatest(-length_delta, 0))::BIGINT,
-			round(100.0 * avg(is_bot::INT), 2)::DOUBLE,
-			sum((NOT is_bot AND NOT is_anonymous)::INT)::BIGINT, sum(is_bot::INT)::BIGINT, sum(is_anonymous::INT)::BIGINT,
-			sum(is_new_page::INT)::BIGINT, count(DISTINCT title)::BIGINT
-			FROM silver.cleaned_events WHERE is_valid AND (` + where + `)
-			GROUP BY ALL ORDER BY 1, 2, 3`
-}}
-
-// recompute recomputes the table's rows of the touched hours.
-func (h hourlyTable) recompute(s *Stage) recompute {
-	return func(ctx context.Context, snapshot int64, touched []key) (arrow.RecordBatch, iceberg.BooleanExpression, error) {
-		var where []string
-		var filter iceberg.BooleanExpression = iceberg.AlwaysFalse{}
-		for _, k := range touched {
-			where = append(where, fmt.Sprintf("(event_date = %s AND event_hour = %d)", sqlString(k.date), k.hour))
-			filter = iceberg.NewOr(filter, iceberg.NewAnd(
-				iceberg.EqualTo(iceberg.Reference("stat_date"), k.date),
-				iceberg.EqualTo(iceberg.Reference("stat_hour"), k.hour)))
-		}
-		schema, err := table.SchemaToArrowSchema(h.def.Schema(), nil, false, false)
-		if err != nil {
-			return nil, nil, err
-		}
-		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-		defer b.Release()
-		if len(where) > 0 {
-			res, err := s.eng.Query(ctx, h.sql(strings.Join(where, " OR ")), query.At{Snapshot: snapshot})
-			if err != nil {
-				return nil, nil, fmt.Errorf("recompute %s: %w", lakehouse.Name(h.def.Ident), err)
-			}
-			now := time.Now().UTC()
-			n := b.Schema().NumFields()
-			for _, r := range res.Rows {
-				if len(r) != n-2 {
-					return nil, nil, fmt.Errorf("recompute %s: %d columns, want %d", lakehouse.Name(h.def.Ident), len(r), n-2)
-				}
-				for i, v := range append(r, now, int32(lakehouse.GoldSchemaVersion)) {
-					if err := appendValue(b.Field(i), v); err != nil {
-						return nil, nil, fmt.Errorf("recompute %s: column %s: %w", lakehouse.Name(h.def.Ident), b.Schema().Field(i).Name, err)
-					}
-				}
-			}
-		}
-		return b.NewRecordBatch(), filter, nil
+// hourly recomputes gold.hourly_stats for the touched hours.
+func (s *Stage) hourly(ctx context.Context, snapshot int64, touched []key) (arrow.RecordBatch, iceberg.BooleanExpression, error) {
+	var where []string
+	var filter iceberg.BooleanExpression = iceberg.AlwaysFalse{}
+	for _, k := range touched {
+		where = append(where, fmt.Sprintf("(event_date = %s AND event_hour = %d)", sqlString(k.date), k.hour))
+		filter = iceberg.NewOr(filter, iceberg.NewAnd(
+			iceberg.EqualTo(iceberg.Reference("stat_date"), k.date),
+			iceberg.EqualTo(iceberg.Reference("stat_hour"), k.hour)))
 	}
+	schema, err := table.SchemaToArrowSchema(lakehouse.HourlyStatsTable.Schema(), nil, false, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	if len(where) > 0 {
+		res, err := s.eng.Query(ctx, fmt.Sprintf(hourlySQL, strings.Join(where, " OR ")), query.At{Snapshot: snapshot})
+		if err != nil {
+			return nil, nil, fmt.Errorf("recompute hourly stats: %w", err)
+		}
+		now := time.Now().UTC()
+		for _, r := range res.Rows {
+			if len(r) != schema.NumFields()-2 {
+				return nil, nil, fmt.Errorf("recompute hourly stats: %d columns, want %d", len(r), schema.NumFields()-2)
+			}
+			for i, v := range append(r, now, int32(lakehouse.GoldSchemaVersion)) {
+				if err := appendValue(b.Field(i), v); err != nil {
+					return nil, nil, fmt.Errorf("recompute hourly stats: column %s: %w", schema.Field(i).Name, err)
+				}
+			}
+		}
+	}
+	return b.NewRecordBatch(), filter, nil
 }
 
 // refreshRisk brings gold.risk_scores up to silver's head: it adds the
