@@ -13,8 +13,8 @@ import (
 // TestHourlyRollupsEqualSilver: gold.contributors_hourly and
 // gold.pages_hourly, kept up to date incrementally over many silver commits
 // with late events touching past hours (whose state the stage has dropped
-// and reads back from the table), equal the same aggregates computed from
-// all of silver at once, row for row.
+// and reads back from the table) and a restart, equal the same aggregates
+// computed from all of silver at once, row for row.
 func TestHourlyRollupsEqualSilver(t *testing.T) {
 	defer gold.SetKeepHours(1)()
 	cfg := gen.DefaultConfig()
@@ -28,9 +28,17 @@ func TestHourlyRollupsEqualSilver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.Close()
+	defer func() { g.Close() }()
 	for i := 0; i < len(events); i += 600 {
 		feed(t, p, events[i:min(i+600, len(events))])
+		if i == 1200 {
+			// A restart: a new stage starts with no state, from the
+			// tables' checkpoints.
+			g.Close()
+			if g, err = gold.New(context.Background(), gold.DefaultConfig(), p.LH); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if _, err := g.RunOnce(context.Background()); err != nil {
 			t.Fatal(err)
 		}
