@@ -1,6 +1,8 @@
 package lakehouse
 
 import (
+	"maps"
+
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 )
@@ -59,7 +61,9 @@ var RiskScoresTable = TableDef{
 	Version:   GoldSchemaVersion,
 	// A day's rows are rewritten whenever it changes (tens of thousands of
 	// editors): dictionaries over the unique columns only cost memory.
-	Props: parquetProps("entity_id", "evidence"),
+	// Gold writes a day's HIGH and MEDIUM rows first, in row groups of
+	// 8192 rows, so that readers of those levels skip the rest.
+	Props: withProps(parquetProps("entity_id", "evidence"), map[string]string{"write.parquet.row-group-limit": "8192"}),
 	Fields: []iceberg.NestedField{
 		field(1, "stat_date", str, true, "YYYY-MM-DD (UTC); partition"),
 		field(2, "entity_id", str, true, "the normalized user name or IP address"),
@@ -140,4 +144,10 @@ var PagesHourlyTable = TableDef{
 		field(16, "gold_processed_at", tstz, true, ""),
 		field(17, "schema_version", i32, true, ""),
 	},
+}
+
+// withProps returns p with extra's properties added.
+func withProps(p, extra map[string]string) map[string]string {
+	maps.Copy(p, extra)
+	return p
 }
