@@ -411,6 +411,7 @@ func (h *contributorsHour) addGold(rec arrow.RecordBatch, intern func(string) st
 }
 
 func (h *contributorsHour) appendRows(b *array.RecordBuilder, date string, hour int32) {
+	start := hourStart(date, hour)
 	for _, k := range h.keys {
 		a := h.m[k]
 		b.Field(0).(*array.StringBuilder).Append(date)
@@ -426,6 +427,7 @@ func (h *contributorsHour) appendRows(b *array.RecordBuilder, date string, hour 
 		b.Field(10).(*array.Int64Builder).Append(a.removed)
 		b.Field(11).(*array.Int64Builder).Append(a.newPages)
 		b.Field(12).(*array.TimestampBuilder).Append(arrow.Timestamp(a.last))
+		b.Field(13).(*array.TimestampBuilder).Append(start)
 	}
 }
 
@@ -543,6 +545,7 @@ func (h *pagesHour) addGold(rec arrow.RecordBatch, intern func(string) string) e
 }
 
 func (h *pagesHour) appendRows(b *array.RecordBuilder, date string, hour int32) {
+	start := hourStart(date, hour)
 	for _, k := range h.keys {
 		a := h.m[k]
 		b.Field(0).(*array.StringBuilder).Append(date)
@@ -565,7 +568,15 @@ func (h *pagesHour) appendRows(b *array.RecordBuilder, date string, hour int32) 
 		appendOptInt(b.Field(12).(*array.Int64Builder), a.firstRev, a.hasRev)
 		appendOptInt(b.Field(13).(*array.Int64Builder), a.firstParent, a.hasRev && a.hasParent)
 		appendOptInt(b.Field(14).(*array.Int64Builder), a.lastRev, a.hasRev)
+		b.Field(15).(*array.TimestampBuilder).Append(start)
 	}
+}
+
+// hourStart is the first instant of an hour, as Arrow microseconds (zero
+// for a date silver would not have written).
+func hourStart(date string, hour int32) arrow.Timestamp {
+	d, _ := time.Parse(time.DateOnly, date)
+	return arrow.Timestamp(d.Add(time.Duration(hour) * time.Hour).UnixMicro())
 }
 
 func appendOptInt(b *array.Int64Builder, v int64, ok bool) {

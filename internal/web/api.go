@@ -106,6 +106,23 @@ func (f filters) where(date, hour string) string {
 	if hour != "" && f.to.Hour() < 23 {
 		c = append(c, fmt.Sprintf("(%s < '%s' OR %s <= %d)", date, to, hour, f.to.Hour()))
 	}
+	return f.and(c)
+}
+
+// whereHourStart is the SQL condition of the filters over a table with
+// stat_date, hour_start (the hour's first instant), region and domain
+// columns: the hours as one range of one column, which DuckDB evaluates
+// cheaply and skips row groups by, where where's conditions across date
+// and hour cost a busy day's rollup 15 ms to evaluate.
+func (f filters) whereHourStart() string {
+	return f.and([]string{
+		fmt.Sprintf("stat_date BETWEEN '%s' AND '%s'", f.from.Format(time.DateOnly), f.to.Format(time.DateOnly)),
+		fmt.Sprintf("hour_start BETWEEN TIMESTAMPTZ '%s' AND TIMESTAMPTZ '%s'", f.from.Format(time.RFC3339), f.to.Format(time.RFC3339)),
+	})
+}
+
+// and joins the conditions c and the filters' regions and domains.
+func (f filters) and(c []string) string {
 	if len(f.regions) > 0 {
 		c = append(c, "region IN ("+quoteAll(f.regions)+")")
 	}

@@ -77,7 +77,7 @@ func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("kind: got %q, want all, human, bot or anonymous", kind))
 		return
 	}
-	where := f.where("stat_date", "stat_hour") + cond
+	where := f.whereHourStart() + cond
 	s.ranked(w, r, f, rankedSQL{table: "gold.contributors_hourly", id: rankKeys["contributors"], name: "user_normalized",
 		where: where, limit: limit,
 		detail: `SELECT user_normalized, domain, sum(edits) AS n, bool_or(is_bot) AS bot, bool_or(is_anonymous) AS anon,
@@ -111,7 +111,7 @@ func (s *Server) trendingPages(w http.ResponseWriter, r *http.Request) {
 	// The editors of a page over several hours are the distinct names of
 	// the hours' lists; revision_old is the parent of the range's first
 	// revision, so that the diff link shows every edit of the range.
-	where := f.where("stat_date", "stat_hour") + cond
+	where := f.whereHourStart() + cond
 	s.ranked(w, r, f, rankedSQL{table: "gold.pages_hourly", id: rankKeys["pages"], name: "domain, title",
 		where: where, limit: limit,
 		detail: `SELECT domain, title, sum(edits)::BIGINT AS edits,

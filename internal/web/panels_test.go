@@ -530,8 +530,20 @@ func TestTopListsEqualSilver(t *testing.T) {
 // silver's and returns how many rows it compared.
 func topListsEqualSilver(t *testing.T, base string) int {
 	t.Helper()
-	ranges := []string{"from=2023-01-24&to=2023-01-25", "from=2023-01-24T05:00:00Z&to=2023-01-25T03:00:00Z",
-		"from=2023-01-24T13:00:00Z&to=2023-01-24T13:00:00Z", "from=2023-01-25T09:00:00Z&to=2023-01-25T23:00:00Z"}
+	// Whole days, and ranges whose ends cut through hours with data: each
+	// day's busiest hour alone, from it to the end, and up to it.
+	ranges := []string{"from=2023-01-24&to=2023-01-25"}
+	code, res := post(t, base, "", sqlBody(`SELECT strftime(h, '%Y-%m-%dT%H:00:00Z') FROM (
+		SELECT date_trunc('hour', event_timestamp) AS h, count(*) AS n FROM silver.cleaned_events GROUP BY 1)
+		QUALIFY row_number() OVER (PARTITION BY h::DATE ORDER BY n DESC, h) = 1 ORDER BY 1`))
+	busiest, _ := res["rows"].([]any)
+	if code != 200 || len(busiest) != 2 {
+		t.Fatalf("the busiest hour of each day: %d %v", code, res)
+	}
+	for _, row := range busiest {
+		h := row.([]any)[0].(string)
+		ranges = append(ranges, "from="+h+"&to="+h, "from="+h+"&to=2023-01-25", "from=2023-01-24&to="+h)
+	}
 	places := []string{"", "region=europe", "domain=en.wikipedia.org,commons.wikimedia.org", "region=asia_pacific,americas"}
 	kinds := map[string]string{"all": "", "human": " AND NOT is_bot AND NOT is_anonymous", "bot": " AND is_bot",
 		"anonymous": " AND is_anonymous"}
