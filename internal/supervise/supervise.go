@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -340,7 +341,11 @@ func (s *Supervisor) attempt(ctx context.Context, svc Service, stallAfter time.D
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- svc.Run(actx) }() // waited for below in every case
+	go func() { // waited for below in every case
+		// The stage label follows every goroutine the stage starts, so a CPU
+		// or heap profile of the process can be split by stage (-tagfocus).
+		pprof.Do(actx, pprof.Labels("stage", svc.Name), func(ctx context.Context) { done <- svc.Run(ctx) })
+	}()
 	if svc.Health == nil {
 		return nil, <-done
 	}
