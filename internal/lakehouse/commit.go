@@ -133,5 +133,6 @@ func (l *Lakehouse) attempt(ctx context.Context, ident table.Identifier, build f
 	if err != nil {
 		return nil, &CommitError{Table: Name(ident), Err: err}
 	}
+	l.remember(out)
 	return out, nil
 }

@@ -79,6 +79,7 @@ type Lakehouse struct {
 	warehouse string
 	log       *slog.Logger
 	metrics   *commitMetrics // nil: not measured
+	cache     *tableCache    // nil: not a SQL catalog
 }
 
 // Open connects to the catalog, creating the default SQLite catalog and
@@ -119,11 +120,19 @@ func Open(ctx context.Context, cfg Config) (*Lakehouse, error) {
 	if name == "" {
 		name = "wikistream"
 	}
-	cat, err := catalog.Load(ctx, name, props)
+	var (
+		cat   catalog.Catalog
+		cache *tableCache
+	)
+	if props["type"] == "sql" {
+		cat, cache, err = openSQLCatalog(name, props)
+	} else {
+		cat, err = catalog.Load(ctx, name, props)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", redact(cfg.Catalog), err)
 	}
-	l := &Lakehouse{cat: cat, warehouse: cfg.Warehouse, log: log}
+	l := &Lakehouse{cat: cat, warehouse: cfg.Warehouse, log: log, cache: cache}
 	if cfg.Registerer != nil {
 		l.metrics = newCommitMetrics(cfg.Registerer)
 	}
@@ -198,19 +207,14 @@ func (l *Lakehouse) Catalog() catalog.Catalog { return l.cat }
 
 // Close releases the catalog's connections.
 func (l *Lakehouse) Close() error {
+	var err error
 	if c, ok := l.cat.(catalog.Closer); ok {
-		return c.Close()
+		err = c.Close()
 	}
-	return nil
-}
-
-// Load loads a table.
-func (l *Lakehouse) Load(ctx context.Context, ident table.Identifier) (*table.Table, error) {
-	tbl, err := l.cat.LoadTable(ctx, ident)
-	if err != nil {
-		return nil, fmt.Errorf("load table %s: %w", Name(ident), err)
+	if l.cache != nil {
+		err = errors.Join(err, l.cache.close())
 	}
-	return tbl, nil
+	return err
 }
 
 // Name is the dotted name of a table ("bronze.raw_events").

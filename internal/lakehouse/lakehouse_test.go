@@ -2,6 +2,7 @@ package lakehouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 )
 
@@ -266,5 +268,66 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if got := redact("postgres://u:secret@h/db"); strings.Contains(got, "secret") {
 		t.Errorf("redact left the password: %s", got)
+	}
+}
+
+// TestLoadSeesOtherProcessesCommits holds the table cache to the catalog:
+// a table committed by another process (another Lakehouse on the same
+// catalog) is loaded at its new snapshot, and an unchanged table is served
+// from the cache without reading its metadata again.
+func TestLoadSeesOtherProcessesCommits(t *testing.T) {
+	cfgs := map[string]Config{"sqlite": {DataDir: t.TempDir()}}
+	if pg := os.Getenv("WIKISTREAM_TEST_POSTGRES"); pg != "" {
+		cfgs["postgres"] = Config{Catalog: pg, Name: fmt.Sprintf("test_%d", time.Now().UnixNano()), Warehouse: "file://" + t.TempDir()}
+	}
+	for name, cfg := range cfgs {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			a, b := openWith(t, cfg), openWith(t, cfg)
+			if _, err := a.EnsureTable(ctx, testDef); err != nil {
+				t.Fatal(err)
+			}
+			appendRows := func(l *Lakehouse, id string) *table.Table {
+				out, err := l.Commit(ctx, testDef.Ident, func(ctx context.Context, _ *table.Table, tx *table.Transaction) error {
+					return tx.Append(ctx, rows([]string{id}, "2026-01-01"), nil)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			load := func(l *Lakehouse) *table.Table {
+				tbl, err := l.Load(ctx, testDef.Ident)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tbl
+			}
+			first := appendRows(a, "x")
+			if got := load(a); got != first {
+				t.Errorf("unchanged table reloaded (%s) instead of served from the cache (%s)", got.MetadataLocation(), first.MetadataLocation())
+			}
+			if got := load(b).CurrentSnapshot().SnapshotID; got != first.CurrentSnapshot().SnapshotID {
+				t.Errorf("second process loads snapshot %d, want %d", got, first.CurrentSnapshot().SnapshotID)
+			}
+			for i := range 3 { // each process commits in turn; the other sees it
+				writer, reader := b, a
+				if i%2 == 1 {
+					writer, reader = a, b
+				}
+				want := appendRows(writer, fmt.Sprint("y", i))
+				got := load(reader)
+				if got.CurrentSnapshot().SnapshotID != want.CurrentSnapshot().SnapshotID {
+					t.Fatalf("commit %d: the other process loads snapshot %d, want %d (a stale cached table)",
+						i, got.CurrentSnapshot().SnapshotID, want.CurrentSnapshot().SnapshotID)
+				}
+				if n := count(t, got); n != int64(i+2) {
+					t.Errorf("commit %d: %d rows, want %d", i, n, i+2)
+				}
+			}
+			if _, err := a.Load(ctx, table.Identifier{"test", "missing"}); !errors.Is(err, catalog.ErrNoSuchTable) {
+				t.Errorf("missing table: %v, want ErrNoSuchTable", err)
+			}
+		})
 	}
 }
