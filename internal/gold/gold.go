@@ -211,8 +211,7 @@ func (s *Stage) CaughtUp(ctx context.Context) (bool, error) {
 		if cp == head {
 			continue // read up to silver's current snapshot: nothing to list
 		}
-		added, err := lakehouse.AddedSince(ctx, silverTbl, cp)
-		if err != nil || len(added) > 0 {
+		if read, err := lakehouse.ReadAll(ctx, silverTbl, cp); err != nil || !read {
 			return false, err
 		}
 	}

@@ -68,6 +68,32 @@ func Head(tbl *table.Table) Checkpoint {
 	return Checkpoint{Snapshot: s.SnapshotID, Sequence: s.SequenceNumber}
 }
 
+// ReadAll reports whether a reader at cp has read every data file of tbl's
+// current snapshot (AddedSince is empty). When every snapshot after cp is
+// an append, the snapshot summaries answer without reading manifests: a
+// stage waiting for another asks many times a second.
+func ReadAll(ctx context.Context, tbl *table.Table, cp Checkpoint) (bool, error) {
+	appended := false
+	for s := tbl.CurrentSnapshot(); s != nil && s.SequenceNumber > cp.Sequence; {
+		if s.Summary == nil || s.Summary.Operation != table.OpAppend {
+			appended = false // a rewrite or delete may have removed what was added: list the files
+			break
+		}
+		if n, ok := s.Summary.Properties["added-data-files"]; ok && n != "0" {
+			appended = true
+		}
+		if s.ParentSnapshotID == nil {
+			break
+		}
+		s = tbl.SnapshotByID(*s.ParentSnapshotID)
+	}
+	if appended {
+		return false, nil
+	}
+	added, err := AddedSince(ctx, tbl, cp)
+	return len(added) == 0, err
+}
+
 // AddedFile is a data file and the commit that added it.
 type AddedFile struct {
 	File iceberg.DataFile

@@ -214,12 +214,10 @@ func (s *Stage) CaughtUp(ctx context.Context) (bool, error) {
 	}
 	silverTbl, err := s.lh.Load(ctx, lakehouse.SilverCleanedEvents)
 	if errors.Is(err, catalog.ErrNoSuchTable) {
-		added, err := lakehouse.AddedSince(ctx, bronzeTbl, lakehouse.Checkpoint{})
-		return len(added) == 0, err
+		return lakehouse.ReadAll(ctx, bronzeTbl, lakehouse.Checkpoint{})
 	}
 	if err != nil {
 		return false, err
 	}
-	added, err := lakehouse.AddedSince(ctx, bronzeTbl, lakehouse.ReadCheckpoint(silverTbl, lakehouse.BronzeRawEvents))
-	return len(added) == 0, err
+	return lakehouse.ReadAll(ctx, bronzeTbl, lakehouse.ReadCheckpoint(silverTbl, lakehouse.BronzeRawEvents))
 }
