@@ -209,6 +209,7 @@ type Engine struct {
 	closeOnce sync.Once
 
 	plans     planCache
+	checks    checkCache
 	names     map[string]bool // the tables' dotted names, lower case
 	resident  map[string]bool // Config.Resident
 	planned   map[string]bool // Config.Planned
@@ -363,7 +364,7 @@ func (e *Engine) query(ctx context.Context, stmt statement, at At) (*Result, err
 		return nil, err
 	}
 	defer e.release(s)
-	exec, reads, err := s.check(ctx, stmt, e.cfg.MaxRows, e.names)
+	exec, reads, err := e.checks.check(ctx, s, stmt, e.cfg.MaxRows, e.names)
 	if err != nil {
 		return nil, err
 	}

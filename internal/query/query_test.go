@@ -502,3 +502,35 @@ func TestRenamedColumnKeepsItsData(t *testing.T) {
 	// field id ties them together.
 	sameRows(t, "after renaming user to user_name", sqlRows(t, e, "bronze.raw_events", []string{"event_id", "user_name"}, At{}), want)
 }
+
+// A statement run again is not parsed again; a refused one is refused
+// every time.
+func TestRepeatedStatementsAreParsedOnce(t *testing.T) {
+	ctx := context.Background()
+	lh := openLakehouse(t)
+	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
+		t.Fatal(err)
+	}
+	appendEvents(t, lh, lakehouse.BronzeRawEvents, 100, 1)
+	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, Config{})
+	want := int64(100)
+	for i := range 3 {
+		if i == 2 {
+			appendEvents(t, lh, lakehouse.BronzeRawEvents, 20, 2)
+			want += 20
+		}
+		for range 2 * e.nsessions {
+			if got := count(t, e, "bronze.raw_events WHERE event_type <> 'nothing'", At{}); got != want {
+				t.Fatalf("round %d: %d rows, want %d", i, got, want)
+			}
+		}
+	}
+	if got := e.checks.parses; got != 1 {
+		t.Errorf("statement parsed %d times, want once", got)
+	}
+	for range 2 {
+		if _, err := e.Query(ctx, "DELETE FROM bronze.raw_events", At{}); !errors.Is(err, ErrReadOnly) {
+			t.Errorf("a write: %v, want ErrReadOnly", err)
+		}
+	}
+}

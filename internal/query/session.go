@@ -264,6 +264,46 @@ func (s *session) check(ctx context.Context, stmt statement, maxRows int, known 
 	return fmt.Sprintf("SELECT * FROM (\n%s\n) LIMIT %d", stmt.body, maxRows+1), tablesRead(tree, known), nil
 }
 
+// checkCache remembers the statements that passed check. Asking DuckDB to
+// parse a statement costs more than a millisecond, and the dashboard sends
+// the same few statements again and again (its time ranges change by the
+// hour). The answer depends on the text alone: the engine's tables and row
+// limit do not change.
+type checkCache struct {
+	mu      sync.Mutex
+	checked map[statement]checked
+	parses  int // statements DuckDB parsed, for tests
+}
+
+type checked struct {
+	exec  string
+	reads []string
+}
+
+// maxChecked bounds the cache; when it is full it starts again empty.
+const maxChecked = 512
+
+func (c *checkCache) check(ctx context.Context, s *session, stmt statement, maxRows int, known map[string]bool) (string, []string, error) {
+	c.mu.Lock()
+	hit, ok := c.checked[stmt]
+	c.mu.Unlock()
+	if ok {
+		return hit.exec, slices.Clone(hit.reads), nil
+	}
+	exec, reads, err := s.check(ctx, stmt, maxRows, known)
+	if err != nil {
+		return "", nil, err // not kept: a canceled parse may pass next time
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.parses++
+	if c.checked == nil || len(c.checked) >= maxChecked {
+		c.checked = map[statement]checked{}
+	}
+	c.checked[stmt] = checked{exec: exec, reads: slices.Clone(reads)}
+	return exec, reads, nil
+}
+
 // tablesRead returns the tables of known that a parsed statement (DuckDB's
 // json_serialize_sql tree) reads, or nil unless every table reference in it
 // is either one of known, by schema and name, or a CTE: any table function
