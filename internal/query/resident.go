@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,6 +128,13 @@ func (rs *residents) publish(name string, r *resident) {
 	rs.built++
 }
 
+// isCurrent reports whether r is the copy queries of its table read now.
+func (rs *residents) isCurrent(r *resident) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.current[r.key.name] == r
+}
+
 // unused removes the replaced copies nobody reads any more and returns
 // their tables, for the refresher to drop.
 func (rs *residents) unused() []string {
@@ -247,8 +255,50 @@ func (e *Engine) refreshAll(ctx context.Context, s *session) error {
 			errs = append(errs, fmt.Errorf("copy %s into memory: %w", name, err))
 		}
 	}
+	e.releaseIdle(ctx)
 	s.drop(ctx, e.residents.unused())
 	return errors.Join(errs...)
+}
+
+// releaseIdle makes the sessions that are not running a query let go of
+// replaced copies: a session's views keep the copies they read until its
+// next query, and while gold commits every second, sessions waiting for
+// their turn held several generations of every copy, until DuckDB ran out
+// of memory. A session without a view of a table defines it again at its
+// next query, as after any commit.
+func (e *Engine) releaseIdle(ctx context.Context) {
+	var idle []*session
+	defer func() {
+		for _, s := range idle {
+			e.idle <- s
+		}
+	}()
+	for range e.nsessions {
+		select {
+		case s := <-e.idle:
+			idle = append(idle, s)
+			s.releaseStale(ctx, &e.residents)
+		default:
+			return // the others are running queries, which hold what they read
+		}
+	}
+}
+
+// releaseStale drops the session's views of copies that are no longer
+// current, giving their references back.
+func (s *session) releaseStale(ctx context.Context, rs *residents) {
+	for name, r := range s.residents {
+		if rs.isCurrent(r) {
+			continue
+		}
+		schema, tbl, _ := strings.Cut(name, ".")
+		if _, err := s.conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+quoteIdent(schema)+"."+quoteIdent(tbl)); err != nil {
+			continue // keeps the view and its copy; the next query replaces both
+		}
+		delete(s.views, name)
+		delete(s.residents, name)
+		rs.release(r)
+	}
 }
 
 // refreshTable copies one table's current snapshot unless the current copy

@@ -341,3 +341,45 @@ func TestResidentConcurrentCommits(t *testing.T) {
 		t.Errorf("copies built: got %d, want at least 2 (the first snapshot and the last)", got)
 	}
 }
+
+// Sessions waiting for a query do not keep replaced copies: after commits
+// that no query reads, only the current copy is left. (Each session's view
+// used to hold the copy of its last query; while gold committed every
+// second, the generations they held filled DuckDB's memory.)
+func TestIdleSessionsReleaseReplacedCopies(t *testing.T) {
+	ctx := context.Background()
+	lh := openLakehouse(t)
+	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
+		t.Fatal(err)
+	}
+	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents},
+		Config{Resident: []string{"bronze.raw_events"}, ResidentPoll: time.Hour})
+	want := int64(0)
+	for i := range 3 {
+		appendEvents(t, lh, lakehouse.BronzeRawEvents, 50, uint64(i))
+		want += 50
+		if err := e.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 * e.nsessions { // every session reads this copy
+			if got := count(t, e, "bronze.raw_events", At{}); got != want {
+				t.Fatalf("round %d: %d rows, want %d", i, got, want)
+			}
+		}
+	}
+	for i := range 3 { // commits no query reads
+		appendEvents(t, lh, lakehouse.BronzeRawEvents, 10, uint64(10+i))
+		want += 10
+		if err := e.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := residentTables(t, e); got != 1 {
+			t.Errorf("after commit %d without queries: %d copies in memory, want 1 (the current one)", i, got)
+		}
+	}
+	for range 2 * e.nsessions { // and the sessions define their views again
+		if got := count(t, e, "bronze.raw_events", At{}); got != want {
+			t.Fatalf("after the idle commits: %d rows, want %d", got, want)
+		}
+	}
+}

@@ -153,10 +153,10 @@ func timeGet(b *testing.B, url string) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
-		b.Fatalf("%s: %d", url, resp.StatusCode)
+		b.Fatalf("%s: %d %s", url, resp.StatusCode, body)
 	}
 	return time.Since(t0)
 }
