@@ -97,7 +97,7 @@ func (l *Lakehouse) Load(ctx context.Context, ident table.Identifier) (*table.Ta
 	return tbl, nil
 }
 
-// remember caches a table this process loaded or committed.
+// remember caches a table this process loaded.
 func (l *Lakehouse) remember(tbl *table.Table) {
 	if l.cache != nil && tbl != nil {
 		l.cache.store(tbl)
