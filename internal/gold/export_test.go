@@ -25,3 +25,7 @@ func RollupLoads(s *Stage) int {
 	}
 	return n
 }
+
+// HourlySQLHours is how many hours of gold.hourly_stats the stage
+// recomputed with SQL instead of from the hours it keeps.
+func HourlySQLHours(s *Stage) int { return s.hourlyState.sql }

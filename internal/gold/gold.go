@@ -89,6 +89,8 @@ type Stage struct {
 	runs      int64
 	// rollups keep the top lists' hourly rollups.
 	rollups []*rollup
+	// hourlyState keeps the newest hours of gold.hourly_stats (hourly.go).
+	hourlyState hourlyState
 
 	// latency is, per gold commit, from the newest event time it includes
 	// to the commit: how far behind the edits the gold numbers are.
@@ -160,7 +162,7 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	head := lakehouse.Head(silverTbl)
-	hours, rows, err := s.refresh(ctx, silverTbl, head, lakehouse.HourlyStatsTable, s.hourly)
+	hours, rows, err := s.refreshHourly(ctx, silverTbl, head)
 	if err != nil {
 		return res, err
 	}
@@ -218,58 +220,10 @@ func (s *Stage) CaughtUp(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// recompute builds the replacement rows of the touched keys and the filter
-// selecting the rows they replace.
-type recompute func(ctx context.Context, silverSnapshot int64, touched []key) (arrow.RecordBatch, iceberg.BooleanExpression, error)
-
 // key is a touched (date, hour).
 type key struct {
 	date string
 	hour int32
-}
-
-// refresh recomputes what the silver files added after the gold table's
-// checkpoint touch, and commits the replacement with the new checkpoint.
-func (s *Stage) refresh(ctx context.Context, silverTbl *table.Table, head lakehouse.Checkpoint, def lakehouse.TableDef, build recompute) (int, int, error) {
-	goldTbl, err := s.lh.EnsureTable(ctx, def)
-	if err != nil {
-		return 0, 0, err
-	}
-	cp := lakehouse.ReadCheckpoint(goldTbl, lakehouse.SilverCleanedEvents)
-	added, err := lakehouse.AddedSince(ctx, silverTbl, cp)
-	if err != nil || len(added) == 0 {
-		return 0, 0, err
-	}
-	set := map[key]bool{}
-	for _, f := range added {
-		err := lakehouse.ReadFile(ctx, silverTbl, f.File, []string{"event_date", "event_hour"}, func(rec arrow.RecordBatch) error {
-			dates, hrs := rec.Column(0).(*array.String), rec.Column(1).(*array.Int32)
-			for i := range int(rec.NumRows()) {
-				set[key{date: dates.Value(i), hour: hrs.Value(i)}] = true
-			}
-			return nil
-		})
-		if err != nil {
-			return 0, 0, err
-		}
-	}
-	touched := make([]key, 0, len(set))
-	for k := range set {
-		touched = append(touched, k)
-	}
-	sort.Slice(touched, func(i, j int) bool {
-		return touched[i].date < touched[j].date || (touched[i].date == touched[j].date && touched[i].hour < touched[j].hour)
-	})
-	rec, filter, err := build(ctx, head.Snapshot, touched)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer rec.Release()
-	if err := s.replace(ctx, def.Ident, rec, filter, head); err != nil {
-		return 0, 0, err
-	}
-	s.log.Debug("gold committed", "table", lakehouse.Name(def.Ident), "keys", len(touched), "rows", rec.NumRows())
-	return len(touched), int(rec.NumRows()), nil
 }
 
 // replace overwrites the rows filter selects with rec, copy-on-write, in
@@ -315,40 +269,45 @@ const hourlySQL = `SELECT event_date, event_hour, domain, min(region), min(langu
 	FROM silver.cleaned_events WHERE is_valid AND (%s)
 	GROUP BY ALL ORDER BY 1, 2, 3`
 
-// hourly recomputes gold.hourly_stats for the touched hours.
-func (s *Stage) hourly(ctx context.Context, snapshot int64, touched []key) (arrow.RecordBatch, iceberg.BooleanExpression, error) {
+// hourlyRows recomputes gold.hourly_stats' rows of the given hours from
+// silver at its snapshot, with hourlySQL.
+func (s *Stage) hourlyRows(ctx context.Context, snapshot int64, hours []key) ([][]any, error) {
 	var where []string
-	var filter iceberg.BooleanExpression = iceberg.AlwaysFalse{}
-	for _, k := range touched {
+	for _, k := range hours {
 		where = append(where, fmt.Sprintf("(event_date = %s AND event_hour = %d)", sqlString(k.date), k.hour))
-		filter = iceberg.NewOr(filter, iceberg.NewAnd(
-			iceberg.EqualTo(iceberg.Reference("stat_date"), k.date),
-			iceberg.EqualTo(iceberg.Reference("stat_hour"), k.hour)))
 	}
+	res, err := s.eng.Query(ctx, fmt.Sprintf(hourlySQL, strings.Join(where, " OR ")), query.At{Snapshot: snapshot})
+	if err != nil {
+		return nil, fmt.Errorf("recompute hourly stats: %w", err)
+	}
+	for _, r := range res.Rows {
+		r[1] = toInt32(r[1])
+	}
+	return res.Rows, nil
+}
+
+// hourlyRecord builds the replacement rows of gold.hourly_stats (every
+// column but the last two, in order) and the filter selecting the rows of
+// the touched hours they replace.
+func hourlyRecord(rows [][]any, touched []key) (arrow.RecordBatch, iceberg.BooleanExpression, error) {
 	schema, err := table.SchemaToArrowSchema(lakehouse.HourlyStatsTable.Schema(), nil, false, false)
 	if err != nil {
 		return nil, nil, err
 	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
-	if len(where) > 0 {
-		res, err := s.eng.Query(ctx, fmt.Sprintf(hourlySQL, strings.Join(where, " OR ")), query.At{Snapshot: snapshot})
-		if err != nil {
-			return nil, nil, fmt.Errorf("recompute hourly stats: %w", err)
+	now := time.Now().UTC()
+	for _, r := range rows {
+		if len(r) != schema.NumFields()-2 {
+			return nil, nil, fmt.Errorf("recompute hourly stats: %d columns, want %d", len(r), schema.NumFields()-2)
 		}
-		now := time.Now().UTC()
-		for _, r := range res.Rows {
-			if len(r) != schema.NumFields()-2 {
-				return nil, nil, fmt.Errorf("recompute hourly stats: %d columns, want %d", len(r), schema.NumFields()-2)
-			}
-			for i, v := range append(r, now, int32(lakehouse.GoldSchemaVersion)) {
-				if err := appendValue(b.Field(i), v); err != nil {
-					return nil, nil, fmt.Errorf("recompute hourly stats: column %s: %w", schema.Field(i).Name, err)
-				}
+		for i, v := range append(r, now, int32(lakehouse.GoldSchemaVersion)) {
+			if err := appendValue(b.Field(i), v); err != nil {
+				return nil, nil, fmt.Errorf("recompute hourly stats: column %s: %w", schema.Field(i).Name, err)
 			}
 		}
 	}
-	return b.NewRecordBatch(), filter, nil
+	return b.NewRecordBatch(), hoursFilter(touched), nil
 }
 
 // refreshRisk brings gold.risk_scores up to silver's head: it adds the

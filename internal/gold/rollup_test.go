@@ -10,8 +10,8 @@ import (
 	"github.com/wikistream/wikistream/internal/stagetest"
 )
 
-// TestHourlyRollupsEqualSilver: gold.contributors_hourly and
-// gold.pages_hourly, kept up to date incrementally over many silver commits
+// TestHourlyRollupsEqualSilver: gold.hourly_stats, gold.contributors_hourly
+// and gold.pages_hourly, kept up to date incrementally over many silver commits
 // with late events touching past hours (whose state the stage has dropped
 // and reads back from the table) and a restart, equal the same aggregates
 // computed from all of silver at once, row for row.
@@ -49,6 +49,9 @@ func TestHourlyRollupsEqualSilver(t *testing.T) {
 	if n := gold.RollupLoads(g); n < 4 {
 		t.Errorf("the rollups read %d hours back from their tables; the late events must make them read several", n)
 	}
+	if n := gold.HourlySQLHours(g); n < 4 {
+		t.Errorf("gold.hourly_stats recomputed %d hours with SQL; the late events must make it recompute several", n)
+	}
 	edits := "FROM silver.cleaned_events WHERE is_valid AND event_type IN ('edit', 'new')"
 	for _, c := range []struct{ name, got, want string }{
 		{"gold.contributors_hourly",
@@ -58,6 +61,15 @@ func TestHourlyRollupsEqualSilver(t *testing.T) {
 				sum(CASE WHEN length_delta > 0 THEN length_delta ELSE 0 END), sum(CASE WHEN length_delta < 0 THEN -length_delta ELSE 0 END),
 				count(*) FILTER (WHERE event_type = 'new'), max(event_timestamp) ` + edits + ` AND user_normalized IS NOT NULL
 				GROUP BY event_date, event_hour, domain, user_normalized, is_bot, is_anonymous ORDER BY ALL`},
+		{"gold.hourly_stats",
+			`SELECT * EXCLUDE (gold_processed_at, schema_version) FROM gold.hourly_stats ORDER BY ALL`,
+			// Written apart from gold's hourlySQL: every valid event counts.
+			`SELECT event_date, event_hour, domain, min(region), min(language), count(*), count(DISTINCT user_normalized),
+				sum(CASE WHEN length_delta > 0 THEN length_delta ELSE 0 END), sum(CASE WHEN length_delta < 0 THEN -length_delta ELSE 0 END),
+				round(count(*) FILTER (WHERE is_bot) * 100.0 / count(*), 2)::DOUBLE,
+				count(*) FILTER (WHERE NOT is_bot AND NOT is_anonymous), count(*) FILTER (WHERE is_bot),
+				count(*) FILTER (WHERE is_anonymous), count(*) FILTER (WHERE is_new_page), count(DISTINCT title)
+				FROM silver.cleaned_events WHERE is_valid GROUP BY event_date, event_hour, domain ORDER BY ALL`},
 		{"gold.pages_hourly",
 			`SELECT stat_date, stat_hour, domain, region, title, is_bot, edits, editors, bytes_delta, new_page, last_edit,
 				first_revision, first_parent, last_revision FROM gold.pages_hourly ORDER BY ALL`,
