@@ -236,7 +236,7 @@ func (s *Stage) refreshHourly(ctx context.Context, silverTbl *table.Table, head 
 			if kept == nil {
 				kept = hourlyHour{} // only invalid rows so far
 			}
-			st.hours[k] = kept
+			st.hours[key{date: stringsClone(k.date), hour: k.hour}] = kept
 		default:
 			recompute = append(recompute, k)
 			continue
