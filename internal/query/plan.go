@@ -404,19 +404,17 @@ func (p *tablePlan) viewSQL(deletes string) string {
 	return b.String()
 }
 
-// copySQL is the query that fills an in-memory copy of the plan (which has
-// no deletes): its columns and the id of the file each row came from. The
-// rows of files that prev (nil: none) holds too are copied from prev; only
-// the other files are read. It returns the ids of the files and the next
-// unused id.
-func (p *tablePlan) copySQL(prev *resident) (string, map[string]int, int) {
-	ids, next := map[string]int{}, 0
+// copySQL is the query that fills an in-memory copy of files, some of
+// the plan's (which has no deletes): their columns and the id of the file
+// each row came from. The rows of files that prev (nil: none) holds too are
+// copied from the relation from (prev's rows, or a part of them that holds
+// those files); only the other files are read. It returns the ids of the
+// files and the next unused id (from next on).
+func (p *tablePlan) copySQL(files []string, prev *resident, from string, next int) (string, map[string]int, int) {
+	ids := map[string]int{}
 	var kept []string
 	var added []string
-	if prev != nil {
-		next = prev.nextID
-	}
-	for _, f := range p.files {
+	for _, f := range files {
 		if id, ok := prev.fileID(f); ok {
 			ids[f] = id
 			kept = append(kept, strconv.Itoa(id))
@@ -428,7 +426,7 @@ func (p *tablePlan) copySQL(prev *resident) (string, map[string]int, int) {
 	}
 	var parts []string
 	if len(kept) > 0 {
-		parts = append(parts, "SELECT * FROM "+prev.table+" WHERE "+fileIDColumn+" IN ("+strings.Join(kept, ", ")+")")
+		parts = append(parts, "SELECT * FROM "+from+" WHERE "+fileIDColumn+" IN ("+strings.Join(kept, ", ")+")")
 	}
 	if len(added) > 0 {
 		var b strings.Builder

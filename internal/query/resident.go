@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -73,6 +75,31 @@ type resident struct {
 	// cannot be reused, it applied deletes), and the next unused id.
 	fileIDs map[string]int
 	nextID  int
+
+	// A copy with a base holds only the rows of the files its base does
+	// not (a delta): queries read the base's rows but those of the files
+	// in excluded, and the delta's. The copy holds a reference on its
+	// base. A commit that rewrites a few files of a large table (gold
+	// replacing the current hour) then costs a copy of those files, not
+	// of the whole table.
+	base     *resident
+	excluded []int
+}
+
+// source is the DuckDB relation of the copy's rows (with fileIDColumn).
+func (r *resident) source() string {
+	if r.base == nil {
+		return r.table
+	}
+	where := ""
+	if len(r.excluded) > 0 {
+		ids := make([]string, len(r.excluded))
+		for i, id := range r.excluded {
+			ids[i] = strconv.Itoa(id)
+		}
+		where = " WHERE " + fileIDColumn + " NOT IN (" + strings.Join(ids, ", ") + ")"
+	}
+	return "(SELECT * FROM " + r.base.table + where + " UNION ALL SELECT * FROM " + r.table + ")"
 }
 
 // residents are the copies, shared by the sessions and the refresher.
@@ -141,16 +168,23 @@ func (rs *residents) unused() []string {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	var drop []string
-	kept := rs.old[:0]
-	for _, r := range rs.old {
-		if r.refs > 0 {
-			kept = append(kept, r)
-			continue
+	for dropped := true; dropped; { // a dropped delta may leave its base unused
+		dropped = false
+		kept := rs.old[:0]
+		for _, r := range rs.old {
+			if r.refs > 0 {
+				kept = append(kept, r)
+				continue
+			}
+			drop = append(drop, r.table)
+			if r.base != nil {
+				r.base.refs--
+			}
+			dropped = true
 		}
-		drop = append(drop, r.table)
+		clear(rs.old[len(kept):])
+		rs.old = kept
 	}
-	clear(rs.old[len(kept):])
-	rs.old = kept
 	return drop
 }
 
@@ -341,12 +375,53 @@ func (e *Engine) refreshTable(ctx context.Context, s *session, ident table.Ident
 	r := &resident{key: key, plan: plan, table: fmt.Sprintf("%s.main.%s", quoteIdent(residentCatalog),
 		quoteIdent(fmt.Sprintf("%s@%d#%d", name, key.snapshotID, e.residents.seq)))}
 	e.residents.mu.Unlock()
+	if len(plan.dvs) == 0 && len(plan.posDeletes) == 0 {
+		r.base, r.excluded = deltaOf(plan, prev)
+	}
+	if r.base != nil {
+		e.residents.retain(r.base)
+	}
 	if err := s.copyInto(ctx, r, prev); err != nil {
 		s.drop(context.WithoutCancel(ctx), []string{r.table})
+		e.residents.release(r.base)
 		return fmt.Errorf("snapshot %d: %w", key.snapshotID, err)
 	}
 	e.residents.publish(name, r)
 	return nil
+}
+
+// deltaOf returns the base a new copy of plan can be a delta over, and
+// the base's files it leaves out; nil when the copy should be whole: the
+// previous copy prev (nil: none) has no base to share, or the new copy
+// would leave out half the base or need more than a quarter of its files
+// (and 16) again in its delta.
+func deltaOf(plan *tablePlan, prev *resident) (*resident, []int) {
+	if prev == nil {
+		return nil, nil
+	}
+	base := prev
+	if prev.base != nil {
+		base = prev.base
+	}
+	present := make(map[string]bool, len(plan.files))
+	outside := 0 // files the delta holds
+	for _, f := range plan.files {
+		present[f] = true
+		if _, ok := base.fileIDs[f]; !ok {
+			outside++
+		}
+	}
+	var excluded []int
+	for f, id := range base.fileIDs {
+		if !present[f] {
+			excluded = append(excluded, id)
+		}
+	}
+	if 2*len(excluded) > len(base.fileIDs) || outside > max(16, len(base.fileIDs)/4) {
+		return nil, nil
+	}
+	slices.Sort(excluded)
+	return base, excluded
 }
 
 // copyInto fills r's table with its plan's rows, from prev's rows where
@@ -362,9 +437,35 @@ func (s *session) copyInto(ctx context.Context, r *resident, prev *resident) err
 			fileIDColumn+" FROM ("+p.viewSQL(deletes)+")")
 		return err
 	}
-	q, ids, next := p.copySQL(prev)
+	files, next, from := p.files, 0, ""
+	if prev != nil {
+		next, from = prev.nextID, prev.source()
+	}
+	if r.base != nil { // the delta: the files the base does not hold
+		files = slices.DeleteFunc(slices.Clone(p.files), func(f string) bool { _, ok := r.base.fileIDs[f]; return ok })
+		if prev == r.base {
+			prev = nil // the base holds none of them
+		} else {
+			from = prev.table // prev is a delta over the same base
+		}
+	}
+	q, ids, next := p.copySQL(files, prev, from, next)
+	if len(files) == 0 { // a delta of no files
+		q = "SELECT * FROM " + r.base.table + " LIMIT 0"
+	}
 	if _, err := s.conn.ExecContext(ctx, "CREATE TABLE "+r.table+" AS "+q); err != nil {
 		return err
+	}
+	if r.base != nil {
+		excluded := make(map[int]bool, len(r.excluded))
+		for _, id := range r.excluded {
+			excluded[id] = true
+		}
+		for f, id := range r.base.fileIDs {
+			if !excluded[id] {
+				ids[f] = id
+			}
+		}
 	}
 	r.fileIDs, r.nextID = ids, next
 	return nil

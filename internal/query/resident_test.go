@@ -3,6 +3,7 @@ package query
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"errors"
 	"runtime/pprof"
 	"strings"
@@ -20,6 +21,21 @@ import (
 func residentTables(tb testing.TB, e *Engine) int64 {
 	tb.Helper()
 	return count(tb, e, "duckdb_tables() WHERE database_name = '"+residentCatalog+"'", At{})
+}
+
+// currentTables is how many tables of ws_resident the current copy of a
+// table reads: its own, and its base's when it is a delta.
+func currentTables(e *Engine, name string) int64 {
+	e.residents.mu.Lock()
+	defer e.residents.mu.Unlock()
+	r := e.residents.current[name]
+	switch {
+	case r == nil:
+		return 0
+	case r.base != nil:
+		return 2
+	}
+	return 1
 }
 
 // The copy holds what the files hold, deletion vectors and schema
@@ -113,8 +129,8 @@ func TestResidentFreshness(t *testing.T) {
 		if err := e.Refresh(ctx); err != nil { // drops the copies nobody reads
 			t.Fatal(err)
 		}
-		if got := residentTables(t, e); got != 1 {
-			t.Errorf("after appending %d and reading it from every session: got %d copies, want 1", n, got)
+		if got, want := residentTables(t, e), currentTables(e, "bronze.raw_events"); got != want {
+			t.Errorf("after appending %d and reading it from every session: got %d tables, want %d (the current copy's)", n, got, want)
 		}
 		prevID = id
 	}
@@ -373,13 +389,92 @@ func TestIdleSessionsReleaseReplacedCopies(t *testing.T) {
 		if err := e.Refresh(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if got := residentTables(t, e); got != 1 {
-			t.Errorf("after commit %d without queries: %d copies in memory, want 1 (the current one)", i, got)
+		if got, want := residentTables(t, e), currentTables(e, "bronze.raw_events"); got != want {
+			t.Errorf("after commit %d without queries: %d tables in memory, want %d (the current copy's)", i, got, want)
 		}
 	}
 	for range 2 * e.nsessions { // and the sessions define their views again
 		if got := count(t, e, "bronze.raw_events", At{}); got != want {
 			t.Fatalf("after the idle commits: %d rows, want %d", got, want)
 		}
+	}
+}
+
+// A commit that adds or rewrites a few files of a resident table is
+// copied as a delta over the previous whole copy: queries read the same
+// rows as iceberg-go's scanner, the replaced deltas are dropped, and a
+// commit that rewrites most of the base is copied whole again.
+func TestResidentDeltaCopies(t *testing.T) {
+	ctx := context.Background()
+	lh := openLakehouse(t)
+	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
+		t.Fatal(err)
+	}
+	var tbl *table.Table
+	for i := range 6 {
+		tbl = appendEvents(t, lh, lakehouse.BronzeRawEvents, 50, uint64(100+i))
+	}
+	setProps(t, tbl, iceberg.Properties{table.WriteDeleteModeKey: table.WriteModeCopyOnWrite})
+	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents},
+		Config{Resident: []string{"bronze.raw_events"}, ResidentPoll: time.Hour})
+	const name = "bronze.raw_events"
+	// check refreshes the copy and returns how many tables it reads.
+	check := func(step string) int64 {
+		t.Helper()
+		if err := e.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		tables := currentTables(e, name)
+		tbl, err := lh.Load(ctx, lakehouse.BronzeRawEvents)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := icebergRows(t, tbl, tbl.CurrentSnapshot().SnapshotID, compared)
+		for range 2 * e.nsessions {
+			sameRows(t, step, sqlRows(t, e, name, compared, At{}), want)
+		}
+		if err := e.Refresh(ctx); err != nil { // drops what nobody reads
+			t.Fatal(err)
+		}
+		if got := residentTables(t, e); got != tables {
+			t.Errorf("%s: %d tables in memory, want %d (the current copy's)", step, got, tables)
+		}
+		return tables
+	}
+	if got := check("whole copy"); got != 1 {
+		t.Fatalf("first copy reads %d tables, want 1", got)
+	}
+	// deleteOne rewrites the files that may hold one event (copy-on-write).
+	deleteOne := func(i int) {
+		t.Helper()
+		ids := sqlRows(t, e, name, []string{"event_id"}, At{})
+		tbl, err := lh.Load(ctx, lakehouse.BronzeRawEvents)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tbl.Delete(ctx, iceberg.EqualTo(iceberg.Reference("event_id"), ids[i*37%len(ids)]), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deltas := 0
+	for i := range 3 { // an append, a rewrite, an append: each a delta
+		if i%2 == 0 {
+			appendEvents(t, lh, lakehouse.BronzeRawEvents, 10, uint64(200+i))
+		} else {
+			deleteOne(i)
+		}
+		if check(fmt.Sprintf("commit %d", i)) == 2 {
+			deltas++
+		}
+	}
+	if deltas != 3 {
+		t.Errorf("%d of 3 small commits copied as a delta, want all", deltas)
+	}
+	// Rewriting most of the base's files makes the next copy whole.
+	for i := range 8 {
+		deleteOne(10 + i)
+	}
+	if got := check("after rewriting most files"); got != 1 {
+		t.Errorf("after rewriting most files the copy reads %d tables, want 1 (copied whole)", got)
 	}
 }
