@@ -3,8 +3,8 @@ package query
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"runtime/pprof"
 	"strings"
 	"sync"
