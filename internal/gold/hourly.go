@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -33,7 +34,9 @@ var hourlyColumns = []string{"event_date", "event_hour", "domain", "region", "la
 // hourlyHour is one kept hour: its wikis' aggregates, by domain.
 type hourlyHour map[string]*hourlyAgg
 
-// hourlyAgg is the state of one row of gold.hourly_stats.
+// hourlyAgg is the state of one row of gold.hourly_stats. Its strings are
+// copies (strings.Clone): a silver batch's strings point into its Arrow
+// buffers, which the kept hours must not keep alive.
 type hourlyAgg struct {
 	region, language                  string // the least, as min() in hourlySQL
 	events, added, removed            int64
@@ -79,16 +82,16 @@ func addHourlyRows(rec arrow.RecordBatch, into map[key]hourlyHour, touched map[k
 		}
 		h := into[k]
 		if h == nil {
-			k.date = stringsClone(k.date)
+			k.date = strings.Clone(k.date)
 			h = hourlyHour{}
 			into[k] = h
 		}
 		d := domain.Value(i)
 		a := h[d]
 		if a == nil {
-			a = &hourlyAgg{region: stringsClone(region.Value(i)), language: stringsClone(language.Value(i)),
+			a = &hourlyAgg{region: strings.Clone(region.Value(i)), language: strings.Clone(language.Value(i)),
 				users: map[string]struct{}{}, titles: map[string]struct{}{}}
-			h[stringsClone(d)] = a
+			h[strings.Clone(d)] = a
 		}
 		a.region = minString(a.region, region.Value(i))
 		a.language = minString(a.language, language.Value(i))
@@ -113,12 +116,12 @@ func addHourlyRows(rec arrow.RecordBatch, into map[key]hourlyHour, touched map[k
 		}
 		if user.IsValid(i) {
 			if u := user.Value(i); !has(a.users, u) {
-				a.users[stringsClone(u)] = struct{}{}
+				a.users[strings.Clone(u)] = struct{}{}
 			}
 		}
 		if title.IsValid(i) {
 			if t := title.Value(i); !has(a.titles, t) {
-				a.titles[stringsClone(t)] = struct{}{}
+				a.titles[strings.Clone(t)] = struct{}{}
 			}
 		}
 	}
@@ -127,13 +130,10 @@ func addHourlyRows(rec arrow.RecordBatch, into map[key]hourlyHour, touched map[k
 
 func has(m map[string]struct{}, s string) bool { _, ok := m[s]; return ok }
 
-// stringsClone copies s: the strings of a silver batch point into its
-// Arrow buffers, which the kept hours must not keep alive.
-func stringsClone(s string) string { return string([]byte(s)) }
 
 func minString(a, b string) string {
 	if b < a {
-		return stringsClone(b)
+		return strings.Clone(b)
 	}
 	return a
 }
@@ -236,7 +236,7 @@ func (s *Stage) refreshHourly(ctx context.Context, silverTbl *table.Table, head 
 			if kept == nil {
 				kept = hourlyHour{} // only invalid rows so far
 			}
-			st.hours[key{date: stringsClone(k.date), hour: k.hour}] = kept
+			st.hours[key{date: strings.Clone(k.date), hour: k.hour}] = kept
 		default:
 			recompute = append(recompute, k)
 			continue
