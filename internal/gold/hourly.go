@@ -130,7 +130,6 @@ func addHourlyRows(rec arrow.RecordBatch, into map[key]hourlyHour, touched map[k
 
 func has(m map[string]struct{}, s string) bool { _, ok := m[s]; return ok }
 
-
 func minString(a, b string) string {
 	if b < a {
 		return strings.Clone(b)
