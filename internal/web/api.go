@@ -121,6 +121,9 @@ func (f filters) whereHourStart() string {
 	})
 }
 
+// hours is how many hours the range holds.
+func (f filters) hours() int { return int(f.to.Sub(f.from)/time.Hour) + 1 }
+
 // and joins the conditions c and the filters' regions and domains.
 func (f filters) and(c []string) string {
 	if len(f.regions) > 0 {

@@ -80,6 +80,7 @@ func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
 	where := f.whereHourStart() + cond
 	s.ranked(w, r, f, rankedSQL{table: "gold.contributors_hourly", id: rankKeys["contributors"], name: "user_normalized",
 		where: where, limit: limit,
+		cols: "user_normalized, domain, edits, is_bot, is_anonymous, bytes_added, bytes_removed, new_pages, last_edit",
 		detail: `SELECT user_normalized, domain, sum(edits) AS n, bool_or(is_bot) AS bot, bool_or(is_anonymous) AS anon,
 				sum(bytes_added) AS added, sum(bytes_removed) AS removed, sum(new_pages) AS created, max(last_edit) AS last_edit
 			FROM %s GROUP BY user_normalized, domain`,
@@ -104,22 +105,29 @@ func (s *Server) trendingPages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	s.ranked(w, r, f, trendingSQL(f, limit, noBots))
+}
+
+// trendingSQL is the trending pages' list.
+func trendingSQL(f filters, limit int, noBots bool) rankedSQL {
 	cond := ""
+	// A page has one row per hour and bot flag.
+	perHour := 2
 	if noBots {
-		cond = " AND NOT is_bot"
+		cond, perHour = " AND NOT is_bot", 1
 	}
 	// The editors of a page over several hours are the distinct names of
 	// the hours' lists; revision_old is the parent of the range's first
 	// revision, so that the diff link shows every edit of the range.
-	where := f.whereHourStart() + cond
-	s.ranked(w, r, f, rankedSQL{table: "gold.pages_hourly", id: rankKeys["pages"], name: "domain, title",
-		where: where, limit: limit,
+	return rankedSQL{table: "gold.pages_hourly", id: rankKeys["pages"], name: "domain, title",
+		where: f.whereHourStart() + cond, limit: limit, maxRows: f.hours() * perHour,
+		cols: "domain, title, edits, editors, bytes_delta, new_page, last_edit, last_revision, first_parent, first_revision",
 		detail: `SELECT domain, title, sum(edits)::BIGINT AS edits,
 				len(list_distinct(flatten(list(editors))))::BIGINT AS editors,
 				sum(bytes_delta)::BIGINT AS bytes_delta, bool_or(new_page) AS new_page, max(last_edit) AS last_edit,
 				max(last_revision) AS revision_new, arg_min_null(first_parent, first_revision) AS revision_old
 			FROM %s GROUP BY domain, title`,
-		rows: `SELECT * FROM detail ORDER BY edits DESC, editors DESC, domain, title`})
+		rows: `SELECT * FROM detail ORDER BY edits DESC, editors DESC, domain, title`}
 }
 
 // rankKeys are the rollups' numeric keys the top lists rank by (a
@@ -133,6 +141,13 @@ type rankedSQL struct {
 	// id is the rollup's numeric key of the entity, name its columns.
 	id, name string
 	limit    int
+	// maxRows, when not 0, is the most rows an entity can have in the
+	// range, which lets the ranking skip entities that cannot make the
+	// list (see sql).
+	maxRows int
+	// cols are the columns of the candidates' rows that name, detail and
+	// rows read.
+	cols string
 	// detail aggregates the matching rows (its FROM is a %s) of the
 	// candidates; rows orders the list from detail.
 	detail, rows string
@@ -144,20 +159,65 @@ type rankedSQL struct {
 // rows by name for the list. With byName, the ranking groups by names
 // instead, exact whatever the keys. Each row also counts, in a last column
 // "collisions", the candidates' keys that more than one name shares.
+//
+// The candidates' rows (hits) are read once, with only the columns the
+// list needs, and materialized for both the collision count and the list:
+// reading them is a second scan of the range (DuckDB reads every column a
+// join's side projects for all of its rows), and the names and the pages'
+// editor lists are its costly columns.
 func (q rankedSQL) sql(byName bool) string {
-	base := fmt.Sprintf(`(SELECT *, %s AS rank_id FROM %s WHERE %s)`, q.id, q.table, q.where)
-	key := "rank_id"
+	base, key := q.base(), "rank_id"
 	if byName {
 		key = q.name
 	}
-	hits := base + ` AS hits SEMI JOIN candidates USING (` + key + `)`
-	return `WITH ranked AS (SELECT ` + key + `, sum(edits) AS edits FROM ` + base + ` GROUP BY ALL),
-		cut AS (SELECT coalesce(min(edits), 0) AS edits FROM (SELECT edits FROM ranked ORDER BY edits DESC LIMIT ` + strconv.Itoa(q.limit) + `)),
+	limit := strconv.Itoa(q.limit)
+	return `WITH ` + q.ranking(base, key) + `,
+		cut AS (SELECT coalesce(min(edits), 0) AS edits FROM (SELECT edits FROM ranked ORDER BY edits DESC LIMIT ` + limit + `)),
 		candidates AS (SELECT ` + key + ` FROM ranked, cut WHERE ranked.edits >= cut.edits),
-		collisions AS (SELECT count(*) AS n FROM (SELECT rank_id FROM ` + hits + `
+		hits AS MATERIALIZED (SELECT rank_id, ` + q.cols + ` FROM ` + base + ` AS b SEMI JOIN candidates USING (` + key + `)),
+		collisions AS (SELECT count(*) AS n FROM (SELECT rank_id FROM hits
 			GROUP BY rank_id HAVING count(DISTINCT (` + q.name + `)) > 1)),
-		detail AS (` + fmt.Sprintf(q.detail, hits) + `)
-		SELECT list.*, collisions.n::BIGINT AS collisions FROM (` + q.rows + ` LIMIT ` + strconv.Itoa(q.limit) + `) AS list, collisions`
+		detail AS (` + fmt.Sprintf(q.detail, "hits") + `)
+		SELECT list.*, collisions.n::BIGINT AS collisions FROM (` + q.rows + ` LIMIT ` + limit + `) AS list, collisions`
+}
+
+// base is the rows in the range, with the rank_id the ranking groups by.
+func (q rankedSQL) base() string {
+	return fmt.Sprintf(`(SELECT *, %s AS rank_id FROM %s WHERE %s)`, q.id, q.table, q.where)
+}
+
+// boundEdits: rows with at least this many edits give the ranking its
+// lower bound (see ranking).
+const boundEdits = 4
+
+// ranking is the CTE "ranked": every entity's edits in the range, or,
+// when maxRows bounds an entity's rows, those of the entities that can
+// reach the list.
+//
+// Grouping a day of production page-hours (half a million rows, most of
+// them single edits) by page is the list's largest cost. The limit-th
+// largest sum of an entity's rows with at least boundEdits edits (lb) is
+// at most the limit-th largest total, the cut: at least limit entities
+// have totals of lb or more. An entity with the cut or more in at most
+// maxRows rows has a row with at least ceil(lb / maxRows) edits (t). So
+// the entities with such a row hold every candidate, and only they are
+// summed. When t is 1 (small ranges of few edits) every entity is.
+// Ranked by keys, lb holds for names only when each of those limit keys'
+// rows are one name's: should two names share one, t is 1.
+func (q rankedSQL) ranking(base, key string) string {
+	if q.maxRows <= 0 {
+		return `ranked AS (SELECT ` + key + `, sum(edits) AS edits FROM ` + base + ` GROUP BY ALL)`
+	}
+	limit := strconv.Itoa(q.limit)
+	return `bound AS (SELECT ` + key + `, sum(edits) AS edits, count(DISTINCT (` + q.name + `)) AS names
+			FROM ` + base + ` WHERE edits >= ` + strconv.Itoa(boundEdits) + ` GROUP BY ` + key + `),
+		threshold AS (SELECT CASE WHEN count(*) < ` + limit + ` OR max(names) > 1 THEN 1
+			ELSE greatest(ceil(min(edits) / ` + strconv.Itoa(q.maxRows) + `), 1) END::BIGINT AS t
+			FROM (SELECT edits, names FROM bound ORDER BY edits DESC LIMIT ` + limit + `)),
+		heavy AS (SELECT DISTINCT ` + key + ` FROM ` + base + ` AS b, threshold WHERE threshold.t > 1 AND b.edits >= threshold.t),
+		ranked AS (SELECT ` + key + `, sum(edits) AS edits FROM ` + base + ` AS b, threshold WHERE threshold.t = 1 GROUP BY ` + key + `
+			UNION ALL
+			SELECT ` + key + `, sum(edits) AS edits FROM ` + base + ` AS b SEMI JOIN heavy USING (` + key + `) GROUP BY ` + key + `)`
 }
 
 // ranked answers a top list: ranked by the numeric keys, and again by

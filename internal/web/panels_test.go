@@ -513,9 +513,15 @@ const (
 // wikis and kinds of editor.
 func TestTopListsEqualSilver(t *testing.T) {
 	ts, _, _ := recordedServer(t)
-	compared := topListsEqualSilver(t, ts.URL)
+	compared, pruned := topListsEqualSilver(t, ts.URL)
 	if compared < 1000 {
 		t.Errorf("compared %d rows in all; the sample must give longer lists", compared)
+	}
+	// The trending pages skip the pages that cannot make the list
+	// (rankedSQL.ranking) in some of the compared lists, or the test would
+	// not check that they are the same.
+	if pruned < 3 {
+		t.Errorf("%d of the trending pages lists skipped pages; want several", pruned)
 	}
 	// Keys that some names share (500 keys for thousands of names, so that
 	// merged keys push true top entries below the cut, which fails this
@@ -527,8 +533,9 @@ func TestTopListsEqualSilver(t *testing.T) {
 }
 
 // topListsEqualSilver compares the top lists of the server at base with
-// silver's and returns how many rows it compared.
-func topListsEqualSilver(t *testing.T, base string) int {
+// silver's and returns how many rows it compared, and how many of the
+// trending pages lists were ranked over the pages that could make them only.
+func topListsEqualSilver(t *testing.T, base string) (compared, pruned int) {
 	t.Helper()
 	// Whole days, and ranges whose ends cut through hours with data: each
 	// day's busiest hour alone, from it to the end, and up to it.
@@ -547,7 +554,6 @@ func topListsEqualSilver(t *testing.T, base string) int {
 	places := []string{"", "region=europe", "domain=en.wikipedia.org,commons.wikimedia.org", "region=asia_pacific,americas"}
 	kinds := map[string]string{"all": "", "human": " AND NOT is_bot AND NOT is_anonymous", "bot": " AND is_bot",
 		"anonymous": " AND is_anonymous"}
-	compared := 0
 	for _, rng := range ranges {
 		for _, place := range places {
 			q, err := url.ParseQuery(rng + "&" + place)
@@ -563,17 +569,30 @@ func topListsEqualSilver(t *testing.T, base string) int {
 				path := fmt.Sprintf("/api/v1/top/contributors?limit=50&kind=%s&%s&%s", kind, rng, place)
 				compared += sameRows(t, base, path, fmt.Sprintf(silverContributors, where, cond, 50))
 			}
+			// Short lists too: their cut is high enough for the ranking
+			// to skip pages that cannot make them.
 			for _, noBots := range []bool{false, true} {
-				cond := ""
-				if noBots {
-					cond = " AND NOT is_bot"
+				for _, limit := range []int{50, 5} {
+					cond := ""
+					if noBots {
+						cond = " AND NOT is_bot"
+					}
+					path := fmt.Sprintf("/api/v1/top/pages?limit=%d&exclude_bots=%t&%s&%s", limit, noBots, rng, place)
+					compared += sameRows(t, base, path, fmt.Sprintf(silverPages, where, cond, limit))
+					q := trendingSQL(f, limit, noBots)
+					code, res := post(t, base, "", sqlBody("WITH "+q.ranking(q.base(), "rank_id")+" SELECT t FROM threshold"))
+					rows, _ := res["rows"].([]any)
+					if code != 200 || len(rows) != 1 {
+						t.Fatalf("%s: the threshold: %d %v", path, code, res)
+					}
+					if tr := rows[0].([]any)[0]; tr != float64(1) {
+						pruned++
+					}
 				}
-				path := fmt.Sprintf("/api/v1/top/pages?limit=50&exclude_bots=%t&%s&%s", noBots, rng, place)
-				compared += sameRows(t, base, path, fmt.Sprintf(silverPages, where, cond, 50))
 			}
 		}
 	}
-	return compared
+	return compared, pruned
 }
 
 // sameRows fails the test unless the API's rows at path equal the rows of
