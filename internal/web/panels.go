@@ -116,11 +116,15 @@ func trendingSQL(f filters, limit int, noBots bool) rankedSQL {
 	if noBots {
 		cond, perHour = " AND NOT is_bot", 1
 	}
+	maxRows := f.hours() * perHour
+	if maxRows > maxPrunedRows {
+		maxRows = 0
+	}
 	// The editors of a page over several hours are the distinct names of
 	// the hours' lists; revision_old is the parent of the range's first
 	// revision, so that the diff link shows every edit of the range.
 	return rankedSQL{table: "gold.pages_hourly", id: rankKeys["pages"], name: "domain, title",
-		where: f.whereHourStart() + cond, limit: limit, maxRows: f.hours() * perHour,
+		where: f.whereHourStart() + cond, limit: limit, maxRows: maxRows,
 		cols: "domain, title, edits, editors, bytes_delta, new_page, last_edit, last_revision, first_parent, first_revision",
 		detail: `SELECT domain, title, sum(edits)::BIGINT AS edits,
 				len(list_distinct(flatten(list(editors))))::BIGINT AS editors,
@@ -185,6 +189,12 @@ func (q rankedSQL) sql(byName bool) string {
 func (q rankedSQL) base() string {
 	return fmt.Sprintf(`(SELECT *, %s AS rank_id FROM %s WHERE %s)`, q.id, q.table, q.where)
 }
+
+// maxPrunedRows: the trending pages skip pages only in ranges of at most
+// this many page rows (two days). Over longer ranges the lower bound is
+// rarely twice the rows, so nothing is skipped, and computing it cost 4 ms
+// of a 30-day list's 25 (300k events over 30 days).
+const maxPrunedRows = 96
 
 // boundEdits: rows with at least this many edits give the ranking its
 // lower bound (see ranking).
