@@ -3,9 +3,11 @@ package web
 import (
 	"bufio"
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -60,7 +62,9 @@ func BenchmarkAPILive(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer eng.Close()
-	s, err := New(Config{Addr: "127.0.0.1:8080", Now: func() time.Time { return end }, Lakehouse: p.LH}, eng)
+	// Failed requests log why (an HTTP 500's body alone may not say).
+	warn := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, err := New(Config{Addr: "127.0.0.1:8080", Now: func() time.Time { return end }, Lakehouse: p.LH, Logger: warn}, eng)
 	if err != nil {
 		b.Fatal(err)
 	}
