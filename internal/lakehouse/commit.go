@@ -146,6 +146,7 @@ func (l *Lakehouse) attempt(ctx context.Context, ident table.Identifier, build f
 	}
 	// Not cached: a committed table keeps the Arrow batches its
 	// transaction wrote (200 MB of a 2M-event replay's heap); the next Load
-	// reads the new metadata once.
+	// reads the new metadata once. A new table over the committed metadata
+	// (table.New) holds on to them too: peak RSS 2.5 instead of 2.1 GB.
 	return out, nil
 }

@@ -70,12 +70,12 @@ func (l *Lakehouse) EnsureTable(ctx context.Context, def TableDef) (*table.Table
 }
 
 func (l *Lakehouse) ensureTable(ctx context.Context, def TableDef) (*table.Table, error) {
-	tbl, err := l.cat.LoadTable(ctx, def.Ident)
+	tbl, err := l.Load(ctx, def.Ident)
 	if errors.Is(err, catalog.ErrNoSuchTable) {
 		return l.create(ctx, def)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load table %s: %w", Name(def.Ident), err)
+		return nil, err
 	}
 	return l.evolve(ctx, tbl, def)
 }
