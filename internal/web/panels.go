@@ -147,7 +147,7 @@ type rankedSQL struct {
 	limit    int
 	// maxRows, when not 0, is the most rows an entity can have in the
 	// range, which lets the ranking skip entities that cannot make the
-	// list (see sql).
+	// list (see ranking).
 	maxRows int
 	// cols are the columns of the candidates' rows that name, detail and
 	// rows read.
