@@ -246,6 +246,9 @@ type dayActivity struct {
 	names  map[string]string
 	used   int64    // the run that last touched it, for eviction
 	sorted []string // the entities in order; nil after one was added
+	// scoresKept: some entities keep their scored rows (see
+	// Stage.dropIdleScores).
+	scoresKept bool
 }
 
 // activityColumns are the silver columns the risk score reads, in the

@@ -29,3 +29,15 @@ func RollupLoads(s *Stage) int {
 // HourlySQLHours is how many hours of gold.hourly_stats the stage
 // recomputed with SQL instead of from the hours it keeps.
 func HourlySQLHours(s *Stage) int { return s.hourlyState.sql }
+
+// SetIdleScoreRuns sets after how many runs without its rows a day lets go
+// of its scored rows, until restore is called.
+func SetIdleScoreRuns(n int64) (restore func()) {
+	old := idleScoreRuns
+	idleScoreRuns = n
+	return func() { idleScoreRuns = old }
+}
+
+// ScoreDrops is how many times a day of the stage let go of its scored
+// rows.
+func ScoreDrops(s *Stage) int { return s.scoreDrops }

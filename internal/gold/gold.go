@@ -87,6 +87,8 @@ type Stage struct {
 	riskCP    lakehouse.Checkpoint
 	daysValid bool
 	runs      int64
+	// scoreDrops counts days that let go of their scored rows (tests).
+	scoreDrops int
 	// rollups keep the top lists' hourly rollups.
 	rollups []*rollup
 	// hourlyState keeps the newest hours of gold.hourly_stats (hourly.go).
@@ -382,12 +384,41 @@ func (s *Stage) refreshRisk(ctx context.Context, silverTbl *table.Table, head la
 		return 0, 0, err
 	}
 	ok, s.riskCP = true, head
+	s.dropIdleScores()
 	if newest > 0 {
 		s.latency.Observe(time.Since(time.UnixMicro(int64(newest))).Seconds())
 	}
 	s.evictDays()
 	s.log.Debug("gold committed", "table", lakehouse.Name(lakehouse.GoldRiskScores), "days", len(dates), "rows", rows)
 	return len(dates), rows, nil
+}
+
+// idleScoreRuns: a day no run touched for this many runs (about 30 s at
+// the live rate) lets go of its entities' scored rows (a variable for
+// tests).
+var idleScoreRuns int64 = 30
+
+// dropIdleScores lets the days that runs stopped touching go of their
+// entities' scored rows, the evidence JSON above all (about 1 KB an
+// entity): a day's rows are written again only when a run touches it, and
+// saving the scoring of unchanged entities then is all a kept row is for.
+// Their activity stays, for late events; a late event into such a day
+// scores its entities again, once. This is for a long-running process:
+// without it yesterday's evidence stayed for the three days of activity
+// kept. It does not lower a replay's peak, whose gold runs are few and
+// long (16 runs in a 3M-event replay) and whose active day's rows are all
+// scored.
+func (s *Stage) dropIdleScores() {
+	for _, day := range s.days {
+		if !day.scoresKept || s.runs-day.used < idleScoreRuns {
+			continue
+		}
+		for _, e := range day.entities {
+			e.scored = nil
+		}
+		day.scoresKept = false
+		s.scoreDrops++
+	}
 }
 
 // evictDays forgets the least recently touched days beyond keepDays.
@@ -457,6 +488,7 @@ func (r *riskReader) Err() error { return nil }
 // read only HIGH and MEDIUM rows, skip the row groups of the LOW majority
 // by their statistics instead of decoding a busy day's 100k rows.
 func (r *riskReader) flaggedFirst(d string, day *dayActivity) []string {
+	day.scoresKept = true
 	entities := day.sortedEntities()
 	flagged := make([]string, 0, len(entities)/8)
 	var low []string
