@@ -168,6 +168,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return Summary{}, err
 	}
 	gcfg := cfg.Gold
+	if gcfg.Logger == nil {
+		gcfg.Logger = log
+	}
 	if gcfg.Registerer == nil {
 		gcfg.Registerer = reg
 	}
