@@ -39,7 +39,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	qcfg := query.Config{MemoryLimit: *memory, Timeout: *timeout, Resident: web.ResidentTables(), Planned: web.PlannedTables(), Logger: e.log}
+	qcfg := query.Config{MemoryLimit: *memory, Timeout: *timeout, Resident: web.ResidentTables(), ResidentWindow: web.ResidentWindows(), Planned: web.PlannedTables(), Logger: e.log}
 	if err := qcfg.Validate(); err != nil {
 		return err
 	}

@@ -61,8 +61,13 @@ type tablePlan struct {
 	snapshotID int64 // 0 when the table has no snapshot
 	schemaID   int
 	columns    []column
-	files      []string         // local paths of the live data files
-	bytes      int64            // their total size
+	files      []string // local paths of the live data files
+	fileBytes  []int64  // their sizes
+	bytes      int64    // their total size
+	// With a resident window (Config.ResidentWindow), its column and each
+	// file's bounds of it (see window.go).
+	window     *windowColumn
+	bounds     []fileBounds
 	dvs        []deletionVector // v3 deletion vectors
 	posDeletes []posDeleteFile  // v2 positional delete files
 }
@@ -196,6 +201,9 @@ func (e *Engine) plan(ctx context.Context, name string, tbl *table.Table, snap *
 		return p, nil
 	}
 	p.snapshotID = snap.SnapshotID
+	if c, ok := windowColumnOf(schema, e.cfg.ResidentWindow[name]); ok {
+		p.window = &c
+	}
 	tasks, err := tbl.Scan(table.WithSnapshotID(snap.SnapshotID)).PlanFiles(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("plan files of %s snapshot %d: %w", name, snap.SnapshotID, err)
@@ -220,7 +228,11 @@ func (e *Engine) plan(ctx context.Context, name string, tbl *table.Table, snap *
 		}
 		seen[path] = true
 		p.files = append(p.files, path)
+		p.fileBytes = append(p.fileBytes, t.File.FileSizeBytes())
 		p.bytes += t.File.FileSizeBytes()
+		if p.window != nil {
+			p.bounds = append(p.bounds, p.window.bounds(t.File))
+		}
 		for _, d := range slices.Concat(t.DeletionVectorFiles, t.DeleteFiles) {
 			if d.FileFormat() == iceberg.PuffinFile {
 				bm, err := e.readDV(ctx, tbl, d)

@@ -104,8 +104,17 @@ type Config struct {
 	// ready. Default none.
 	Planned []string
 	// ResidentMaxBytes: a Resident table whose data files total more than
-	// this many bytes is read from its files. Default 32 MiB.
+	// this many bytes is read from its files, or, with a ResidentWindow
+	// column, its newest files are kept in memory. Default 32 MiB.
 	ResidentMaxBytes int64
+	// ResidentWindow names, for Resident tables ("gold.pages_hourly"), a
+	// required column that orders their rows in time ("hour_start"). When
+	// such a table's files total more than ResidentMaxBytes, the copy holds
+	// its newest files (by the column's bounds in the manifests) up to
+	// ResidentMaxBytes, and its view reads the older files where the
+	// column is below the oldest copied value: a query whose filter on the
+	// column stays within the copy never opens them (see resident.go).
+	ResidentWindow map[string]string
 	// ResidentPoll is how often the Resident tables are checked for a new
 	// snapshot to copy, and the Planned tables for one to plan (each check
 	// loads the tables' metadata). Default 250ms.
@@ -264,6 +273,11 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 			return nil, fmt.Errorf("query: resident table %s is not one of the engine's tables", name)
 		}
 		residentNames[name] = true
+	}
+	for name, col := range cfg.ResidentWindow {
+		if !residentNames[name] || col == "" {
+			return nil, fmt.Errorf("query: resident window %s: %q: want a column of a Resident table", name, col)
+		}
 	}
 	plannedNames := map[string]bool{}
 	for _, name := range cfg.Planned {

@@ -33,8 +33,9 @@ import (
 // snapshot that copy holds. So a commit reaches the queries of a resident
 // table once it has been copied (within ResidentPoll plus the copy's time;
 // Refresh waits for it), not at the very next query. Until a table's first
-// copy is complete, or when it is over ResidentMaxBytes, or its last copy
-// failed, queries read its current snapshot from the files.
+// copy is complete, or when it is over ResidentMaxBytes (and has no
+// ResidentWindow column to keep its newest files by, see window.go), or its
+// last copy failed, queries read its current snapshot from the files.
 //
 // A new snapshot is copied incrementally when neither it nor the previous
 // copy has deletes: the rows of data files both snapshots share are copied
@@ -84,6 +85,10 @@ type resident struct {
 	// of the whole table.
 	base     *resident
 	excluded []int
+
+	// older, when not nil, are the table's files the copy does not hold
+	// (a resident window, see window.go): the view reads them too.
+	older *older
 }
 
 // source is the DuckDB relation of the copy's rows (with fileIDColumn).
@@ -100,6 +105,15 @@ func (r *resident) source() string {
 		where = " WHERE " + fileIDColumn + " NOT IN (" + strings.Join(ids, ", ") + ")"
 	}
 	return "(SELECT * FROM " + r.base.table + where + " UNION ALL SELECT * FROM " + r.table + ")"
+}
+
+// viewSQL is the body of a view of the table over the copy.
+func (r *resident) viewSQL() string {
+	q := "SELECT * EXCLUDE (" + fileIDColumn + ") FROM " + r.source()
+	if r.older != nil {
+		q += " UNION ALL SELECT * FROM (" + r.older.plan.viewSQL("") + ") WHERE " + r.older.where
+	}
+	return q
 }
 
 // residents are the copies, shared by the sessions and the refresher.
@@ -363,7 +377,11 @@ func (e *Engine) refreshTable(ctx context.Context, s *session, ident table.Ident
 	if err != nil {
 		return err
 	}
-	if len(plan.files) == 0 || plan.bytes > e.cfg.ResidentMaxBytes {
+	var old *older
+	if plan.bytes > e.cfg.ResidentMaxBytes {
+		plan, old = plan.windowed(e.cfg.ResidentMaxBytes) // nil: no window
+	}
+	if plan == nil || len(plan.files) == 0 {
 		e.residents.publish(name, nil) // read from the files
 		return nil
 	}
@@ -372,7 +390,7 @@ func (e *Engine) refreshTable(ctx context.Context, s *session, ident table.Ident
 	}
 	e.residents.mu.Lock()
 	e.residents.seq++
-	r := &resident{key: key, plan: plan, table: fmt.Sprintf("%s.main.%s", quoteIdent(residentCatalog),
+	r := &resident{key: key, plan: plan, older: old, table: fmt.Sprintf("%s.main.%s", quoteIdent(residentCatalog),
 		quoteIdent(fmt.Sprintf("%s@%d#%d", name, key.snapshotID, e.residents.seq)))}
 	e.residents.mu.Unlock()
 	if len(plan.dvs) == 0 && len(plan.posDeletes) == 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -476,5 +477,136 @@ func TestResidentDeltaCopies(t *testing.T) {
 	}
 	if got := check("after rewriting most files"); got != 1 {
 		t.Errorf("after rewriting most files the copy reads %d tables, want 1 (copied whole)", got)
+	}
+}
+
+// currentWindow is the bound of the current copy's window ("" when the
+// copy holds the whole table or there is none).
+func currentWindow(e *Engine, name string) string {
+	e.residents.mu.Lock()
+	defer e.residents.mu.Unlock()
+	if r := e.residents.current[name]; r != nil && r.older != nil {
+		return r.older.where
+	}
+	return ""
+}
+
+// A table over ResidentMaxBytes with a window column keeps its newest
+// files in memory: queries read the same rows as iceberg-go's scanner,
+// over the whole table and over ranges of the column, and a query within
+// the copy's range is planned without reading the older files.
+func TestResidentWindow(t *testing.T) {
+	ctx := context.Background()
+	lh := openLakehouse(t)
+	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
+		t.Fatal(err)
+	}
+	var tbl *table.Table
+	for i := range 3 { // each append writes a file for each of 48 hours
+		tbl = appendEvents(t, lh, lakehouse.BronzeRawEvents, 2000, uint64(300+i))
+	}
+	var total int64
+	files, err := tbl.Scan().PlanFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		total += f.File.FileSizeBytes()
+	}
+	const name = "bronze.raw_events"
+	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, Config{Resident: []string{name},
+		ResidentWindow: map[string]string{name: "event_timestamp"}, ResidentMaxBytes: total / 3, ResidentPoll: time.Hour})
+	if err := e.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bound := currentWindow(e, name)
+	if bound == "" {
+		t.Fatalf("a table of %d bytes with a window of %d: no windowed copy", total, total/3)
+	}
+	t.Logf("window: %s", bound)
+	snap := tbl.CurrentSnapshot().SnapshotID
+	sameRows(t, "whole table", sqlRows(t, e, name, compared, At{}), icebergRows(t, tbl, snap, compared))
+	from, ok := strings.CutPrefix(bound, `"event_timestamp" < `)
+	if !ok {
+		t.Fatalf("window bound %q: want a bound on event_timestamp", bound)
+	}
+	recent := func() int64 { return count(t, e, name+" WHERE event_timestamp >= "+from, At{}) }
+	inCopy := recent()
+	all := count(t, e, name, At{})
+	if inCopy == 0 || inCopy >= all {
+		t.Fatalf("%d of %d rows at or after the bound: want some, not all", inCopy, all)
+	}
+	// The same ranges read from the files.
+	files0 := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, Config{})
+	if want := count(t, files0, name+" WHERE event_timestamp >= "+from, At{}); inCopy != want {
+		t.Errorf("rows at or after the bound: got %d, want %d (read from the files)", inCopy, want)
+	}
+	middle := " WHERE event_timestamp BETWEEN " + from + " - INTERVAL 3 HOUR AND " + from + " + INTERVAL 2 HOUR"
+	if got, want := count(t, e, name+middle, At{}), count(t, files0, name+middle, At{}); got != want || got == 0 {
+		t.Errorf("rows across the bound: got %d, want %d (read from the files), not 0", got, want)
+	}
+
+	// The plans: within the copy's range, no Parquet file is read.
+	plan := func(where string) string {
+		t.Helper()
+		res, err := e.Query(ctx, "EXPLAIN SELECT count(*) FROM "+name+where, At{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(res.Rows)
+	}
+	if p := plan(" WHERE event_timestamp >= " + from); strings.Contains(p, "READ_PARQUET") {
+		t.Errorf("a query within the copy's range reads Parquet files:\n%s", p)
+	}
+	if p := plan(middle); !strings.Contains(p, "READ_PARQUET") {
+		t.Errorf("a query reaching before the copy's range reads no Parquet file, so the check above proves nothing:\n%s", p)
+	}
+}
+
+// A split of the files is made only where no older file holds a value at
+// or above the copy's lowest, and within the bytes.
+func TestWindowedSplit(t *testing.T) {
+	c := windowColumn{field: iceberg.NestedField{ID: 1, Name: "v", Type: iceberg.PrimitiveTypes.Int64, Required: true}}
+	plan := func(bounds ...[2]int64) *tablePlan {
+		p := &tablePlan{window: &c}
+		for i, b := range bounds {
+			p.files = append(p.files, fmt.Sprintf("f%d", i))
+			p.fileBytes = append(p.fileBytes, 10)
+			p.bounds = append(p.bounds, fileBounds{lower: windowValue{n: b[0]}, upper: windowValue{n: b[1]}, ok: true})
+			p.bytes += 10
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name   string
+		p      *tablePlan
+		max    int64
+		recent []string
+		where  string
+	}{
+		{"disjoint", plan([2]int64{0, 9}, [2]int64{10, 19}, [2]int64{20, 29}, [2]int64{30, 39}), 20, []string{"f3", "f2"}, `"v" < 20`},
+		{"one fits", plan([2]int64{0, 9}, [2]int64{10, 19}, [2]int64{20, 29}), 15, []string{"f2"}, `"v" < 20`},
+		{"straddling file", plan([2]int64{0, 25}, [2]int64{10, 19}, [2]int64{20, 29}, [2]int64{30, 39}), 20, []string{"f3"}, `"v" < 30`},
+		{"equal lows go together", plan([2]int64{0, 9}, [2]int64{20, 29}, [2]int64{20, 21}, [2]int64{30, 39}), 25, []string{"f3"}, `"v" < 30`},
+		{"nothing fits", plan([2]int64{0, 9}, [2]int64{10, 19}), 5, nil, ""},
+		{"no split", plan([2]int64{0, 39}, [2]int64{10, 19}, [2]int64{30, 31}), 20, nil, ""},
+	} {
+		recent, old := tc.p.windowed(tc.max)
+		var got []string
+		where := ""
+		if recent != nil {
+			got, where = recent.files, old.where
+			if recent.bytes+old.plan.bytes != tc.p.bytes || len(recent.files)+len(old.plan.files) != len(tc.p.files) {
+				t.Errorf("%s: the split lost files", tc.name)
+			}
+		}
+		if !slices.Equal(got, tc.recent) || where != tc.where {
+			t.Errorf("%s: copy %v where %q, want %v where %q", tc.name, got, where, tc.recent, tc.where)
+		}
+	}
+	tc := plan([2]int64{0, 9}, [2]int64{10, 19})
+	tc.bounds[0].ok = false
+	if recent, _ := tc.windowed(100); recent != nil {
+		t.Error("a file without bounds: split anyway")
 	}
 }

@@ -195,7 +195,7 @@ func (s *session) build(ctx context.Context, v view) error {
 		return err
 	}
 	if v.copy != nil {
-		_, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+viewName+" AS SELECT * EXCLUDE ("+fileIDColumn+") FROM "+v.copy.source())
+		_, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+viewName+" AS "+v.copy.viewSQL())
 		return err
 	}
 	deletes := quoteIdent(s.catalog) + "." + quoteIdent(deletesSchema) + "." + quoteIdent(v.name)

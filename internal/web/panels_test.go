@@ -15,6 +15,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/apache/iceberg-go/table"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wikistream/wikistream/internal/lakehouse"
@@ -30,6 +31,14 @@ import (
 // data-quality run with real recorded events of two hours a day apart (and
 // repeatEdits' few), and those events.
 func recordedServer(t *testing.T) (*httptest.Server, []webtest.Event, quality.Report) {
+	t.Helper()
+	p, sample, rep := recordedPipeline(t)
+	return serveRecorded(t, p.LH, query.Config{Resident: ResidentTables()}), sample, rep
+}
+
+// recordedPipeline is recordedServer's pipeline, events and data-quality
+// report.
+func recordedPipeline(t *testing.T) (*stagetest.Pipeline, []webtest.Event, quality.Report) {
 	t.Helper()
 	events, lines := webtest.Clean(t, ssetest.ReadLines(t, ssetest.SharedData(t, "camilomozov_wikistream_2023-01-24_25_reconstructed_recentchange.jsonl.gz")))
 	var keep []int
@@ -63,18 +72,27 @@ func recordedServer(t *testing.T) (*httptest.Server, []webtest.Event, quality.Re
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{Resident: ResidentTables()})
+	return p, sample, rep
+}
+
+// serveRecorded is a Server over lh, with an engine of cfg.
+func serveRecorded(t *testing.T, lh *lakehouse.Lakehouse, cfg query.Config) *httptest.Server {
+	t.Helper()
+	eng, err := query.Open(context.Background(), lh, lakehouse.Tables(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
+	if err := eng.Refresh(context.Background()); err != nil { // the in-memory copies
+		t.Fatal(err)
+	}
 	s, err := New(Config{Addr: "127.0.0.1:8080", Now: func() time.Time { return time.Date(2023, 2, 1, 0, 0, 0, 0, time.UTC) }}, eng)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
-	return ts, sample, rep
+	return ts
 }
 
 // repeatEdits makes, from the first human edit of lines, eight edits of
@@ -530,6 +548,38 @@ func TestTopListsEqualSilver(t *testing.T) {
 	defer func(keys map[string]string) { rankKeys = keys }(rankKeys)
 	rankKeys = map[string]string{"contributors": "user_id % 500", "pages": "page_id % 500"}
 	topListsEqualSilver(t, ts.URL)
+}
+
+// TestTopListsEqualSilverWindowed: the same over rollups too large to be
+// resident whole (ResidentMaxBytes below their size): their newest hours
+// are in memory, the older ones read from their files.
+func TestTopListsEqualSilverWindowed(t *testing.T) {
+	p, _, _ := recordedPipeline(t)
+	// Room for the largest hour's file: every rollup splits.
+	var largest int64
+	for _, ident := range []table.Identifier{lakehouse.GoldContributorsHourly, lakehouse.GoldPagesHourly} {
+		tbl, err := p.LH.Load(context.Background(), ident)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks, err := tbl.Scan().PlanFiles(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, task := range tasks {
+			largest = max(largest, task.File.FileSizeBytes())
+		}
+	}
+	ts := serveRecorded(t, p.LH, query.Config{Resident: ResidentTables(), ResidentWindow: ResidentWindows(), ResidentMaxBytes: largest})
+	for _, tbl := range []string{"gold.contributors_hourly", "gold.pages_hourly"} {
+		code, res := post(t, ts.URL, "", sqlBody("EXPLAIN SELECT * FROM "+tbl))
+		if plan := fmt.Sprint(res["rows"]); code != 200 || !strings.Contains(plan, "ws_resident") || !strings.Contains(plan, "READ_PARQUET") {
+			t.Fatalf("%s is not read from memory and files both: %d %s", tbl, code, plan)
+		}
+	}
+	if compared, _ := topListsEqualSilver(t, ts.URL); compared < 1000 {
+		t.Errorf("compared %d rows in all; the sample must give longer lists", compared)
+	}
 }
 
 // topListsEqualSilver compares the top lists of the server at base with

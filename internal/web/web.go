@@ -91,13 +91,25 @@ type Server struct {
 // every request, and the hourly rollups behind the top lists; each changes
 // at most once per gold run, and a copy in DuckDB memory answers in a
 // fraction of the time it takes to open their many small Parquet files (see
-// docs/PERFORMANCE.md). A table grown past the engine's ResidentMaxBytes is
-// read from its files.
+// docs/PERFORMANCE.md). A table grown past the engine's ResidentMaxBytes
+// keeps its newest files in memory (ResidentWindows).
 // gold.risk_scores is not: its queries are fast on files, and each gold run
 // rewrites the current day, whose evidence JSON is costly to copy.
 func ResidentTables() []string {
 	return []string{lakehouse.Name(lakehouse.GoldHourlyStats), lakehouse.Name(lakehouse.GoldContributorsHourly),
 		lakehouse.Name(lakehouse.GoldPagesHourly)}
+}
+
+// ResidentWindows are the window columns to name in
+// query.Config.ResidentWindow for the ResidentTables: past the engine's
+// ResidentMaxBytes (a few days of every wiki's page-hours), the newest
+// hours stay in memory and the older ones are read from their files only
+// by ranges that reach them, which the dashboard's default day does not.
+// The API filters the rollups by hour_start and gold.hourly_stats by
+// stat_date.
+func ResidentWindows() map[string]string {
+	return map[string]string{lakehouse.Name(lakehouse.GoldHourlyStats): "stat_date",
+		lakehouse.Name(lakehouse.GoldContributorsHourly): "hour_start", lakehouse.Name(lakehouse.GoldPagesHourly): "hour_start"}
 }
 
 // PlannedTables are the tables to name in query.Config.Planned for the

@@ -1,0 +1,193 @@
+package query
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/apache/iceberg-go"
+)
+
+// Resident windows (Config.ResidentWindow). A rollup grown past
+// ResidentMaxBytes (a week of every wiki's page-hours is 5.4M rows) was
+// read from its files by every query, though the dashboard asks for the
+// last day far more often than for older ones, and opening a week's 168
+// hourly files costs 17-25 ms before any work. With a window column the
+// copy holds the newest files that fit (by the column's bounds, which
+// every data file's manifest entry carries), and the view adds the older
+// files behind a bound:
+//
+//	SELECT * FROM <copy> UNION ALL
+//	SELECT * FROM read_parquet(<older files>) WHERE hour_start < <oldest copied>
+//
+// The bound changes no row (every older file's values are below it), but
+// it lets DuckDB drop the files' branch when planning a query whose filter
+// on the column cannot meet it (hour_start >= a later instant): the
+// filters combined are unsatisfiable, and the branch is never read.
+
+// windowValue is a value of a window column, comparable across files: an
+// integer (int, long, date, timestamp) or a string.
+type windowValue struct {
+	n int64
+	s string
+}
+
+func (a windowValue) compare(b windowValue) int {
+	if c := cmp.Compare(a.n, b.n); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.s, b.s)
+}
+
+// fileBounds are one data file's lowest and highest values of the window
+// column; ok is false when its manifest entry lacks them.
+type fileBounds struct {
+	lower, upper windowValue
+	ok           bool
+}
+
+// windowColumn is the window column of a table: its field and how its
+// values read and print.
+type windowColumn struct {
+	field iceberg.NestedField
+}
+
+// windowColumnOf returns the table's window column in schema, or false
+// when it has none it can use: a required column of a type whose bounds
+// order the same way in DuckDB.
+func windowColumnOf(schema *iceberg.Schema, name string) (windowColumn, bool) {
+	if name == "" {
+		return windowColumn{}, false
+	}
+	f, ok := schema.FindFieldByName(name)
+	if !ok || !f.Required {
+		return windowColumn{}, false
+	}
+	switch f.Type.(type) {
+	case iceberg.Int32Type, iceberg.Int64Type, iceberg.DateType, iceberg.TimestampType, iceberg.TimestampTzType, iceberg.StringType:
+		return windowColumn{field: f}, true
+	}
+	return windowColumn{}, false
+}
+
+// bounds reads a data file's bounds of the column.
+func (c windowColumn) bounds(f iceberg.DataFile) fileBounds {
+	lo, okLo := c.decode(f.LowerBoundValues()[c.field.ID])
+	hi, okHi := c.decode(f.UpperBoundValues()[c.field.ID])
+	return fileBounds{lower: lo, upper: hi, ok: okLo && okHi}
+}
+
+// maxStringBound: Iceberg writers truncate string bounds to 16 bytes by
+// default, and a truncated upper bound is not the file's highest value
+// (Parquet's statistics are the same); such a bound is not used.
+const maxStringBound = 15
+
+// decode reads a bound in Iceberg's single-value binary form.
+func (c windowColumn) decode(b []byte) (windowValue, bool) {
+	switch c.field.Type.(type) {
+	case iceberg.StringType:
+		if b == nil || len(b) > maxStringBound {
+			return windowValue{}, false
+		}
+		return windowValue{s: string(b)}, true
+	case iceberg.Int32Type, iceberg.DateType:
+		if len(b) != 4 {
+			return windowValue{}, false
+		}
+		return windowValue{n: int64(int32(binary.LittleEndian.Uint32(b)))}, true
+	default: // long, timestamp, timestamptz
+		if len(b) != 8 {
+			return windowValue{}, false
+		}
+		return windowValue{n: int64(binary.LittleEndian.Uint64(b))}, true
+	}
+}
+
+// literal is v as a DuckDB literal of the column's type.
+func (c windowColumn) literal(v windowValue) string {
+	switch c.field.Type.(type) {
+	case iceberg.StringType:
+		return quoteString(v.s)
+	case iceberg.DateType:
+		return "DATE '" + time.Unix(v.n*86400, 0).UTC().Format(time.DateOnly) + "'"
+	case iceberg.TimestampType:
+		return "TIMESTAMP '" + time.UnixMicro(v.n).UTC().Format("2006-01-02 15:04:05.999999") + "'"
+	case iceberg.TimestampTzType:
+		return "TIMESTAMPTZ '" + time.UnixMicro(v.n).UTC().Format("2006-01-02 15:04:05.999999") + "+00'"
+	default:
+		return strconv.FormatInt(v.n, 10)
+	}
+}
+
+// older is the part of a windowed table that a resident copy does not
+// hold: its files, read where the window column is below the copy's
+// oldest value.
+type older struct {
+	plan  *tablePlan // the older files, no deletes
+	where string     // the bound, as SQL
+}
+
+// windowed splits a plan over maxBytes by its window column: the plan of
+// the newest files that total at most maxBytes, which the copy holds, and
+// the older files. It returns nil when the plan has no usable bounds or no
+// split fits: a file whose values straddle the split (a value at or above
+// the split's lowest in a file that also holds lower ones) cannot be on
+// either side, so splits are only made where none does.
+func (p *tablePlan) windowed(maxBytes int64) (*tablePlan, *older) {
+	if p.window == nil || len(p.bounds) != len(p.files) || len(p.dvs) > 0 || len(p.posDeletes) > 0 {
+		return nil, nil
+	}
+	order := make([]int, len(p.files))
+	for i := range order {
+		if !p.bounds[i].ok {
+			return nil, nil
+		}
+		order[i] = i
+	}
+	// Newest first, by the lowest value.
+	slices.SortFunc(order, func(a, b int) int { return p.bounds[b].lower.compare(p.bounds[a].lower) })
+	// below[i] is the highest upper bound of the files order[i:].
+	below := make([]windowValue, len(order)+1)
+	for i := len(order) - 1; i >= 0; i-- {
+		below[i] = p.bounds[order[i]].upper
+		if i+1 < len(order) && below[i+1].compare(below[i]) > 0 {
+			below[i] = below[i+1]
+		}
+	}
+	split, bytes := 0, int64(0) // the copy holds order[:split]
+	for i, taken := 0, int64(0); i < len(order); {
+		// Take every file with the same lowest value at once.
+		j := i
+		for ; j < len(order) && p.bounds[order[j]].lower == p.bounds[order[i]].lower; j++ {
+			taken += p.fileBytes[order[j]]
+		}
+		if taken > maxBytes || j == len(order) {
+			break
+		}
+		if below[j].compare(p.bounds[order[i]].lower) < 0 { // no older file reaches it
+			split, bytes = j, taken
+		}
+		i = j
+	}
+	if split == 0 {
+		return nil, nil
+	}
+	recent := &tablePlan{snapshotID: p.snapshotID, schemaID: p.schemaID, columns: p.columns, bytes: bytes}
+	old := &tablePlan{snapshotID: p.snapshotID, schemaID: p.schemaID, columns: p.columns}
+	for k, i := range order {
+		if k < split {
+			recent.files = append(recent.files, p.files[i])
+			recent.fileBytes = append(recent.fileBytes, p.fileBytes[i])
+		} else {
+			old.files = append(old.files, p.files[i])
+			old.fileBytes = append(old.fileBytes, p.fileBytes[i])
+			old.bytes += p.fileBytes[i]
+		}
+	}
+	lowest := p.bounds[order[split-1]].lower
+	return recent, &older{plan: old,
+		where: fmt.Sprintf("%s < %s", quoteIdent(p.window.field.Name), p.window.literal(lowest))}
+}
