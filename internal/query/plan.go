@@ -34,6 +34,9 @@ type view struct {
 	// copy is the in-memory copy of plan's snapshot the view reads (see
 	// resident.go), held until the query is done; nil: the files.
 	copy *resident
+	// recent: the view reads the copy alone, without the files of its
+	// window it does not hold (At.Since).
+	recent bool
 }
 
 // key identifies what the view shows; a session rebuilds a view only when
@@ -44,7 +47,7 @@ func (v view) key() viewKey {
 	}
 	k := viewKey{defined: true, snapshotID: v.plan.snapshotID, schemaID: v.plan.schemaID}
 	if v.copy != nil {
-		k.copy = v.copy.table
+		k.copy, k.recent = v.copy.table, v.recent
 	}
 	return k
 }
@@ -54,6 +57,7 @@ type viewKey struct {
 	snapshotID int64 // 0: the table has no snapshot (an empty relation)
 	schemaID   int
 	copy       string // the in-memory copy read, if any
+	recent     bool   // without the files the copy's window leaves out
 }
 
 // tablePlan is one snapshot of one table resolved to what DuckDB reads.
@@ -109,7 +113,8 @@ func (e *Engine) resolve(ctx context.Context, at At, reads []string) ([]view, er
 		if at.Snapshot == 0 && at.AsOf.IsZero() && e.resident[name] {
 			// The newest complete copy, if there is one; no catalog load.
 			if r := e.residents.hold(name); r != nil {
-				views[i] = view{ident: ident, name: name, existsNow: true, plan: r.plan, copy: r}
+				views[i] = view{ident: ident, name: name, existsNow: true, plan: r.plan, copy: r,
+					recent: r.older != nil && r.older.holds(at.Since)}
 				continue
 			}
 		}

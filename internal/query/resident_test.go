@@ -561,6 +561,27 @@ func TestResidentWindow(t *testing.T) {
 	if p := plan(middle); !strings.Contains(p, "READ_PARQUET") {
 		t.Errorf("a query reaching before the copy's range reads no Parquet file, so the check above proves nothing:\n%s", p)
 	}
+
+	// At.Since at or after the copy's lowest value leaves the older files
+	// out of the view: even a query without a filter reads the copy alone
+	// (it breaks the promise, so it misses the older rows). Before it, or
+	// without it, they are read.
+	e.residents.mu.Lock()
+	lowest := time.UnixMicro(e.residents.current[name].older.bound.n)
+	e.residents.mu.Unlock()
+	for _, tc := range []struct {
+		since time.Time
+		want  int64
+	}{{lowest, inCopy}, {lowest.Add(time.Hour), inCopy}, {lowest.Add(-time.Microsecond), all}, {time.Time{}, all}} {
+		for range 2 * e.nsessions { // views switch back and forth
+			if got := count(t, e, name, At{Since: tc.since}); got != tc.want {
+				t.Fatalf("since %s (the copy from %s): %d rows, want %d", tc.since, lowest, got, tc.want)
+			}
+			if got := count(t, e, name+" WHERE event_timestamp >= "+from, At{Since: tc.since}); got != inCopy {
+				t.Fatalf("since %s, within the copy: %d rows, want %d", tc.since, got, inCopy)
+			}
+		}
+	}
 }
 
 // A split of the files is made only where no older file holds a value at

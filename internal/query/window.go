@@ -126,8 +126,31 @@ func (c windowColumn) literal(v windowValue) string {
 // hold: its files, read where the window column is below the copy's
 // oldest value.
 type older struct {
-	plan  *tablePlan // the older files, no deletes
-	where string     // the bound, as SQL
+	plan   *tablePlan // the older files, no deletes
+	where  string     // the bound, as SQL
+	column windowColumn
+	bound  windowValue // the copy's lowest value of the column
+}
+
+// holds reports whether the copy holds every row whose window column is
+// at or after since (a date column: from since's day on).
+func (o *older) holds(since time.Time) bool {
+	if since.IsZero() {
+		return false
+	}
+	var v int64
+	switch o.column.field.Type.(type) {
+	case iceberg.TimestampType, iceberg.TimestampTzType:
+		v = since.UnixMicro()
+	case iceberg.DateType:
+		v = since.Unix() / 86400
+		if since.Unix() < 0 && since.Unix()%86400 != 0 {
+			v-- // floor
+		}
+	default:
+		return false
+	}
+	return v >= o.bound.n
 }
 
 // windowed splits a plan over maxBytes by its window column: the plan of
@@ -188,6 +211,6 @@ func (p *tablePlan) windowed(maxBytes int64) (*tablePlan, *older) {
 		}
 	}
 	lowest := p.bounds[order[split-1]].lower
-	return recent, &older{plan: old,
+	return recent, &older{plan: old, column: *p.window, bound: lowest,
 		where: fmt.Sprintf("%s < %s", quoteIdent(p.window.field.Name), p.window.literal(lowest))}
 }

@@ -211,7 +211,13 @@ func (j jsonRows) MarshalJSON() ([]byte, error) {
 // read runs sql for the JSON API: a table no stage has created yet reads
 // as no rows (a fresh run shows empty panels, not errors).
 func (s *Server) read(ctx context.Context, sql string) (*query.Result, error) {
-	res, err := s.eng.Query(ctx, sql, query.At{})
+	return s.readAt(ctx, sql, query.At{})
+}
+
+// readAt is read with at, such as a promise about the rows read
+// (query.At.Since).
+func (s *Server) readAt(ctx context.Context, sql string, at query.At) (*query.Result, error) {
+	res, err := s.eng.Query(ctx, sql, at)
 	if errors.Is(err, query.ErrNoTable) {
 		return &query.Result{}, nil
 	}

@@ -234,10 +234,13 @@ func (q rankedSQL) ranking(base, key string) string {
 // names should two of the candidates' names share a key (a 63-bit hash:
 // about one chance in 10^7 for a month of every wiki's pages).
 func (s *Server) ranked(w http.ResponseWriter, r *http.Request, f filters, q rankedSQL) {
-	res, err := s.read(r.Context(), q.sql(false))
+	// The rollups are read in the range only (q.where, from f): their
+	// older hours' files need not be in the views.
+	at := query.At{Since: f.from}
+	res, err := s.readAt(r.Context(), q.sql(false), at)
 	if err == nil && collided(res) {
 		s.log.Info("top list: two names share a key; ranking by name", "path", r.URL.Path)
-		res, err = s.read(r.Context(), q.sql(true))
+		res, err = s.readAt(r.Context(), q.sql(true), at)
 	}
 	if err != nil {
 		s.fail(w, r, err)
