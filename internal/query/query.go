@@ -240,6 +240,10 @@ type Engine struct {
 	// refreshDone.
 	refresher   *session
 	kick        chan chan error
+	// budgets are the bytes of files a resident table's copy may hold, by
+	// table, once a copy ran out of DuckDB memory (ResidentMaxBytes
+	// until then); the refresher's alone.
+	budgets map[string]int64
 	stopRefresh context.CancelFunc
 	refreshDone chan struct{}
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
+	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/wikistream/wikistream/internal/lakehouse"
 )
@@ -378,9 +379,13 @@ func (e *Engine) refreshTable(ctx context.Context, s *session, ident table.Ident
 	if err != nil {
 		return err
 	}
+	budget := e.cfg.ResidentMaxBytes
+	if b, ok := e.budgets[name]; ok {
+		budget = b
+	}
 	var old *older
-	if plan.bytes > e.cfg.ResidentMaxBytes {
-		plan, old = plan.windowed(e.cfg.ResidentMaxBytes) // nil: no window
+	if plan.bytes > budget {
+		plan, old = plan.windowed(budget) // nil: no window
 	}
 	if plan == nil || len(plan.files) == 0 {
 		e.residents.publish(name, nil) // read from the files
@@ -403,6 +408,11 @@ func (e *Engine) refreshTable(ctx context.Context, s *session, ident table.Ident
 	if err := s.copyInto(ctx, r, prev); err != nil {
 		s.drop(context.WithoutCancel(ctx), []string{r.table})
 		e.residents.release(r.base)
+		if dErr := (*duckdb.Error)(nil); errors.As(err, &dErr) && dErr.Type == duckdb.ErrorTypeOutOfMemory {
+			// Retrying the same copy every poll would fail the same
+			// way: copy half as many bytes of files from now on.
+			e.shrink(name, plan.bytes)
+		}
 		return fmt.Errorf("snapshot %d: %w", key.snapshotID, err)
 	}
 	// Compress the copy's numbers (in-memory tables are stored
@@ -414,6 +424,26 @@ func (e *Engine) refreshTable(ctx context.Context, s *session, ident table.Ident
 	}
 	e.residents.publish(name, r)
 	return nil
+}
+
+// minResidentBudget: a copy that runs out of memory with fewer bytes of
+// files than this is not tried again smaller; the table is read from its
+// files.
+const minResidentBudget = 1 << 20
+
+// shrink halves the bytes of files a table's copies may hold, after a copy
+// of that many bytes ran out of DuckDB memory.
+func (e *Engine) shrink(name string, bytes int64) {
+	if e.budgets == nil {
+		e.budgets = map[string]int64{}
+	}
+	budget := bytes / 2
+	if budget < minResidentBudget {
+		budget = 0 // windowed copies of nothing: the files
+	}
+	e.budgets[name] = budget
+	e.log.Warn("in-memory copy ran out of DuckDB memory; copying fewer files from now on (raise the query memory limit to keep more)",
+		"table", name, "copied_bytes", bytes, "now_at_most", budget)
 }
 
 // deltaOf returns the base a new copy of plan can be a delta over, and

@@ -631,3 +631,47 @@ func TestWindowedSplit(t *testing.T) {
 		t.Error("a file without bounds: split anyway")
 	}
 }
+
+// A copy that runs out of DuckDB memory is tried again with half the
+// bytes of files, every failure halving again, down to the files alone;
+// queries read the same rows throughout.
+func TestResidentShrinksOnOutOfMemory(t *testing.T) {
+	ctx := context.Background()
+	lh := openLakehouse(t)
+	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
+		t.Fatal(err)
+	}
+	var tbl *table.Table
+	for i := range 4 {
+		tbl = appendEvents(t, lh, lakehouse.BronzeRawEvents, 20000, uint64(400+i))
+	}
+	const name = "bronze.raw_events"
+	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, Config{Resident: []string{name},
+		ResidentWindow: map[string]string{name: "event_timestamp"}, ResidentMaxBytes: 1 << 40, ResidentPoll: time.Hour,
+		// The whole table (4.5 MB of Parquet) takes more than this in memory.
+		MemoryLimit: "64MB"})
+	want := icebergRows(t, tbl, tbl.CurrentSnapshot().SnapshotID, []string{"event_id"})
+	failed, budgets := 0, map[int64]bool{}
+	for i := 0; ; i++ {
+		err := e.Refresh(ctx)
+		sameRows(t, fmt.Sprintf("after refresh %d", i), sqlRows(t, e, name, []string{"event_id"}, At{}), want)
+		if err == nil {
+			break
+		}
+		if !strings.Contains(err.Error(), "Out of Memory") || i == 30 {
+			t.Fatalf("refresh %d: %v", i, err)
+		}
+		failed++
+		budgets[e.budgets[name]] = true // the refresher is idle: Refresh returned
+	}
+	if failed == 0 || len(budgets) != failed {
+		t.Fatalf("%d copies ran out of memory with %d different budgets; want some, each smaller", failed, len(budgets))
+	}
+	t.Logf("%d copies ran out of memory; the copy holds %q", failed, currentWindow(e, name))
+	// The next refreshes succeed.
+	for range 3 {
+		if err := e.Refresh(ctx); err != nil {
+			t.Fatalf("after shrinking: %v", err)
+		}
+	}
+}
