@@ -238,12 +238,12 @@ type Engine struct {
 	// The refresher (resident.go), running while there are resident
 	// tables: Refresh sends on kick; Close calls stopRefresh and waits for
 	// refreshDone.
-	refresher   *session
-	kick        chan chan error
+	refresher *session
+	kick      chan chan error
 	// budgets are the bytes of files a resident table's copy may hold, by
 	// table, once a copy ran out of DuckDB memory (ResidentMaxBytes
 	// until then); the refresher's alone.
-	budgets map[string]int64
+	budgets     map[string]int64
 	stopRefresh context.CancelFunc
 	refreshDone chan struct{}
 
