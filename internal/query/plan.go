@@ -69,9 +69,10 @@ type tablePlan struct {
 	fileBytes  []int64  // their sizes
 	bytes      int64    // their total size
 	// With a resident window (Config.ResidentWindow), its column and each
-	// file's bounds of it (see window.go).
-	window     *windowColumn
-	bounds     []fileBounds
+	// file's manifest entry, whose bounds of it place the file (see
+	// window.go); they are read only when the table is over the limit.
+	window    *windowColumn
+	dataFiles []iceberg.DataFile
 	dvs        []deletionVector // v3 deletion vectors
 	posDeletes []posDeleteFile  // v2 positional delete files
 }
@@ -236,7 +237,7 @@ func (e *Engine) plan(ctx context.Context, name string, tbl *table.Table, snap *
 		p.fileBytes = append(p.fileBytes, t.File.FileSizeBytes())
 		p.bytes += t.File.FileSizeBytes()
 		if p.window != nil {
-			p.bounds = append(p.bounds, p.window.bounds(t.File))
+			p.dataFiles = append(p.dataFiles, t.File)
 		}
 		for _, d := range slices.Concat(t.DeletionVectorFiles, t.DeleteFiles) {
 			if d.FileFormat() == iceberg.PuffinFile {

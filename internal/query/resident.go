@@ -415,16 +415,24 @@ func (e *Engine) refreshTable(ctx context.Context, s *session, ident table.Ident
 		}
 		return fmt.Errorf("snapshot %d: %w", key.snapshotID, err)
 	}
-	// Compress the copy's numbers (in-memory tables are stored
+	// Compress a large whole copy's numbers (in-memory tables are stored
 	// uncompressed until a checkpoint; strings stay so, see start): a day
 	// of every wiki's page-hours takes 67 MB instead of 190 MB
-	// (docs/PERFORMANCE.md).
-	if _, err := s.conn.ExecContext(ctx, "CHECKPOINT "+quoteIdent(residentCatalog)); err != nil {
-		e.log.Debug("in-memory copies: checkpoint failed", "err", err)
+	// (docs/PERFORMANCE.md). Not the deltas (a gold run's hour): a
+	// checkpoint after each of them, every second while gold runs live,
+	// slowed the dashboard's requests by half (BenchmarkAPILive).
+	if r.base == nil && plan.bytes >= checkpointBytes {
+		if _, err := s.conn.ExecContext(ctx, "CHECKPOINT "+quoteIdent(residentCatalog)); err != nil {
+			e.log.Debug("in-memory copies: checkpoint failed", "err", err)
+		}
 	}
 	e.residents.publish(name, r)
 	return nil
 }
+
+// checkpointBytes: whole copies of at least this many bytes of files are
+// compressed.
+const checkpointBytes = 8 << 20
 
 // minResidentBudget: a copy that runs out of memory with fewer bytes of
 // files than this is not tried again smaller; the table is read from its

@@ -2,6 +2,7 @@ package query
 
 import (
 	"bytes"
+	"encoding/binary"
 	"context"
 	"errors"
 	"fmt"
@@ -588,12 +589,19 @@ func TestResidentWindow(t *testing.T) {
 // or above the copy's lowest, and within the bytes.
 func TestWindowedSplit(t *testing.T) {
 	c := windowColumn{field: iceberg.NestedField{ID: 1, Name: "v", Type: iceberg.PrimitiveTypes.Int64, Required: true}}
+	long := func(v int64) []byte { return binary.LittleEndian.AppendUint64(nil, uint64(v)) }
 	plan := func(bounds ...[2]int64) *tablePlan {
 		p := &tablePlan{window: &c}
 		for i, b := range bounds {
-			p.files = append(p.files, fmt.Sprintf("f%d", i))
+			f := fmt.Sprintf("f%d", i)
+			db, err := iceberg.NewDataFileBuilder(*iceberg.UnpartitionedSpec, iceberg.EntryContentData, f, iceberg.ParquetFile,
+				nil, nil, nil, 1, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.LowerBoundValues(map[int][]byte{1: long(b[0])}).UpperBoundValues(map[int][]byte{1: long(b[1])})
+			p.files, p.dataFiles = append(p.files, f), append(p.dataFiles, db.Build())
 			p.fileBytes = append(p.fileBytes, 10)
-			p.bounds = append(p.bounds, fileBounds{lower: windowValue{n: b[0]}, upper: windowValue{n: b[1]}, ok: true})
 			p.bytes += 10
 		}
 		return p
@@ -626,8 +634,13 @@ func TestWindowedSplit(t *testing.T) {
 		}
 	}
 	tc := plan([2]int64{0, 9}, [2]int64{10, 19})
-	tc.bounds[0].ok = false
-	if recent, _ := tc.windowed(100); recent != nil {
+	db, err := iceberg.NewDataFileBuilder(*iceberg.UnpartitionedSpec, iceberg.EntryContentData, "f0", iceberg.ParquetFile,
+		nil, nil, nil, 1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.dataFiles[0] = db.Build() // no bounds
+	if recent, _ := tc.windowed(15); recent != nil {
 		t.Error("a file without bounds: split anyway")
 	}
 }

@@ -160,22 +160,23 @@ func (o *older) holds(since time.Time) bool {
 // the split's lowest in a file that also holds lower ones) cannot be on
 // either side, so splits are only made where none does.
 func (p *tablePlan) windowed(maxBytes int64) (*tablePlan, *older) {
-	if p.window == nil || len(p.bounds) != len(p.files) || len(p.dvs) > 0 || len(p.posDeletes) > 0 {
+	if p.window == nil || len(p.dataFiles) != len(p.files) || len(p.dvs) > 0 || len(p.posDeletes) > 0 {
 		return nil, nil
 	}
+	bounds := make([]fileBounds, len(p.files))
 	order := make([]int, len(p.files))
-	for i := range order {
-		if !p.bounds[i].ok {
+	for i, f := range p.dataFiles {
+		if bounds[i] = p.window.bounds(f); !bounds[i].ok {
 			return nil, nil
 		}
 		order[i] = i
 	}
 	// Newest first, by the lowest value.
-	slices.SortFunc(order, func(a, b int) int { return p.bounds[b].lower.compare(p.bounds[a].lower) })
+	slices.SortFunc(order, func(a, b int) int { return bounds[b].lower.compare(bounds[a].lower) })
 	// below[i] is the highest upper bound of the files order[i:].
 	below := make([]windowValue, len(order)+1)
 	for i := len(order) - 1; i >= 0; i-- {
-		below[i] = p.bounds[order[i]].upper
+		below[i] = bounds[order[i]].upper
 		if i+1 < len(order) && below[i+1].compare(below[i]) > 0 {
 			below[i] = below[i+1]
 		}
@@ -184,13 +185,13 @@ func (p *tablePlan) windowed(maxBytes int64) (*tablePlan, *older) {
 	for i, taken := 0, int64(0); i < len(order); {
 		// Take every file with the same lowest value at once.
 		j := i
-		for ; j < len(order) && p.bounds[order[j]].lower == p.bounds[order[i]].lower; j++ {
+		for ; j < len(order) && bounds[order[j]].lower == bounds[order[i]].lower; j++ {
 			taken += p.fileBytes[order[j]]
 		}
 		if taken > maxBytes || j == len(order) {
 			break
 		}
-		if below[j].compare(p.bounds[order[i]].lower) < 0 { // no older file reaches it
+		if below[j].compare(bounds[order[i]].lower) < 0 { // no older file reaches it
 			split, bytes = j, taken
 		}
 		i = j
@@ -204,13 +205,14 @@ func (p *tablePlan) windowed(maxBytes int64) (*tablePlan, *older) {
 		if k < split {
 			recent.files = append(recent.files, p.files[i])
 			recent.fileBytes = append(recent.fileBytes, p.fileBytes[i])
+			recent.dataFiles = append(recent.dataFiles, p.dataFiles[i])
 		} else {
 			old.files = append(old.files, p.files[i])
 			old.fileBytes = append(old.fileBytes, p.fileBytes[i])
 			old.bytes += p.fileBytes[i]
 		}
 	}
-	lowest := p.bounds[order[split-1]].lower
+	lowest := bounds[order[split-1]].lower
 	return recent, &older{plan: old, column: *p.window, bound: lowest,
 		where: fmt.Sprintf("%s < %s", quoteIdent(p.window.field.Name), p.window.literal(lowest))}
 }
