@@ -71,8 +71,8 @@ type tablePlan struct {
 	// With a resident window (Config.ResidentWindow), its column and each
 	// file's manifest entry, whose bounds of it place the file (see
 	// window.go); they are read only when the table is over the limit.
-	window    *windowColumn
-	dataFiles []iceberg.DataFile
+	window     *windowColumn
+	dataFiles  []iceberg.DataFile
 	dvs        []deletionVector // v3 deletion vectors
 	posDeletes []posDeleteFile  // v2 positional delete files
 }

@@ -2,8 +2,8 @@ package query
 
 import (
 	"bytes"
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime/pprof"
