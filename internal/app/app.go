@@ -247,7 +247,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	var srv *web.Server
 	var ln net.Listener
 	if cfg.HTTPAddr != "" {
-		eng, err := query.Open(ctx, lh, lakehouse.Tables(), query.Config{Resident: web.ResidentTables(), ResidentWindow: web.ResidentWindows(), Planned: web.PlannedTables(), Logger: log})
+		qcfg := web.QueryConfig()
+		qcfg.Logger = log
+		eng, err := query.Open(ctx, lh, lakehouse.Tables(), qcfg)
 		if err != nil {
 			return Summary{}, err
 		}

@@ -39,7 +39,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	qcfg := query.Config{MemoryLimit: *memory, Timeout: *timeout, Resident: web.ResidentTables(), ResidentWindow: web.ResidentWindows(), Planned: web.PlannedTables(), Logger: e.log}
+	qcfg := web.QueryConfig()
+	qcfg.MemoryLimit, qcfg.Timeout, qcfg.Logger = *memory, *timeout, e.log
 	if err := qcfg.Validate(); err != nil {
 		return err
 	}

@@ -115,6 +115,12 @@ type Config struct {
 	// column is below the oldest copied value: a query whose filter on the
 	// column stays within the copy never opens them (see resident.go).
 	ResidentWindow map[string]string
+	// ResidentWindowSpan, when not zero, also bounds a windowed copy in
+	// time: it holds the files whose window column (a timestamp or a date)
+	// is within this span of the table's newest value, and no more, even
+	// when more would fit in ResidentMaxBytes. A table within
+	// ResidentMaxBytes is copied whole all the same.
+	ResidentWindowSpan time.Duration
 	// ResidentPoll is how often the Resident tables are checked for a new
 	// snapshot to copy, and the Planned tables for one to plan (each check
 	// loads the tables' metadata). Default 250ms.
@@ -150,6 +156,9 @@ func (c Config) Validate() error {
 	}
 	if c.ResidentMaxBytes < 0 {
 		return fmt.Errorf("query: resident max bytes %d: want 1 or more", c.ResidentMaxBytes)
+	}
+	if c.ResidentWindowSpan < 0 {
+		return fmt.Errorf("query: resident window span %s: want a positive duration", c.ResidentWindowSpan)
 	}
 	if c.ResidentPoll < 0 {
 		return fmt.Errorf("query: resident poll %s: want a positive duration", c.ResidentPoll)

@@ -385,7 +385,7 @@ func (e *Engine) refreshTable(ctx context.Context, s *session, ident table.Ident
 	}
 	var old *older
 	if plan.bytes > budget {
-		plan, old = plan.windowed(budget) // nil: no window
+		plan, old = plan.windowed(budget, e.cfg.ResidentWindowSpan) // nil: no window
 	}
 	if plan == nil || len(plan.files) == 0 {
 		e.residents.publish(name, nil) // read from the files

@@ -590,8 +590,9 @@ func TestResidentWindow(t *testing.T) {
 func TestWindowedSplit(t *testing.T) {
 	c := windowColumn{field: iceberg.NestedField{ID: 1, Name: "v", Type: iceberg.PrimitiveTypes.Int64, Required: true}}
 	long := func(v int64) []byte { return binary.LittleEndian.AppendUint64(nil, uint64(v)) }
+	var col *windowColumn = &c
 	plan := func(bounds ...[2]int64) *tablePlan {
-		p := &tablePlan{window: &c}
+		p := &tablePlan{window: col}
 		for i, b := range bounds {
 			f := fmt.Sprintf("f%d", i)
 			db, err := iceberg.NewDataFileBuilder(*iceberg.UnpartitionedSpec, iceberg.EntryContentData, f, iceberg.ParquetFile,
@@ -620,7 +621,7 @@ func TestWindowedSplit(t *testing.T) {
 		{"nothing fits", plan([2]int64{0, 9}, [2]int64{10, 19}), 5, nil, ""},
 		{"no split", plan([2]int64{0, 39}, [2]int64{10, 19}, [2]int64{30, 31}), 20, nil, ""},
 	} {
-		recent, old := tc.p.windowed(tc.max)
+		recent, old := tc.p.windowed(tc.max, 0)
 		var got []string
 		where := ""
 		if recent != nil {
@@ -633,6 +634,19 @@ func TestWindowedSplit(t *testing.T) {
 			t.Errorf("%s: copy %v where %q, want %v where %q", tc.name, got, where, tc.recent, tc.where)
 		}
 	}
+	// A span: at most that far below the newest value, though more fits.
+	col = &windowColumn{field: iceberg.NestedField{ID: 1, Name: "t", Type: iceberg.PrimitiveTypes.TimestampTz, Required: true}}
+	hour := func(h int64) [2]int64 { return [2]int64{h * 3600e6, (h+1)*3600e6 - 1} }
+	spanned := plan(hour(0), hour(1), hour(2), hour(3), hour(4))
+	if recent, old := spanned.windowed(1000, 2*time.Hour); recent == nil || !slices.Equal(recent.files, []string{"f4", "f3"}) ||
+		old.where != `"t" < TIMESTAMPTZ '1970-01-01 03:00:00+00'` {
+		t.Errorf("two hours' span: got %v", recent)
+	}
+	if recent, _ := spanned.windowed(1000, 0); recent == nil || len(recent.files) != 4 {
+		t.Errorf("no span: got %v, want the four newest files (the bytes allow all but the oldest)", recent)
+	}
+	col = &c
+
 	tc := plan([2]int64{0, 9}, [2]int64{10, 19})
 	db, err := iceberg.NewDataFileBuilder(*iceberg.UnpartitionedSpec, iceberg.EntryContentData, "f0", iceberg.ParquetFile,
 		nil, nil, nil, 1, 10)
@@ -640,7 +654,7 @@ func TestWindowedSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc.dataFiles[0] = db.Build() // no bounds
-	if recent, _ := tc.windowed(15); recent != nil {
+	if recent, _ := tc.windowed(15, 0); recent != nil {
 		t.Error("a file without bounds: split anyway")
 	}
 }

@@ -122,6 +122,17 @@ func (c windowColumn) literal(v windowValue) string {
 	}
 }
 
+// units is d in the column's units (microseconds, days), for time columns.
+func (c windowColumn) units(d time.Duration) (int64, bool) {
+	switch c.field.Type.(type) {
+	case iceberg.TimestampType, iceberg.TimestampTzType:
+		return d.Microseconds(), true
+	case iceberg.DateType:
+		return int64(d / (24 * time.Hour)), true
+	}
+	return 0, false
+}
+
 // older is the part of a windowed table that a resident copy does not
 // hold: its files, read where the window column is below the copy's
 // oldest value.
@@ -159,7 +170,7 @@ func (o *older) holds(since time.Time) bool {
 // split fits: a file whose values straddle the split (a value at or above
 // the split's lowest in a file that also holds lower ones) cannot be on
 // either side, so splits are only made where none does.
-func (p *tablePlan) windowed(maxBytes int64) (*tablePlan, *older) {
+func (p *tablePlan) windowed(maxBytes int64, span time.Duration) (*tablePlan, *older) {
 	if p.window == nil || len(p.dataFiles) != len(p.files) || len(p.dvs) > 0 || len(p.posDeletes) > 0 {
 		return nil, nil
 	}
@@ -181,8 +192,22 @@ func (p *tablePlan) windowed(maxBytes int64) (*tablePlan, *older) {
 			below[i] = below[i+1]
 		}
 	}
+	// The lowest value the copy may hold (span): of the newest highest.
+	floor, spanned := windowValue{}, false
+	if w, ok := p.window.units(span); ok && span > 0 {
+		newest := bounds[order[0]].upper
+		for _, b := range bounds {
+			if b.upper.compare(newest) > 0 {
+				newest = b.upper
+			}
+		}
+		floor, spanned = windowValue{n: newest.n - w}, true
+	}
 	split, bytes := 0, int64(0) // the copy holds order[:split]
 	for i, taken := 0, int64(0); i < len(order); {
+		if spanned && bounds[order[i]].lower.compare(floor) < 0 {
+			break
+		}
 		// Take every file with the same lowest value at once.
 		j := i
 		for ; j < len(order) && bounds[order[j]].lower == bounds[order[i]].lower; j++ {

@@ -57,7 +57,7 @@ func BenchmarkAPILive(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup // the stages, the producer and the live poller
 
-	eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), query.Config{Resident: ResidentTables(), ResidentWindow: ResidentWindows(), Planned: PlannedTables()})
+	eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), QueryConfig())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -34,7 +34,7 @@ import (
 // silver's 150 partitions.
 func BenchmarkAPI(b *testing.B) {
 	p, start, end := loadMonth(b)
-	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{Resident: ResidentTables(), ResidentWindow: ResidentWindows(), Planned: PlannedTables()})
+	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), QueryConfig())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -570,7 +570,9 @@ func TestTopListsEqualSilverWindowed(t *testing.T) {
 			largest = max(largest, task.File.FileSizeBytes())
 		}
 	}
-	ts := serveRecorded(t, p.LH, query.Config{Resident: ResidentTables(), ResidentWindow: ResidentWindows(), ResidentMaxBytes: largest})
+	windowed := QueryConfig()
+	windowed.ResidentMaxBytes = largest
+	ts := serveRecorded(t, p.LH, windowed)
 	for _, tbl := range []string{"gold.contributors_hourly", "gold.pages_hourly"} {
 		code, res := post(t, ts.URL, "", sqlBody("EXPLAIN SELECT * FROM "+tbl))
 		if plan := fmt.Sprint(res["rows"]); code != 200 || !strings.Contains(plan, "ws_resident") || !strings.Contains(plan, "READ_PARQUET") {

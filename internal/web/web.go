@@ -100,6 +100,20 @@ func ResidentTables() []string {
 		lakehouse.Name(lakehouse.GoldPagesHourly)}
 }
 
+// QueryConfig is the query engine's configuration for a Server: its
+// resident and planned tables (below); the other fields are the defaults.
+func QueryConfig() query.Config {
+	return query.Config{Resident: ResidentTables(), ResidentWindow: ResidentWindows(),
+		ResidentWindowSpan: ResidentWindowSpan, Planned: PlannedTables()}
+}
+
+// ResidentWindowSpan bounds the windowed copies (ResidentWindows) to the
+// dashboard's short ranges (6 and 24 hours) with a day to spare: a week of
+// every wiki's contributors fits four and a half days in the resident
+// limit, which only the 7- and 30-day lists would read, and those read the
+// files anyway.
+const ResidentWindowSpan = 48 * time.Hour
+
 // ResidentWindows are the window columns to name in
 // query.Config.ResidentWindow for the ResidentTables: past the engine's
 // ResidentMaxBytes (a few days of every wiki's page-hours), the newest
