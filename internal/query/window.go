@@ -192,7 +192,8 @@ func (p *tablePlan) windowed(maxBytes int64, span time.Duration) (*tablePlan, *o
 			below[i] = below[i+1]
 		}
 	}
-	// The lowest value the copy may hold (span): of the newest highest.
+	// With a span, the copy holds no file whose lowest value is more than
+	// span below the table's newest value (floor).
 	floor, spanned := windowValue{}, false
 	if w, ok := p.window.units(span); ok && span > 0 {
 		newest := bounds[order[0]].upper
