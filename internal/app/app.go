@@ -46,6 +46,9 @@ type Config struct {
 	// but /healthz must then carry as a bearer token.
 	HTTPAddr  string
 	HTTPToken string
+	// QueryMemory is the DuckDB memory limit of the API's engine, such as
+	// "512MB" (empty: query's default).
+	QueryMemory string
 	// Ingest configures the ingest stage; Source feeds it.
 	Ingest ingest.Config
 	Source ingest.Source
@@ -111,6 +114,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if cfg.HTTPAddr != "" {
 		if err := (web.Config{Addr: cfg.HTTPAddr, Token: cfg.HTTPToken}).Validate(); err != nil {
 			return Summary{}, err
+		}
+		if err := (query.Config{MemoryLimit: cfg.QueryMemory}).Validate(); err != nil {
+			return Summary{}, fmt.Errorf("--query-memory: %w", err)
 		}
 	}
 	log := cfg.Logger
@@ -248,7 +254,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	var ln net.Listener
 	if cfg.HTTPAddr != "" {
 		qcfg := web.QueryConfig()
-		qcfg.Logger = log
+		qcfg.MemoryLimit, qcfg.Logger = cfg.QueryMemory, log
 		eng, err := query.Open(ctx, lh, lakehouse.Tables(), qcfg)
 		if err != nil {
 			return Summary{}, err

@@ -16,12 +16,15 @@ import (
 	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/ingest"
 	"github.com/wikistream/wikistream/internal/quality"
+	"github.com/wikistream/wikistream/internal/query"
 )
 
 func runRun(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", "./data", "where the embedded broker, catalog and warehouse keep their data")
 	httpAddr, httpToken := addHTTPFlags(fs)
+	queryMemory := fs.String("query-memory", query.DefaultConfig().MemoryLimit,
+		"DuckDB memory limit of API queries and of the dashboard's in-memory copies of gold")
 	drain := fs.Bool("drain", false, "process the source to its end, let every stage catch up, print a summary and exit")
 	kf := addKafkaFlags(fs, "external Kafka brokers host:port[,...]; empty starts the embedded broker")
 	bf := addBrokerFlags(fs)
@@ -92,6 +95,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		Kafka:         kf.config(),
 		HTTPAddr:      *httpAddr,
 		HTTPToken:     *httpToken,
+		QueryMemory:   *queryMemory,
 		Ingest:        icfg,
 		Source:        src,
 		Registry:      reg,

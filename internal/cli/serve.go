@@ -23,7 +23,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	dataDir := fs.String("data-dir", "./data", "the default catalog and warehouse live in <data-dir>")
 	lf := addLakehouseFlags(fs, dataDir)
 	addr, token := addHTTPFlags(fs)
-	memory := fs.String("query-memory", query.DefaultConfig().MemoryLimit, "DuckDB memory limit of API queries")
+	memory := fs.String("query-memory", query.DefaultConfig().MemoryLimit,
+		"DuckDB memory limit of API queries and of the dashboard's in-memory copies of gold")
 	timeout := fs.Duration("query-timeout", query.DefaultConfig().Timeout, "interrupt an API query after this long")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
@@ -42,7 +43,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	qcfg := web.QueryConfig()
 	qcfg.MemoryLimit, qcfg.Timeout, qcfg.Logger = *memory, *timeout, e.log
 	if err := qcfg.Validate(); err != nil {
-		return err
+		return fmt.Errorf("--query-memory, --query-timeout: %w", err)
 	}
 	lh, err := lf.open(ctx, e.log)
 	if err != nil {
