@@ -121,6 +121,12 @@ type Config struct {
 	// when more would fit in ResidentMaxBytes. A table within
 	// ResidentMaxBytes is copied whole all the same.
 	ResidentWindowSpan time.Duration
+	// ResidentOrder is, for Resident tables, an ORDER BY clause
+	// ("edits >= 4 DESC, hour_start") that whole copies are sorted by, so
+	// that the queries they serve touch fewer of the copy's row groups and
+	// vectors (a delta copy, the few files of a commit, is not sorted).
+	// It changes no result.
+	ResidentOrder map[string]string
 	// ResidentPoll is how often the Resident tables are checked for a new
 	// snapshot to copy, and the Planned tables for one to plan (each check
 	// loads the tables' metadata). Default 250ms.
@@ -296,6 +302,11 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 			return nil, fmt.Errorf("query: resident table %s is not one of the engine's tables", name)
 		}
 		residentNames[name] = true
+	}
+	for name := range cfg.ResidentOrder {
+		if !residentNames[name] {
+			return nil, fmt.Errorf("query: resident order %s: want a Resident table", name)
+		}
 	}
 	for name, col := range cfg.ResidentWindow {
 		if !residentNames[name] || col == "" {

@@ -90,6 +90,8 @@ type resident struct {
 	// older, when not nil, are the table's files the copy does not hold
 	// (a resident window, see window.go): the view reads them too.
 	older *older
+	// order sorts a whole copy (Config.ResidentOrder; "": as read).
+	order string
 }
 
 // source is the DuckDB relation of the copy's rows (with fileIDColumn).
@@ -396,7 +398,7 @@ func (e *Engine) refreshTable(ctx context.Context, s *session, ident table.Ident
 	}
 	e.residents.mu.Lock()
 	e.residents.seq++
-	r := &resident{key: key, plan: plan, older: old, table: fmt.Sprintf("%s.main.%s", quoteIdent(residentCatalog),
+	r := &resident{key: key, plan: plan, older: old, order: e.cfg.ResidentOrder[name], table: fmt.Sprintf("%s.main.%s", quoteIdent(residentCatalog),
 		quoteIdent(fmt.Sprintf("%s@%d#%d", name, key.snapshotID, e.residents.seq)))}
 	e.residents.mu.Unlock()
 	if len(plan.dvs) == 0 && len(plan.posDeletes) == 0 {
@@ -516,6 +518,9 @@ func (s *session) copyInto(ctx context.Context, r *resident, prev *resident) err
 	q, ids, next := p.copySQL(files, prev, from, next)
 	if len(files) == 0 { // a delta of no files
 		q = "SELECT * FROM " + r.base.table + " LIMIT 0"
+	}
+	if r.base == nil && r.order != "" {
+		q = "SELECT * FROM (" + q + ") ORDER BY " + r.order
 	}
 	if _, err := s.conn.ExecContext(ctx, "CREATE TABLE "+r.table+" AS "+q); err != nil {
 		return err

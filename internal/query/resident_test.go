@@ -702,3 +702,36 @@ func TestResidentShrinksOnOutOfMemory(t *testing.T) {
 		}
 	}
 }
+
+// ResidentOrder sorts a whole copy: scanned without an ORDER BY, the copy
+// gives its rows in that order, and the rows are the files' all the same.
+func TestResidentOrder(t *testing.T) {
+	ctx := context.Background()
+	lh := openLakehouse(t)
+	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
+		t.Fatal(err)
+	}
+	var tbl *table.Table
+	for i := range 3 {
+		tbl = appendEvents(t, lh, lakehouse.BronzeRawEvents, 500, uint64(500+i))
+	}
+	const name = "bronze.raw_events"
+	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, Config{Resident: []string{name},
+		ResidentOrder: map[string]string{name: "rc_id DESC"}, ResidentPoll: time.Hour})
+	if err := e.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sameRows(t, "sorted copy", sqlRows(t, e, name, compared, At{}), icebergRows(t, tbl, tbl.CurrentSnapshot().SnapshotID, compared))
+	res, err := e.Query(ctx, "SELECT rc_id FROM "+name+" LIMIT 1000", At{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(res.Rows); i++ {
+		if res.Rows[i-1][0].(int64) < res.Rows[i][0].(int64) {
+			t.Fatalf("row %d of the copy: rc_id %d after %d; want them in descending order", i, res.Rows[i][0], res.Rows[i-1][0])
+		}
+	}
+	if len(res.Rows) != 1000 {
+		t.Fatalf("%d rows, want 1000", len(res.Rows))
+	}
+}

@@ -33,7 +33,7 @@ import (
 func recordedServer(t *testing.T) (*httptest.Server, []webtest.Event, quality.Report) {
 	t.Helper()
 	p, sample, rep := recordedPipeline(t)
-	return serveRecorded(t, p.LH, query.Config{Resident: ResidentTables()}), sample, rep
+	return serveRecorded(t, p.LH, QueryConfig()), sample, rep
 }
 
 // recordedPipeline is recordedServer's pipeline, events and data-quality
