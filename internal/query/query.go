@@ -213,7 +213,7 @@ type At struct {
 	// holds every row from Since on is then read from the copy alone: its
 	// older files are left out of the view instead of being pruned by the
 	// query's filter, which costs DuckDB a check of every older file at
-	// each reference (3 ms per reference to a week of hourly files). A
+	// each reference (about 4 ms per reference to a week of hourly files). A
 	// query that breaks the promise misses rows. Only timestamp and date
 	// window columns honor it.
 	Since time.Time
