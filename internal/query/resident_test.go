@@ -408,14 +408,7 @@ func TestIdleSessionsReleaseReplacedCopies(t *testing.T) {
 // commit that rewrites most of the base is copied whole again.
 func TestResidentDeltaCopies(t *testing.T) {
 	ctx := context.Background()
-	lh := openLakehouse(t)
-	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
-		t.Fatal(err)
-	}
-	var tbl *table.Table
-	for i := range 6 {
-		tbl = appendEvents(t, lh, lakehouse.BronzeRawEvents, 50, uint64(100+i))
-	}
+	lh, tbl := rawEvents(t, 6, 50, 100)
 	setProps(t, tbl, iceberg.Properties{table.WriteDeleteModeKey: table.WriteModeCopyOnWrite})
 	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents},
 		Config{Resident: []string{"bronze.raw_events"}, ResidentPoll: time.Hour})
@@ -498,14 +491,7 @@ func currentWindow(e *Engine, name string) string {
 // the copy's range is planned without reading the older files.
 func TestResidentWindow(t *testing.T) {
 	ctx := context.Background()
-	lh := openLakehouse(t)
-	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
-		t.Fatal(err)
-	}
-	var tbl *table.Table
-	for i := range 3 { // each append writes a file for each of 48 hours
-		tbl = appendEvents(t, lh, lakehouse.BronzeRawEvents, 2000, uint64(300+i))
-	}
+	lh, tbl := rawEvents(t, 3, 2000, 300)
 	var total int64
 	files, err := tbl.Scan().PlanFiles(ctx)
 	if err != nil {
@@ -664,14 +650,7 @@ func TestWindowedSplit(t *testing.T) {
 // queries read the same rows throughout.
 func TestResidentShrinksOnOutOfMemory(t *testing.T) {
 	ctx := context.Background()
-	lh := openLakehouse(t)
-	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
-		t.Fatal(err)
-	}
-	var tbl *table.Table
-	for i := range 4 {
-		tbl = appendEvents(t, lh, lakehouse.BronzeRawEvents, 20000, uint64(400+i))
-	}
+	lh, tbl := rawEvents(t, 4, 20000, 400)
 	const name = "bronze.raw_events"
 	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, Config{Resident: []string{name},
 		ResidentWindow: map[string]string{name: "event_timestamp"}, ResidentMaxBytes: 1 << 40, ResidentPoll: time.Hour,
@@ -707,14 +686,7 @@ func TestResidentShrinksOnOutOfMemory(t *testing.T) {
 // gives its rows in that order, and the rows are the files' all the same.
 func TestResidentOrder(t *testing.T) {
 	ctx := context.Background()
-	lh := openLakehouse(t)
-	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
-		t.Fatal(err)
-	}
-	var tbl *table.Table
-	for i := range 3 {
-		tbl = appendEvents(t, lh, lakehouse.BronzeRawEvents, 500, uint64(500+i))
-	}
+	lh, tbl := rawEvents(t, 3, 500, 500)
 	const name = "bronze.raw_events"
 	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, Config{Resident: []string{name},
 		ResidentOrder: map[string]string{name: "rc_id DESC"}, ResidentPoll: time.Hour})
@@ -734,4 +706,20 @@ func TestResidentOrder(t *testing.T) {
 	if len(res.Rows) != 1000 {
 		t.Fatalf("%d rows, want 1000", len(res.Rows))
 	}
+}
+
+// rawEvents is a lakehouse with bronze.raw_events holding appends commits
+// of n generated events each (seeds from seed on), and the table after the
+// last. Each commit writes a file for each of the 48 hours it spans.
+func rawEvents(t *testing.T, appends, n int, seed uint64) (*lakehouse.Lakehouse, *table.Table) {
+	t.Helper()
+	lh := openLakehouse(t)
+	if _, err := lh.EnsureTable(context.Background(), lakehouse.RawEventsTable); err != nil {
+		t.Fatal(err)
+	}
+	var tbl *table.Table
+	for i := range appends {
+		tbl = appendEvents(t, lh, lakehouse.BronzeRawEvents, n, seed+uint64(i))
+	}
+	return lh, tbl
 }
