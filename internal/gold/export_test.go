@@ -1,11 +1,12 @@
 package gold
 
-// SetRiskChunk sets how many risk rows one record holds until restore is
-// called, so that tests with few editors still write several records.
-func SetRiskChunk(n int) (restore func()) {
-	old := riskChunk
-	riskChunk = n
-	return func() { riskChunk = old }
+// SetChunkRows sets how many rows one record of a gold commit holds until
+// restore is called, so that tests with few rows still write several
+// records.
+func SetChunkRows(n int) (restore func()) {
+	old := chunkRows
+	chunkRows = n
+	return func() { chunkRows = old }
 }
 
 // SetKeepHours sets how many hours of rollup state a stage keeps until

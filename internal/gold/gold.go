@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -434,24 +433,16 @@ func (s *Stage) evictDays() {
 	}
 }
 
-// riskChunk is how many risk rows one Arrow record holds. A day of a
-// busy wiki has hundreds of thousands of editors: built as one record, a
-// day's rows held 210 MB at the peak of a 2M-event replay.
-var riskChunk = 8192 // a variable for tests
-
-// riskReader scores every entity of the dates, in order, and returns
-// their rows riskChunk at a time, building each record only when the
-// writer asks for it. Scores already computed since the entity's last
-// new row are reused; now is the calculated_at of new ones.
+// riskReader scores every entity of the dates, in order, and fills a
+// lazyReader's records with their rows, one day per record. Scores
+// already computed since the entity's last new row are reused; now is the
+// calculated_at of new ones.
 type riskReader struct {
-	refs   atomic.Int64
 	s      *Stage
-	schema *arrow.Schema
 	dates  []string
 	now    arrow.Timestamp
 	di, ei int      // the next entity: order[ei] of dates[di]
 	order  []string // the day's entities, HIGH and MEDIUM first; nil until scored
-	cur    arrow.RecordBatch
 }
 
 func (s *Stage) newRiskReader(dates []string, now arrow.Timestamp) (array.RecordReader, error) {
@@ -459,28 +450,9 @@ func (s *Stage) newRiskReader(dates []string, now arrow.Timestamp) (array.Record
 	if err != nil {
 		return nil, err
 	}
-	r := &riskReader{s: s, schema: schema, dates: dates, now: now}
-	r.refs.Store(1)
-	return r, nil
+	r := &riskReader{s: s, dates: dates, now: now}
+	return newLazyReader(schema, r.fill), nil
 }
-
-func (r *riskReader) Retain() { r.refs.Add(1) }
-
-func (r *riskReader) Release() {
-	if r.refs.Add(-1) == 0 && r.cur != nil {
-		r.cur.Release()
-		r.cur = nil
-	}
-}
-
-func (r *riskReader) Schema() *arrow.Schema { return r.schema }
-
-func (r *riskReader) RecordBatch() arrow.RecordBatch { return r.cur }
-
-// Record is RecordBatch (array.RecordReader still requires it).
-func (r *riskReader) Record() arrow.RecordBatch { return r.cur }
-
-func (r *riskReader) Err() error { return nil }
 
 // flaggedFirst scores the day's entities that need it and returns them
 // HIGH and MEDIUM first, each part in name order. With small row groups
@@ -507,15 +479,9 @@ func (r *riskReader) flaggedFirst(d string, day *dayActivity) []string {
 	return append(flagged, low...)
 }
 
-func (r *riskReader) Next() bool {
-	if r.cur != nil {
-		r.cur.Release()
-		r.cur = nil
-	}
-	b := array.NewRecordBuilder(memory.DefaultAllocator, r.schema)
-	defer b.Release()
+func (r *riskReader) fill(b *array.RecordBuilder) bool {
 	n := 0
-	for n < riskChunk && r.di < len(r.dates) {
+	for n < chunkRows && r.di < len(r.dates) {
 		d := r.dates[r.di]
 		day := r.s.days[d]
 		if r.order == nil {
@@ -545,9 +511,5 @@ func (r *riskReader) Next() bool {
 		b.Field(10).(*array.TimestampBuilder).Append(e.scored.calculatedAt)
 		b.Field(11).(*array.Int32Builder).Append(lakehouse.GoldSchemaVersion)
 	}
-	if n == 0 {
-		return false
-	}
-	r.cur = b.NewRecordBatch()
-	return true
+	return n > 0
 }

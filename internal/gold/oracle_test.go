@@ -100,7 +100,7 @@ func TestRiskEqualsSQLReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer gold.SetRiskChunk(97)() // several records per day, as a busy day has
+	defer gold.SetChunkRows(97)() // several records per day, as a busy day has
 	p := stagetest.New(t)
 	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
@@ -107,9 +106,11 @@ type hourState interface {
 	// addGold adds the table's rows of the hour (rec has the table's
 	// columns, in its order).
 	addGold(rec arrow.RecordBatch, intern func(string) string) error
-	// appendRows appends the hour's rows, in the order their keys appeared, to b (the
-	// table's columns but the last two).
-	appendRows(b *array.RecordBuilder, date string, hour int32)
+	// rows is how many rows the hour has.
+	rows() int
+	// appendRows appends the hour's rows lo to hi, in the order their keys
+	// appeared, to b (the table's columns but the last two).
+	appendRows(b *array.RecordBuilder, date string, hour int32, lo, hi int)
 }
 
 // rollup keeps one rollup table.
@@ -244,40 +245,45 @@ func (s *Stage) refreshRollupGroup(ctx context.Context, silverTbl *table.Table, 
 	}
 	now := arrow.Timestamp(time.Now().UTC().UnixMicro())
 	for i, ru := range rollups {
-		rec, err := ru.build(hours, now)
-		if err != nil {
-			return err
-		}
-		err = s.replace(ctx, ru.def.Ident, rec, filter, head)
-		rows := rec.NumRows()
-		rec.Release()
+		err := s.replaceWith(ctx, ru.def.Ident, func() (array.RecordReader, error) {
+			return ru.reader(hours, now)
+		}, filter, head)
 		if err != nil {
 			return err
 		}
 		ok[i], ru.cp = true, head
 		ru.evict()
-		s.log.Debug("gold committed", "table", lakehouse.Name(ru.def.Ident), "hours", len(hours), "rows", rows)
+		s.log.Debug("gold committed", "table", lakehouse.Name(ru.def.Ident), "hours", len(hours))
 	}
 	return nil
 }
 
-// build returns the rows of the hours, in order.
-func (ru *rollup) build(hours []key, now arrow.Timestamp) (arrow.RecordBatch, error) {
+// reader returns the rows of the hours, in order, chunkRows at a time and
+// one hour per record (the tables are partitioned by hour).
+func (ru *rollup) reader(hours []key, now arrow.Timestamp) (array.RecordReader, error) {
 	schema, err := table.SchemaToArrowSchema(ru.def.Schema(), nil, false, false)
 	if err != nil {
 		return nil, err
 	}
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer b.Release()
-	for _, k := range hours {
-		before := b.Field(0).Len()
-		ru.hours[k].state.appendRows(b, k.date, k.hour)
-		for range b.Field(0).Len() - before {
-			b.Field(schema.NumFields() - 2).(*array.TimestampBuilder).Append(now)
-			b.Field(schema.NumFields() - 1).(*array.Int32Builder).Append(lakehouse.GoldSchemaVersion)
+	hi, next := 0, 0 // the next row: row next of hours[hi]
+	return newLazyReader(schema, func(b *array.RecordBuilder) bool {
+		for ; hi < len(hours); hi, next = hi+1, 0 {
+			k := hours[hi]
+			st := ru.hours[k].state
+			if next == st.rows() {
+				continue
+			}
+			end := min(st.rows(), next+chunkRows)
+			st.appendRows(b, k.date, k.hour, next, end)
+			for range end - next {
+				b.Field(schema.NumFields() - 2).(*array.TimestampBuilder).Append(now)
+				b.Field(schema.NumFields() - 1).(*array.Int32Builder).Append(lakehouse.GoldSchemaVersion)
+			}
+			next = end
+			return true
 		}
-	}
-	return b.NewRecordBatch(), nil
+		return false
+	}), nil
 }
 
 // loadRollupHour reads one hour of the rollup table into a new state.
@@ -410,9 +416,11 @@ func (h *contributorsHour) addGold(rec arrow.RecordBatch, intern func(string) st
 	return nil
 }
 
-func (h *contributorsHour) appendRows(b *array.RecordBuilder, date string, hour int32) {
+func (h *contributorsHour) rows() int { return len(h.keys) }
+
+func (h *contributorsHour) appendRows(b *array.RecordBuilder, date string, hour int32, lo, hi int) {
 	start := hourStart(date, hour)
-	for _, k := range h.keys {
+	for _, k := range h.keys[lo:hi] {
 		a := h.m[k]
 		b.Field(0).(*array.StringBuilder).Append(date)
 		b.Field(1).(*array.Int32Builder).Append(hour)
@@ -544,9 +552,11 @@ func (h *pagesHour) addGold(rec arrow.RecordBatch, intern func(string) string) e
 	return nil
 }
 
-func (h *pagesHour) appendRows(b *array.RecordBuilder, date string, hour int32) {
+func (h *pagesHour) rows() int { return len(h.keys) }
+
+func (h *pagesHour) appendRows(b *array.RecordBuilder, date string, hour int32, lo, hi int) {
 	start := hourStart(date, hour)
-	for _, k := range h.keys {
+	for _, k := range h.keys[lo:hi] {
 		a := h.m[k]
 		b.Field(0).(*array.StringBuilder).Append(date)
 		b.Field(1).(*array.Int32Builder).Append(hour)

@@ -14,9 +14,11 @@ import (
 // and gold.pages_hourly, kept up to date incrementally over many silver commits
 // with late events touching past hours (whose state the stage has dropped
 // and reads back from the table) and a restart, equal the same aggregates
-// computed from all of silver at once, row for row.
+// computed from all of silver at once, row for row, with each hour's
+// rows written in several records.
 func TestHourlyRollupsEqualSilver(t *testing.T) {
 	defer gold.SetKeepHours(1)()
+	defer gold.SetChunkRows(7)() // an hour's rows in several records
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Seed, cfg.OutOfOrder, cfg.Rate, cfg.Duplicates = 3000, 5, 0.3, 0.3, 0.05
 	events, err := gen.Lines(cfg)
