@@ -51,7 +51,7 @@ type KeyIndex struct {
 }
 
 type partKeys struct {
-	keys map[Key]struct{}
+	keys keySet
 	elem *list.Element
 }
 
@@ -92,7 +92,7 @@ func (x *KeyIndex) Sync(ctx context.Context, tbl *table.Table, touched map[strin
 }
 
 func (x *KeyIndex) load(ctx context.Context, tbl *table.Table, part string) error {
-	pk := &partKeys{keys: map[Key]struct{}{}}
+	var keys []Key
 	if tbl.CurrentSnapshot() != nil {
 		filter, err := x.partitionFilter(part)
 		if err != nil {
@@ -113,22 +113,22 @@ func (x *KeyIndex) load(ctx context.Context, tbl *table.Table, part string) erro
 			}
 			for i := range col.Len() {
 				if k, ok := ParseKey(col.Value(i)); ok {
-					pk.keys[k] = struct{}{}
+					keys = append(keys, k)
 				}
 			}
 			rec.Release()
 		}
 	}
-	pk.elem = x.lru.PushFront(part)
+	pk := &partKeys{keys: newKeySet(keys), elem: x.lru.PushFront(part)}
 	x.parts[part] = pk
-	x.total += len(pk.keys)
+	x.total += pk.keys.len()
 	x.loads++
 	return nil
 }
 
 func (x *KeyIndex) drop(part string) {
 	if pk, ok := x.parts[part]; ok {
-		x.total -= len(pk.keys)
+		x.total -= pk.keys.len()
 		x.lru.Remove(pk.elem)
 		delete(x.parts, part)
 	}
@@ -136,20 +136,19 @@ func (x *KeyIndex) drop(part string) {
 
 // Has reports whether part holds k. The partition must have been synced.
 func (x *KeyIndex) Has(part string, k Key) bool {
-	_, ok := x.parts[part].keys[k]
-	return ok
+	pk := x.parts[part]
+	return pk != nil && pk.keys.has(k)
 }
 
-// Committed records keys that a successful commit at snapshot added.
+// Committed records keys that a successful commit at snapshot added; it
+// sorts the slices of added.
 func (x *KeyIndex) Committed(snapshot int64, added map[string][]Key) {
 	for part, keys := range added {
 		pk, ok := x.parts[part]
 		if !ok {
 			continue
 		}
-		for _, k := range keys {
-			pk.keys[k] = struct{}{}
-		}
+		pk.keys.add(keys)
 		x.total += len(keys)
 	}
 	x.snapshot = snapshot
