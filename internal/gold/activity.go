@@ -96,19 +96,11 @@ type entityDay struct {
 	// The earliest edits with a title, with a revision, and the same among
 	// large deletions.
 	titles, revs, delTitles, delRevs firstN
-	// scored is the risk row computed from this state, nil once a new row
-	// was added: a run re-scores only the entities its rows touched (all
-	// 89k editors of a 1M-event day, scored again on every run, cost gold
-	// 4 s of CPU per million events).
-	scored *scoredRow
-}
-
-// scoredRow is an entity's score as last computed, and when.
-type scoredRow struct {
-	score        int
-	level        string
-	evidence     string
-	calculatedAt arrow.Timestamp
+	// dirty: a row was added since the table's row of the entity was
+	// written. A run scores only the dirty entities and copies the others'
+	// rows (all 89k editors of a 1M-event day, scored again on every run,
+	// cost gold 4 s of CPU per million events).
+	dirty bool
 }
 
 // activityRow is one silver row as the risk score reads it.
@@ -123,7 +115,7 @@ type activityRow struct {
 // add counts r towards the entity's day. r.domain must be the day's copy
 // (dayActivity.intern): the entity keeps it.
 func (e *entityDay) add(r activityRow) {
-	e.scored = nil
+	e.dirty = true
 	if e.edits == 0 {
 		e.minDelta, e.allAnonymous = r.delta, true
 	}
@@ -243,12 +235,8 @@ type dayActivity struct {
 	// names holds one copy of each wiki's name, which the entities'
 	// domains and samples share: a day has a few hundred wikis, and
 	// hundreds of thousands of entities naming them.
-	names  map[string]string
-	used   int64    // the run that last touched it, for eviction
-	sorted []string // the entities in order; nil after one was added
-	// scoresKept: some entities keep their scored rows (see
-	// Stage.dropIdleScores).
-	scoresKept bool
+	names map[string]string
+	used  int64 // the run that last touched it, for eviction
 }
 
 // activityColumns are the silver columns the risk score reads, in the
@@ -311,7 +299,6 @@ func addRows(state map[string]*dayActivity, rec arrow.RecordBatch) error {
 		if e == nil {
 			e = &entityDay{}
 			d.entities[strings.Clone(r.entity)] = e
-			d.sorted = nil
 		}
 		e.add(r)
 	})
@@ -374,18 +361,23 @@ func selectColumns(rec arrow.RecordBatch, cols []string) (arrow.RecordBatch, err
 	return array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, rec.NumRows()), nil
 }
 
-// sortedEntities returns the day's entities in order.
-func (d *dayActivity) sortedEntities() []string {
-	if d.sorted != nil {
-		return d.sorted
-	}
-	out := make([]string, 0, len(d.entities))
-	for e := range d.entities {
-		out = append(out, e)
+// dirtyEntities returns the day's dirty entities, in order.
+func (d *dayActivity) dirtyEntities() []string {
+	out := []string{}
+	for name, e := range d.entities {
+		if e.dirty {
+			out = append(out, name)
+		}
 	}
 	slices.SortFunc(out, cmp.Compare)
-	d.sorted = out
 	return out
+}
+
+// written marks every entity of the day clean: the table has its row.
+func (d *dayActivity) written() {
+	for _, e := range d.entities {
+		e.dirty = false
+	}
 }
 
 // lakehouseFileRows reads the activity columns of one silver data file.

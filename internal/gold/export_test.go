@@ -31,14 +31,6 @@ func RollupLoads(s *Stage) int {
 // recomputed with SQL instead of from the hours it keeps.
 func HourlySQLHours(s *Stage) int { return s.hourlyState.sql }
 
-// SetIdleScoreRuns sets after how many runs without its rows a day lets go
-// of its scored rows, until restore is called.
-func SetIdleScoreRuns(n int64) (restore func()) {
-	old := idleScoreRuns
-	idleScoreRuns = n
-	return func() { idleScoreRuns = old }
-}
-
-// ScoreDrops is how many times a day of the stage let go of its scored
-// rows.
-func ScoreDrops(s *Stage) int { return s.scoreDrops }
+// RiskRowsCopied is how many gold.risk_scores rows of untouched
+// entities the stage copied from the table instead of scoring them again.
+func RiskRowsCopied(s *Stage) int { return s.riskCopied }

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"sort"
 	"strings"
@@ -86,8 +87,8 @@ type Stage struct {
 	riskCP    lakehouse.Checkpoint
 	daysValid bool
 	runs      int64
-	// scoreDrops counts days that let go of their scored rows (tests).
-	scoreDrops int
+	// riskCopied counts the risk rows copied from the table (tests).
+	riskCopied int
 	// rollups keep the top lists' hourly rollups.
 	rollups []*rollup
 	// hourlyState keeps the newest hours of gold.hourly_stats (hourly.go).
@@ -230,16 +231,17 @@ type key struct {
 // replace overwrites the rows filter selects with rec, copy-on-write, in
 // one commit that records the silver checkpoint head.
 func (s *Stage) replace(ctx context.Context, ident table.Identifier, rec arrow.RecordBatch, filter iceberg.BooleanExpression, head lakehouse.Checkpoint) error {
-	return s.replaceWith(ctx, ident, func() (array.RecordReader, error) {
+	return s.replaceWith(ctx, ident, func(context.Context, *table.Table) (array.RecordReader, error) {
 		return array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
 	}, filter, head)
 }
 
 // replaceWith is replace with the rows read from a reader that newReader
-// makes afresh for every commit attempt.
-func (s *Stage) replaceWith(ctx context.Context, ident table.Identifier, newReader func() (array.RecordReader, error), filter iceberg.BooleanExpression, head lakehouse.Checkpoint) error {
-	_, err := s.lh.Commit(ctx, ident, func(ctx context.Context, _ *table.Table, tx *table.Transaction) error {
-		rdr, err := newReader()
+// makes afresh for every commit attempt, given the table the attempt
+// replaces rows of.
+func (s *Stage) replaceWith(ctx context.Context, ident table.Identifier, newReader func(context.Context, *table.Table) (array.RecordReader, error), filter iceberg.BooleanExpression, head lakehouse.Checkpoint) error {
+	_, err := s.lh.Commit(ctx, ident, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
+		rdr, err := newReader(ctx, tbl)
 		if err != nil {
 			return err
 		}
@@ -376,48 +378,22 @@ func (s *Stage) refreshRisk(ctx context.Context, silverTbl *table.Table, head la
 		rows += len(s.days[d].entities)
 	}
 	now := arrow.Timestamp(time.Now().UTC().UnixMicro())
-	err = s.replaceWith(ctx, lakehouse.GoldRiskScores, func() (array.RecordReader, error) {
-		return s.newRiskReader(dates, now)
+	err = s.replaceWith(ctx, lakehouse.GoldRiskScores, func(ctx context.Context, tbl *table.Table) (array.RecordReader, error) {
+		return s.newRiskReader(ctx, tbl, dates, now)
 	}, filter, head)
 	if err != nil {
 		return 0, 0, err
 	}
 	ok, s.riskCP = true, head
-	s.dropIdleScores()
+	for _, d := range dates {
+		s.days[d].written()
+	}
 	if newest > 0 {
 		s.latency.Observe(time.Since(time.UnixMicro(int64(newest))).Seconds())
 	}
 	s.evictDays()
 	s.log.Debug("gold committed", "table", lakehouse.Name(lakehouse.GoldRiskScores), "days", len(dates), "rows", rows)
 	return len(dates), rows, nil
-}
-
-// idleScoreRuns: a day no run touched for this many runs (about 30 s at
-// the live rate) lets go of its entities' scored rows (a variable for
-// tests).
-var idleScoreRuns int64 = 30
-
-// dropIdleScores lets the days that runs stopped touching go of their
-// entities' scored rows, the evidence JSON above all (about 1 KB an
-// entity): a day's rows are written again only when a run touches it, and
-// saving the scoring of unchanged entities then is all a kept row is for.
-// Their activity stays, for late events; a late event into such a day
-// scores its entities again, once. This is for a long-running process:
-// without it yesterday's evidence stayed for the three days of activity
-// kept. It does not lower a replay's peak, whose gold runs are few and
-// long (16 runs in a 3M-event replay) and whose active day's rows are all
-// scored.
-func (s *Stage) dropIdleScores() {
-	for _, day := range s.days {
-		if !day.scoresKept || s.runs-day.used < idleScoreRuns {
-			continue
-		}
-		for _, e := range day.entities {
-			e.scored = nil
-		}
-		day.scoresKept = false
-		s.scoreDrops++
-	}
 }
 
 // evictDays forgets the least recently touched days beyond keepDays.
@@ -433,83 +409,230 @@ func (s *Stage) evictDays() {
 	}
 }
 
-// riskReader scores every entity of the dates, in order, and fills a
-// lazyReader's records with their rows, one day per record. Scores
-// already computed since the entity's last new row are reused; now is the
-// calculated_at of new ones.
+// riskReader writes the risk rows of the dates, one day after the other,
+// each day in four parts: the HIGH and MEDIUM rows first, then the LOW
+// ones, so that readers of those levels skip the LOW majority's row
+// groups by their statistics (the table's row-group limit is small). In
+// each part the rows of entities no new row touched are copied from the
+// table's current rows of the day, and the touched (dirty) entities are
+// scored again, with calculated_at now.
+//
+// Until session 8 the scored rows were kept in memory to rewrite the
+// untouched entities' rows, the evidence JSON above all: 74 MB at the peak
+// of a 2M-event replay. Copying them from the table costs a read of the
+// day's rows per run instead.
 type riskReader struct {
-	s      *Stage
-	dates  []string
-	now    arrow.Timestamp
-	di, ei int      // the next entity: order[ei] of dates[di]
-	order  []string // the day's entities, HIGH and MEDIUM first; nil until scored
+	s     *Stage
+	ctx   context.Context
+	tbl   *table.Table // the table being replaced
+	dates []string
+	now   arrow.Timestamp
+
+	di    int      // the day being written
+	part  int      // 0 flagged rows copied, 1 flagged rows scored, 2 and 3 the same for LOW
+	dirty []string // the day's dirty entities in name order; nil until listed
+	ei    int      // the next of dirty
+
+	next func() (arrow.RecordBatch, error, bool) // the copied part's table rows; nil when not reading
+	stop func()
+	old  arrow.RecordBatch // the table's rows being copied (riskColumns), from row oi
+	oi   int
 }
 
-func (s *Stage) newRiskReader(dates []string, now arrow.Timestamp) (array.RecordReader, error) {
+// riskColumns are gold.risk_scores' columns, in order.
+var riskColumns = func() []string {
+	var out []string
+	for _, f := range lakehouse.RiskScoresTable.Fields {
+		out = append(out, f.Name)
+	}
+	return out
+}()
+
+func (s *Stage) newRiskReader(ctx context.Context, tbl *table.Table, dates []string, now arrow.Timestamp) (array.RecordReader, error) {
 	schema, err := table.SchemaToArrowSchema(lakehouse.RiskScoresTable.Schema(), nil, false, false)
 	if err != nil {
 		return nil, err
 	}
-	r := &riskReader{s: s, dates: dates, now: now}
-	return newLazyReader(schema, r.fill), nil
+	r := &riskReader{s: s, ctx: ctx, tbl: tbl, dates: dates, now: now}
+	lr := newLazyReader(schema, r.fill)
+	lr.done = r.close
+	return lr, nil
 }
 
-// flaggedFirst scores the day's entities that need it and returns them
-// HIGH and MEDIUM first, each part in name order. With small row groups
-// (the table's row-group limit), the risk feed and the summary, which
-// read only HIGH and MEDIUM rows, skip the row groups of the LOW majority
-// by their statistics instead of decoding a busy day's 100k rows.
-func (r *riskReader) flaggedFirst(d string, day *dayActivity) []string {
-	day.scoresKept = true
-	entities := day.sortedEntities()
-	flagged := make([]string, 0, len(entities)/8)
-	var low []string
-	for _, entity := range entities {
-		e := day.entities[entity]
-		if e.scored == nil {
-			score, level, ev := Score(e.activity(d, entity), r.s.cfg.LargeDeletionBytes)
-			e.scored = &scoredRow{score: score, level: level, evidence: ev.JSON(), calculatedAt: r.now}
-		}
-		if e.scored.level == LevelLow {
-			low = append(low, entity)
-		} else {
-			flagged = append(flagged, entity)
-		}
+// close stops reading the table's rows.
+func (r *riskReader) close() {
+	if r.old != nil {
+		r.old.Release()
+		r.old = nil
 	}
-	return append(flagged, low...)
+	if r.stop != nil {
+		r.stop()
+		r.next, r.stop = nil, nil
+	}
 }
 
-func (r *riskReader) fill(b *array.RecordBuilder) bool {
+func (r *riskReader) fill(b *array.RecordBuilder) (bool, error) {
 	n := 0
 	for n < chunkRows && r.di < len(r.dates) {
 		d := r.dates[r.di]
 		day := r.s.days[d]
-		if r.order == nil {
-			r.order = r.flaggedFirst(d, day)
+		if r.dirty == nil {
+			r.dirty = day.dirtyEntities()
 		}
-		if r.ei >= len(r.order) {
-			r.di, r.ei, r.order = r.di+1, 0, nil
+		var added int
+		var done bool
+		if r.part%2 == 0 {
+			var err error
+			if added, done, err = r.copyRows(b, d, day, r.part == 0, chunkRows-n); err != nil {
+				return false, err
+			}
+		} else {
+			added, done = r.scoreRows(b, d, day, r.part == 1, chunkRows-n)
+		}
+		n += added
+		if !done {
+			break // the record is full
+		}
+		r.part, r.ei = r.part+1, 0
+		if r.part == 4 {
+			r.di, r.part, r.dirty = r.di+1, 0, nil
 			if n > 0 {
 				break // one day per record: the writer passes it through whole
 			}
+		}
+	}
+	return n > 0, nil
+}
+
+// scoreRows appends up to room rows of the day's dirty entities whose
+// level is HIGH or MEDIUM (flagged) or else LOW, and reports whether none
+// is left.
+func (r *riskReader) scoreRows(b *array.RecordBuilder, d string, day *dayActivity, flagged bool, room int) (int, bool) {
+	added := 0
+	for ; r.ei < len(r.dirty) && added < room; r.ei++ {
+		entity := r.dirty[r.ei]
+		e := day.entities[entity]
+		score, level, ev := Score(e.activity(d, entity), r.s.cfg.LargeDeletionBytes)
+		if (level != LevelLow) != flagged {
 			continue
 		}
-		entity := r.order[r.ei]
-		r.ei++
-		n++
-		e := day.entities[entity]
+		added++
 		b.Field(0).(*array.StringBuilder).Append(d)
 		b.Field(1).(*array.StringBuilder).Append(entity)
-		b.Field(2).(*array.Float64Builder).Append(float64(e.scored.score))
-		b.Field(3).(*array.StringBuilder).Append(e.scored.level)
-		b.Field(4).(*array.StringBuilder).Append(e.scored.evidence)
-		b.Field(5).(*array.BooleanBuilder).Append(e.scored.level == LevelHigh && (r.s.cfg.AlertBots || !e.bot))
+		b.Field(2).(*array.Float64Builder).Append(float64(score))
+		b.Field(3).(*array.StringBuilder).Append(level)
+		b.Field(4).(*array.StringBuilder).Append(ev.JSON())
+		b.Field(5).(*array.BooleanBuilder).Append(level == LevelHigh && (r.s.cfg.AlertBots || !e.bot))
 		b.Field(6).(*array.BooleanBuilder).Append(e.bot)
 		b.Field(7).(*array.BooleanBuilder).Append(e.allAnonymous)
 		b.Field(8).(*array.Int64Builder).Append(e.edits)
 		b.Field(9).(*array.Int32Builder).Append(int32(len(e.domains)))
-		b.Field(10).(*array.TimestampBuilder).Append(e.scored.calculatedAt)
+		b.Field(10).(*array.TimestampBuilder).Append(r.now)
 		b.Field(11).(*array.Int32Builder).Append(lakehouse.GoldSchemaVersion)
 	}
-	return n > 0
+	return added, r.ei >= len(r.dirty)
+}
+
+// copyRows appends up to room of the table's rows of the day whose level
+// is HIGH or MEDIUM (flagged) or else LOW, of the entities no new row
+// touched, and reports whether none is left. A row of an entity the day's
+// activity does not have is dropped, as a recomputation would.
+func (r *riskReader) copyRows(b *array.RecordBuilder, d string, day *dayActivity, flagged bool, room int) (int, bool, error) {
+	if len(r.dirty) == len(day.entities) {
+		return 0, true, nil // every row is scored again
+	}
+	if r.next == nil {
+		var level iceberg.BooleanExpression = iceberg.EqualTo(iceberg.Reference("risk_level"), LevelLow)
+		if flagged {
+			level = iceberg.IsIn(iceberg.Reference("risk_level"), LevelHigh, LevelMedium)
+		}
+		_, recs, err := r.tbl.Scan(table.WithRowFilter(iceberg.NewAnd(
+			iceberg.EqualTo(iceberg.Reference("stat_date"), d), level))).ToArrowRecords(r.ctx)
+		if err != nil {
+			return 0, false, fmt.Errorf("read %s %s: %w", lakehouse.Name(lakehouse.GoldRiskScores), d, err)
+		}
+		r.next, r.stop = iter.Pull2(recs)
+	}
+	added := 0
+	for added < room {
+		if r.old == nil || r.oi >= int(r.old.NumRows()) {
+			if r.old != nil {
+				r.old.Release()
+				r.old = nil
+			}
+			rec, err, ok := r.next()
+			if !ok {
+				r.close()
+				return added, true, nil
+			}
+			if err != nil {
+				return added, false, fmt.Errorf("read %s %s: %w", lakehouse.Name(lakehouse.GoldRiskScores), d, err)
+			}
+			// The scan may return the columns in another order.
+			r.old, err = selectColumns(rec, riskColumns)
+			rec.Release()
+			if err != nil {
+				return added, false, err
+			}
+			r.oi = 0
+		}
+		entities, ok := r.old.Column(1).(*array.String)
+		if !ok {
+			return added, false, fmt.Errorf("%s: entity_id is %s", lakehouse.Name(lakehouse.GoldRiskScores), r.old.Column(1).DataType())
+		}
+		for ; r.oi < int(r.old.NumRows()) && added < room; r.oi++ {
+			if e := day.entities[entities.Value(r.oi)]; e == nil || e.dirty {
+				continue
+			}
+			if err := copyRow(b, r.old, r.oi); err != nil {
+				return added, false, err
+			}
+			added++
+			r.s.riskCopied++
+		}
+	}
+	return added, false, nil
+}
+
+// copyRow appends row i of rec to b, column by column.
+func copyRow(b *array.RecordBuilder, rec arrow.RecordBatch, i int) error {
+	for c, col := range rec.Columns() {
+		ok := false
+		switch fb := b.Field(c).(type) {
+		case *array.StringBuilder:
+			if v, is := col.(*array.String); is {
+				fb.Append(v.Value(i))
+				ok = true
+			}
+		case *array.Float64Builder:
+			if v, is := col.(*array.Float64); is {
+				fb.Append(v.Value(i))
+				ok = true
+			}
+		case *array.BooleanBuilder:
+			if v, is := col.(*array.Boolean); is {
+				fb.Append(v.Value(i))
+				ok = true
+			}
+		case *array.Int64Builder:
+			if v, is := col.(*array.Int64); is {
+				fb.Append(v.Value(i))
+				ok = true
+			}
+		case *array.Int32Builder:
+			if v, is := col.(*array.Int32); is {
+				fb.Append(v.Value(i))
+				ok = true
+			}
+		case *array.TimestampBuilder:
+			if v, is := col.(*array.Timestamp); is {
+				fb.Append(v.Value(i))
+				ok = true
+			}
+		}
+		if !ok {
+			return fmt.Errorf("%s: cannot copy column %s of type %s", lakehouse.Name(lakehouse.GoldRiskScores), rec.ColumnName(c), col.DataType())
+		}
+	}
+	return nil
 }

@@ -19,15 +19,18 @@ var chunkRows = 1024 // a variable for tests
 // lazyReader is an array.RecordReader that builds each record only when
 // the writer asks for the next one: fill appends the record's rows (at
 // most chunkRows, all of one partition) to an empty builder and reports
-// whether it appended any. Only the record being written is held.
+// whether it appended any. Only the record being written is held. done,
+// when set, is called once the last reference is released.
 type lazyReader struct {
 	refs   atomic.Int64
 	schema *arrow.Schema
-	fill   func(b *array.RecordBuilder) bool
+	fill   func(b *array.RecordBuilder) (bool, error)
+	done   func()
 	cur    arrow.RecordBatch
+	err    error
 }
 
-func newLazyReader(schema *arrow.Schema, fill func(b *array.RecordBuilder) bool) *lazyReader {
+func newLazyReader(schema *arrow.Schema, fill func(b *array.RecordBuilder) (bool, error)) *lazyReader {
 	r := &lazyReader{schema: schema, fill: fill}
 	r.refs.Store(1)
 	return r
@@ -36,9 +39,15 @@ func newLazyReader(schema *arrow.Schema, fill func(b *array.RecordBuilder) bool)
 func (r *lazyReader) Retain() { r.refs.Add(1) }
 
 func (r *lazyReader) Release() {
-	if r.refs.Add(-1) == 0 && r.cur != nil {
+	if r.refs.Add(-1) != 0 {
+		return
+	}
+	if r.cur != nil {
 		r.cur.Release()
 		r.cur = nil
+	}
+	if r.done != nil {
+		r.done()
 	}
 }
 
@@ -49,16 +58,21 @@ func (r *lazyReader) RecordBatch() arrow.RecordBatch { return r.cur }
 // Record is RecordBatch (array.RecordReader still requires it).
 func (r *lazyReader) Record() arrow.RecordBatch { return r.cur }
 
-func (r *lazyReader) Err() error { return nil }
+func (r *lazyReader) Err() error { return r.err }
 
 func (r *lazyReader) Next() bool {
 	if r.cur != nil {
 		r.cur.Release()
 		r.cur = nil
 	}
+	if r.err != nil {
+		return false
+	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, r.schema)
 	defer b.Release()
-	if !r.fill(b) {
+	ok, err := r.fill(b)
+	if err != nil || !ok {
+		r.err = err
 		return false
 	}
 	r.cur = b.NewRecordBatch()

@@ -37,7 +37,7 @@ import (
 
 // keepHours bounds the hours of rollup state kept between runs (a
 // variable for tests).
-var keepHours = 4
+var keepHours = 2
 
 // rollupColumns are the silver columns the rollups read, in the order
 // silverRows expects them.
@@ -245,7 +245,7 @@ func (s *Stage) refreshRollupGroup(ctx context.Context, silverTbl *table.Table, 
 	}
 	now := arrow.Timestamp(time.Now().UTC().UnixMicro())
 	for i, ru := range rollups {
-		err := s.replaceWith(ctx, ru.def.Ident, func() (array.RecordReader, error) {
+		err := s.replaceWith(ctx, ru.def.Ident, func(context.Context, *table.Table) (array.RecordReader, error) {
 			return ru.reader(hours, now)
 		}, filter, head)
 		if err != nil {
@@ -266,7 +266,7 @@ func (ru *rollup) reader(hours []key, now arrow.Timestamp) (array.RecordReader, 
 		return nil, err
 	}
 	hi, next := 0, 0 // the next row: row next of hours[hi]
-	return newLazyReader(schema, func(b *array.RecordBuilder) bool {
+	return newLazyReader(schema, func(b *array.RecordBuilder) (bool, error) {
 		for ; hi < len(hours); hi, next = hi+1, 0 {
 			k := hours[hi]
 			st := ru.hours[k].state
@@ -280,9 +280,9 @@ func (ru *rollup) reader(hours []key, now arrow.Timestamp) (array.RecordReader, 
 				b.Field(schema.NumFields() - 1).(*array.Int32Builder).Append(lakehouse.GoldSchemaVersion)
 			}
 			next = end
-			return true
+			return true, nil
 		}
-		return false
+		return false, nil
 	}), nil
 }
 
