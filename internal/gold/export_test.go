@@ -27,9 +27,9 @@ func RollupLoads(s *Stage) int {
 	return n
 }
 
-// HourlySQLHours is how many hours of gold.hourly_stats the stage
-// recomputed with SQL instead of from the hours it keeps.
-func HourlySQLHours(s *Stage) int { return s.hourlyState.sql }
+// HourlyReadWhole is how many hours of gold.hourly_stats the stage read
+// whole from silver instead of adding new rows to the hours it keeps.
+func HourlyReadWhole(s *Stage) int { return s.hourlyState.recomputed }
 
 // RiskRowsCopied is how many gold.risk_scores rows of untouched
 // entities the stage copied from the table instead of scoring them again.

@@ -18,7 +18,6 @@ import (
 	"iter"
 	"log/slog"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -30,7 +29,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wikistream/wikistream/internal/lakehouse"
-	"github.com/wikistream/wikistream/internal/query"
 	"github.com/wikistream/wikistream/internal/schedule"
 )
 
@@ -78,7 +76,6 @@ func (c Config) Validate() error {
 type Stage struct {
 	cfg Config
 	lh  *lakehouse.Lakehouse
-	eng *query.Engine
 	log *slog.Logger
 
 	// days is the risk score's input, per day, as of the silver checkpoint
@@ -103,7 +100,7 @@ type Stage struct {
 // read again from silver when a late event touches them.
 const keepDays = 3
 
-// New builds the gold stage. It reads silver through the SQL engine.
+// New builds the gold stage.
 func New(ctx context.Context, cfg Config, lh *lakehouse.Lakehouse) (*Stage, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -112,26 +109,21 @@ func New(ctx context.Context, cfg Config, lh *lakehouse.Lakehouse) (*Stage, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	eng, err := query.Open(ctx, lh, []table.Identifier{lakehouse.SilverCleanedEvents},
-		query.Config{Timeout: 10 * time.Minute, MaxRows: 100_000_000, MemoryLimit: "1GB"})
-	if err != nil {
-		return nil, fmt.Errorf("gold: %w", err)
-	}
 	latency := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "wikistream", Subsystem: "gold",
 		Name:    "end_to_end_latency_seconds",
 		Help:    "From the newest event time in a gold commit to the commit: edit on the wiki to gold numbers (includes EventStreams' own delay).",
 		Buckets: prometheus.ExponentialBuckets(0.25, 2, 16)})
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(latency); err != nil {
-			eng.Close()
 			return nil, fmt.Errorf("gold metrics: %w", err)
 		}
 	}
-	return &Stage{cfg: cfg, lh: lh, eng: eng, log: log.With("stage", "gold"), latency: latency, rollups: newRollups()}, nil
+	return &Stage{cfg: cfg, lh: lh, log: log.With("stage", "gold"), latency: latency, rollups: newRollups()}, nil
 }
 
-// Close releases the SQL engine.
-func (s *Stage) Close() error { return s.eng.Close() }
+// Close releases the stage. It holds nothing that needs releasing since it
+// stopped reading silver through DuckDB (session 8); callers still close it.
+func (s *Stage) Close() error { return nil }
 
 // Result is what one run did.
 type Result struct {
@@ -254,39 +246,6 @@ func (s *Stage) replaceWith(ctx context.Context, ident table.Identifier, newRead
 		return fmt.Errorf("commit %s: %w", lakehouse.Name(ident), err)
 	}
 	return nil
-}
-
-// sqlString quotes a string literal for DuckDB.
-func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// hourlySQL selects gold.hourly_stats' columns but the last two
-// (gold_processed_at and schema_version), in order, for the silver rows
-// matching where. The hours are recomputed whole: their distinct counts of
-// users and pages do not merge.
-const hourlySQL = `SELECT event_date, event_hour, domain, min(region), min(language),
-	count(*)::BIGINT, count(DISTINCT user_normalized)::BIGINT,
-	sum(greatest(length_delta, 0))::BIGINT, sum(greatest(-length_delta, 0))::BIGINT,
-	round(100.0 * avg(is_bot::INT), 2)::DOUBLE,
-	sum((NOT is_bot AND NOT is_anonymous)::INT)::BIGINT, sum(is_bot::INT)::BIGINT, sum(is_anonymous::INT)::BIGINT,
-	sum(is_new_page::INT)::BIGINT, count(DISTINCT title)::BIGINT
-	FROM silver.cleaned_events WHERE is_valid AND (%s)
-	GROUP BY ALL ORDER BY 1, 2, 3`
-
-// hourlyRows recomputes gold.hourly_stats' rows of the given hours from
-// silver at its snapshot, with hourlySQL.
-func (s *Stage) hourlyRows(ctx context.Context, snapshot int64, hours []key) ([][]any, error) {
-	var where []string
-	for _, k := range hours {
-		where = append(where, fmt.Sprintf("(event_date = %s AND event_hour = %d)", sqlString(k.date), k.hour))
-	}
-	res, err := s.eng.Query(ctx, fmt.Sprintf(hourlySQL, strings.Join(where, " OR ")), query.At{Snapshot: snapshot})
-	if err != nil {
-		return nil, fmt.Errorf("recompute hourly stats: %w", err)
-	}
-	for _, r := range res.Rows {
-		r[1] = toInt32(r[1])
-	}
-	return res.Rows, nil
 }
 
 // hourlyRecord builds the replacement rows of gold.hourly_stats (every

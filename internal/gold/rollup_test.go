@@ -51,8 +51,8 @@ func TestHourlyRollupsEqualSilver(t *testing.T) {
 	if n := gold.RollupLoads(g); n < 4 {
 		t.Errorf("the rollups read %d hours back from their tables; the late events must make them read several", n)
 	}
-	if n := gold.HourlySQLHours(g); n < 4 {
-		t.Errorf("gold.hourly_stats recomputed %d hours with SQL; the late events must make it recompute several", n)
+	if n := gold.HourlyReadWhole(g); n < 4 {
+		t.Errorf("gold.hourly_stats read %d hours whole from silver; the late events must make it read several", n)
 	}
 	edits := "FROM silver.cleaned_events WHERE is_valid AND event_type IN ('edit', 'new')"
 	for _, c := range []struct{ name, got, want string }{
@@ -65,7 +65,7 @@ func TestHourlyRollupsEqualSilver(t *testing.T) {
 				GROUP BY event_date, event_hour, domain, user_normalized, is_bot, is_anonymous ORDER BY ALL`},
 		{"gold.hourly_stats",
 			`SELECT * EXCLUDE (gold_processed_at, schema_version) FROM gold.hourly_stats ORDER BY ALL`,
-			// Written apart from gold's hourlySQL: every valid event counts.
+			// Written apart from gold's aggregation: every valid event counts.
 			`SELECT event_date, event_hour, domain, min(region), min(language), count(*), count(DISTINCT user_normalized),
 				sum(CASE WHEN length_delta > 0 THEN length_delta ELSE 0 END), sum(CASE WHEN length_delta < 0 THEN -length_delta ELSE 0 END),
 				round(count(*) FILTER (WHERE is_bot) * 100.0 / count(*), 2)::DOUBLE,
