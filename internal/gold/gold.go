@@ -556,42 +556,27 @@ func (r *riskReader) copyRows(b *array.RecordBuilder, d string, day *dayActivity
 // copyRow appends row i of rec to b, column by column.
 func copyRow(b *array.RecordBuilder, rec arrow.RecordBatch, i int) error {
 	for c, col := range rec.Columns() {
-		ok := false
-		switch fb := b.Field(c).(type) {
-		case *array.StringBuilder:
-			if v, is := col.(*array.String); is {
-				fb.Append(v.Value(i))
-				ok = true
-			}
-		case *array.Float64Builder:
-			if v, is := col.(*array.Float64); is {
-				fb.Append(v.Value(i))
-				ok = true
-			}
-		case *array.BooleanBuilder:
-			if v, is := col.(*array.Boolean); is {
-				fb.Append(v.Value(i))
-				ok = true
-			}
-		case *array.Int64Builder:
-			if v, is := col.(*array.Int64); is {
-				fb.Append(v.Value(i))
-				ok = true
-			}
-		case *array.Int32Builder:
-			if v, is := col.(*array.Int32); is {
-				fb.Append(v.Value(i))
-				ok = true
-			}
-		case *array.TimestampBuilder:
-			if v, is := col.(*array.Timestamp); is {
-				fb.Append(v.Value(i))
-				ok = true
-			}
-		}
+		fb := b.Field(c)
+		ok := copyValue[string, *array.String, *array.StringBuilder](fb, col, i) ||
+			copyValue[float64, *array.Float64, *array.Float64Builder](fb, col, i) ||
+			copyValue[bool, *array.Boolean, *array.BooleanBuilder](fb, col, i) ||
+			copyValue[int64, *array.Int64, *array.Int64Builder](fb, col, i) ||
+			copyValue[int32, *array.Int32, *array.Int32Builder](fb, col, i) ||
+			copyValue[arrow.Timestamp, *array.Timestamp, *array.TimestampBuilder](fb, col, i)
 		if !ok {
 			return fmt.Errorf("%s: cannot copy column %s of type %s", lakehouse.Name(lakehouse.GoldRiskScores), rec.ColumnName(c), col.DataType())
 		}
 	}
 	return nil
+}
+
+// copyValue appends value i of col to b and reports true when col is an A
+// and b a B.
+func copyValue[T any, A interface{ Value(int) T }, B interface{ Append(T) }](b array.Builder, col arrow.Array, i int) bool {
+	from, ok1 := col.(A)
+	to, ok2 := b.(B)
+	if ok1 && ok2 {
+		to.Append(from.Value(i))
+	}
+	return ok1 && ok2
 }
