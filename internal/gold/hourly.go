@@ -320,9 +320,11 @@ func hoursWithRows(ctx context.Context, tbl *table.Table, hours []key) (map[key]
 }
 
 // readHours aggregates the given hours whole, from silver at silverTbl's
-// snapshot. It was a DuckDB query until session 8: in a replay, whose gold
-// runs touch up to 11 hours as the Kafka partitions are consumed unevenly,
-// DuckDB's allocator then kept about 200 MB outside the Go heap.
+// snapshot, with the code that keeps the other hours. As a DuckDB query it
+// left about 200 MB outside the Go heap in DuckDB's allocator during a
+// replay, whose gold runs touch up to 24 hours: the topic is keyed by wiki,
+// and its partitions, of very different sizes, are read hours of event
+// time apart.
 func readHours(ctx context.Context, silverTbl *table.Table, hours []key) (map[key]hourlyHour, error) {
 	var filter iceberg.BooleanExpression = iceberg.AlwaysFalse{}
 	for _, k := range hours {

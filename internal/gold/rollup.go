@@ -35,7 +35,10 @@ import (
 // not in it is loaded from the gold table itself (its rows are what the
 // merge starts from), never from silver.
 
-// keepHours bounds the hours of rollup state kept between runs (a
+// keepHours bounds the hours of rollup state (and of gold.hourly_stats'
+// kept hours) between runs: the current hour and the one before, for the
+// events that arrive late across the hour. An hour of every wiki's pages
+// is about 20 MB; a later event into an older hour reads it back (a
 // variable for tests).
 var keepHours = 2
 
