@@ -121,6 +121,7 @@ type Stage struct {
 	committed lakehouse.Offsets // offsets committed to the tables, both topics
 	progress  lakehouse.Offsets // offsets this run's own batches reached
 	ends      lakehouse.Offsets // high watermarks seen in fetches
+	pace      *pacer            // this run's pacing of the raw topic's partitions
 }
 
 // sink is one table and the topic feeding it.
@@ -231,8 +232,16 @@ func (s *Stage) Run(ctx context.Context) error {
 		s.committed.Merge(lakehouse.Offsets{sk.topic: off[sk.topic]})
 		s.mu.Unlock()
 	}
+	s.pace = newPacer(paceWindow)
+	unpace := func(_ context.Context, cl *kgo.Client, gone map[string][]int32) {
+		if resume := s.pace.forget(gone[s.cfg.RawTopic]); len(resume) > 0 {
+			cl.ResumeFetchPartitions(map[string][]int32{s.cfg.RawTopic: resume})
+		}
+	}
 	cl, err := kgo.NewClient(append(s.opts[:len(s.opts):len(s.opts)],
 		kgo.ConsumerGroup(s.cfg.Group),
+		kgo.OnPartitionsRevoked(unpace),
+		kgo.OnPartitionsLost(unpace),
 		kgo.ConsumeTopics(s.cfg.RawTopic, s.cfg.DLQTopic),
 		kgo.DisableAutoCommit(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -334,6 +343,9 @@ func (s *Stage) poll(ctx context.Context, cl *kgo.Client, batches chan<- []batch
 				s.mu.Lock()
 				s.ends.Merge(lakehouse.Offsets{p.Topic: {p.Partition: p.HighWatermark}})
 				s.mu.Unlock()
+				if p.Topic == s.cfg.RawTopic {
+					s.pace.fetched(p.Partition, p.HighWatermark)
+				}
 			}
 		})
 		s.updateLag()
@@ -343,6 +355,15 @@ func (s *Stage) poll(ctx context.Context, cl *kgo.Client, batches chan<- []batch
 			}
 			s.add(r)
 		})
+		if pause, resume := s.pace.plan(); len(pause) > 0 || len(resume) > 0 {
+			if len(pause) > 0 {
+				cl.PauseFetchPartitions(map[string][]int32{s.cfg.RawTopic: pause})
+			}
+			if len(resume) > 0 {
+				cl.ResumeFetchPartitions(map[string][]int32{s.cfg.RawTopic: resume})
+			}
+			s.log.Debug("paced partitions", "paused", pause, "resumed", resume)
+		}
 		if s.pending() > 0 && (s.pending() >= s.cfg.BatchSize || time.Since(first) >= s.cfg.Interval) {
 			// Dead letters first: an unusable raw record's offset is
 			// committed with the raw table, so its dead letter must already
@@ -428,12 +449,14 @@ func (s *Stage) add(r *kgo.Record) {
 	} else {
 		rw = rawRow(r)
 		if rw.dlq != nil {
+			s.pace.consumed(r.Partition, r.Offset, time.Time{}) // its time is when it was seen
 			// Unusable raw record: it goes to the DLQ table, but its offset
 			// belongs to the raw topic's progress.
 			s.dlq.rows = append(s.dlq.rows, rw)
 			s.raw.next[r.Partition] = max(s.raw.next[r.Partition], r.Offset+1)
 			return
 		}
+		s.pace.consumed(r.Partition, r.Offset, rw.ts)
 	}
 	sk.rows = append(sk.rows, rw)
 	sk.next[r.Partition] = max(sk.next[r.Partition], r.Offset+1)
