@@ -2,6 +2,7 @@ package gold
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -16,11 +17,24 @@ import (
 // 8192 rows, a day's risk rows waiting there held 126 MB.
 var chunkRows = 1024 // a variable for tests
 
+// maxQueued is how many of a lazy reader's records may wait in the writer
+// at once. iceberg-go's writer takes records as fast as they come and
+// queues up to 64 per partition ahead of its Parquet encoder: risk rows
+// copied from the table come faster than they are encoded, and 115 MB of
+// them waited at the peak of a 2M-event replay.
+const maxQueued = 4
+
+// queueWait bounds how long Next waits for the writer to release a record
+// before building the next one anyway, should a writer ever hold records
+// it has written.
+const queueWait = 5 * time.Second
+
 // lazyReader is an array.RecordReader that builds each record only when
-// the writer asks for the next one: fill appends the record's rows (at
+// the writer asks for the next one, and no more than maxQueued ahead of
+// the records the writer has released: fill appends the record's rows (at
 // most chunkRows, all of one partition) to an empty builder and reports
-// whether it appended any. Only the record being written is held. done,
-// when set, is called once the last reference is released.
+// whether it appended any. done, when set, is called once the last
+// reference is released.
 type lazyReader struct {
 	refs   atomic.Int64
 	schema *arrow.Schema
@@ -28,12 +42,33 @@ type lazyReader struct {
 	done   func()
 	cur    arrow.RecordBatch
 	err    error
+	queued chan struct{} // a token per record not yet released
 }
 
 func newLazyReader(schema *arrow.Schema, fill func(b *array.RecordBuilder) (bool, error)) *lazyReader {
-	r := &lazyReader{schema: schema, fill: fill}
+	r := &lazyReader{schema: schema, fill: fill, queued: make(chan struct{}, maxQueued)}
 	r.refs.Store(1)
 	return r
+}
+
+// queuedRecord is a record that gives back its queue token once the last
+// reference to it is released.
+type queuedRecord struct {
+	arrow.RecordBatch
+	refs    atomic.Int64
+	release func()
+}
+
+func (q *queuedRecord) Retain() {
+	q.refs.Add(1)
+	q.RecordBatch.Retain()
+}
+
+func (q *queuedRecord) Release() {
+	if q.refs.Add(-1) == 0 && q.release != nil {
+		q.release()
+	}
+	q.RecordBatch.Release()
 }
 
 func (r *lazyReader) Retain() { r.refs.Add(1) }
@@ -75,6 +110,13 @@ func (r *lazyReader) Next() bool {
 		r.err = err
 		return false
 	}
-	r.cur = b.NewRecordBatch()
+	q := &queuedRecord{RecordBatch: b.NewRecordBatch()}
+	q.refs.Store(1)
+	select {
+	case r.queued <- struct{}{}:
+		q.release = func() { <-r.queued }
+	case <-time.After(queueWait):
+	}
+	r.cur = q
 	return true
 }
