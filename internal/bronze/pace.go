@@ -10,6 +10,11 @@ import (
 // of the slowest one while both have records left to consume.
 const paceWindow = 15 * time.Minute
 
+// paceStall: when the slowest partition with records left has not moved
+// for this long (its fetches failing, say), pacing stops until it moves,
+// so that it does not hold the others back.
+const paceStall = time.Minute
+
 // pacer keeps the raw topic's partitions in step by event time while they
 // have a backlog (a replay, a catch-up), pausing those that run ahead.
 //
@@ -25,14 +30,18 @@ const paceWindow = 15 * time.Minute
 type pacer struct {
 	mu     sync.Mutex
 	window time.Duration
-	at     map[int32]time.Time // newest event time consumed
-	next   map[int32]int64     // next offset to consume
-	end    map[int32]int64     // high watermark last fetched
-	paused map[int32]bool
+	now    func() time.Time
+	// slow is the slowest partition's event time at the last plan, and
+	// since when (wall clock) it has been that.
+	slow, slowSince time.Time
+	at              map[int32]time.Time // newest event time consumed
+	next            map[int32]int64     // next offset to consume
+	end             map[int32]int64     // high watermark last fetched
+	paused          map[int32]bool
 }
 
 func newPacer(window time.Duration) *pacer {
-	return &pacer{window: window, at: map[int32]time.Time{}, next: map[int32]int64{},
+	return &pacer{window: window, now: time.Now, at: map[int32]time.Time{}, next: map[int32]int64{},
 		end: map[int32]int64{}, paused: map[int32]bool{}}
 }
 
@@ -74,7 +83,8 @@ func (p *pacer) forget(parts []int32) (resume []int32) {
 // plan returns the partitions to pause and to resume now. A partition is
 // paused when it has records left and its newest event is more than the
 // window past the slowest partition that has records left; it is resumed
-// once it is not. Partitions whose progress is unknown take no part.
+// once it is not, or when the slowest has not moved for paceStall.
+// Partitions whose progress is unknown take no part.
 func (p *pacer) plan() (pause, resume []int32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -92,6 +102,11 @@ func (p *pacer) plan() (pause, resume []int32) {
 			}
 			n++
 		}
+	}
+	if now := p.now(); !slow.Equal(p.slow) || p.slowSince.IsZero() {
+		p.slow, p.slowSince = slow, now
+	} else if now.Sub(p.slowSince) > paceStall {
+		n = 0 // stalled: pace nothing until it moves
 	}
 	ahead := func(part int32) bool { return n > 1 && behind(part) && p.at[part].After(slow.Add(p.window)) }
 	for part := range p.at {

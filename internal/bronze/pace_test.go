@@ -45,3 +45,31 @@ func TestPacer(t *testing.T) {
 	p.fetched(5, 11) // at its end: no backlog anywhere
 	check("live", nil, nil)
 }
+
+// TestPacerStall: a slowest partition that stops moving releases the
+// others after paceStall, and holds them again once it moves.
+func TestPacerStall(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	clock := t0
+	p := newPacer(15 * time.Minute)
+	p.now = func() time.Time { return clock }
+	p.consumed(0, 9, t0)
+	p.consumed(1, 9, t0.Add(time.Hour))
+	p.fetched(0, 100)
+	p.fetched(1, 100)
+	if pause, _ := p.plan(); !slices.Equal(pause, []int32{1}) {
+		t.Fatalf("pause %v, want [1]", pause)
+	}
+	clock = clock.Add(paceStall / 2)
+	if pause, resume := p.plan(); pause != nil || resume != nil {
+		t.Errorf("half the stall time: pause %v, resume %v; want nothing", pause, resume)
+	}
+	clock = clock.Add(paceStall)
+	if _, resume := p.plan(); !slices.Equal(resume, []int32{1}) {
+		t.Errorf("stalled: resume %v, want [1]", resume)
+	}
+	p.consumed(0, 10, t0.Add(time.Second)) // it moves again
+	if pause, _ := p.plan(); !slices.Equal(pause, []int32{1}) {
+		t.Errorf("moving again: pause %v, want [1]", pause)
+	}
+}
