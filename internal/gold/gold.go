@@ -269,7 +269,7 @@ func hourlyRecord(rows [][]any, touched []key) (arrow.RecordBatch, iceberg.Boole
 			}
 		}
 	}
-	return b.NewRecordBatch(), hoursFilter(touched), nil
+	return b.NewRecordBatch(), hoursFilter("stat_date", "stat_hour", touched), nil
 }
 
 // refreshRisk brings gold.risk_scores up to silver's head: it adds the

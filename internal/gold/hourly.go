@@ -301,7 +301,7 @@ func hoursWithRows(ctx context.Context, tbl *table.Table, hours []key) (map[key]
 	if len(hours) == 0 || tbl.CurrentSnapshot() == nil {
 		return out, nil
 	}
-	_, recs, err := tbl.Scan(table.WithRowFilter(hoursFilter(hours)),
+	_, recs, err := tbl.Scan(table.WithRowFilter(hoursFilter("stat_date", "stat_hour", hours)),
 		table.WithSelectedFields("stat_date", "stat_hour")).ToArrowRecords(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the hours of gold.hourly_stats: %w", err)
@@ -326,12 +326,7 @@ func hoursWithRows(ctx context.Context, tbl *table.Table, hours []key) (map[key]
 // and its partitions, of very different sizes, are read hours of event
 // time apart.
 func readHours(ctx context.Context, silverTbl *table.Table, hours []key) (map[key]hourlyHour, error) {
-	var filter iceberg.BooleanExpression = iceberg.AlwaysFalse{}
-	for _, k := range hours {
-		filter = iceberg.NewOr(filter, iceberg.NewAnd(
-			iceberg.EqualTo(iceberg.Reference("event_date"), k.date),
-			iceberg.EqualTo(iceberg.Reference("event_hour"), k.hour)))
-	}
+	filter := hoursFilter("event_date", "event_hour", hours)
 	_, recs, err := silverTbl.Scan(table.WithRowFilter(filter), table.WithSelectedFields(hourlyColumns...)).ToArrowRecords(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read silver hours: %w", err)
@@ -356,13 +351,15 @@ func readHours(ctx context.Context, silverTbl *table.Table, hours []key) (map[ke
 	return out, nil
 }
 
-// hoursFilter selects the rows of gold.hourly_stats of the given hours.
-func hoursFilter(hours []key) iceberg.BooleanExpression {
+// hoursFilter selects the rows of the given hours by a table's date and
+// hour columns: stat_date and stat_hour in gold, event_date and event_hour
+// in silver.
+func hoursFilter(dateCol, hourCol string, hours []key) iceberg.BooleanExpression {
 	var filter iceberg.BooleanExpression = iceberg.AlwaysFalse{}
 	for _, k := range hours {
 		filter = iceberg.NewOr(filter, iceberg.NewAnd(
-			iceberg.EqualTo(iceberg.Reference("stat_date"), k.date),
-			iceberg.EqualTo(iceberg.Reference("stat_hour"), k.hour)))
+			iceberg.EqualTo(iceberg.Reference(dateCol), k.date),
+			iceberg.EqualTo(iceberg.Reference(hourCol), k.hour)))
 	}
 	return filter
 }

@@ -240,12 +240,7 @@ func (s *Stage) refreshRollupGroup(ctx context.Context, silverTbl *table.Table, 
 	hours := slices.SortedFunc(maps.Keys(touched), func(a, b key) int {
 		return cmp.Or(cmp.Compare(a.date, b.date), cmp.Compare(a.hour, b.hour))
 	})
-	var filter iceberg.BooleanExpression = iceberg.AlwaysFalse{}
-	for _, k := range hours {
-		filter = iceberg.NewOr(filter, iceberg.NewAnd(
-			iceberg.EqualTo(iceberg.Reference("stat_date"), k.date),
-			iceberg.EqualTo(iceberg.Reference("stat_hour"), k.hour)))
-	}
+	filter := hoursFilter("stat_date", "stat_hour", hours)
 	now := arrow.Timestamp(time.Now().UTC().UnixMicro())
 	for i, ru := range rollups {
 		err := s.replaceWith(ctx, ru.def.Ident, func(context.Context, *table.Table) (array.RecordReader, error) {
