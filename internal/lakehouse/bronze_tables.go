@@ -19,10 +19,15 @@ const BronzeSchemaVersion = 1
 // third of the default level's CPU for files a few percent larger, and
 // dictionary encoding is off for the columns that are nearly unique per
 // row, where building a dictionary only to abandon it dominated the write.
+// The writer checks a page's size after every page-row-limit rows: at
+// iceberg-go's 20,000 a page of raw JSON held a whole 10,000-event batch
+// (12 MB, and as much again for its compression), at 1024 it holds about
+// a megabyte.
 func parquetProps(uniqueColumns ...string) map[string]string {
 	p := map[string]string{
 		"write.parquet.compression-codec": "zstd",
 		"write.parquet.compression-level": "1",
+		"write.parquet.page-row-limit":    "1024",
 	}
 	for _, c := range uniqueColumns {
 		p["write.parquet.dict-encoding-enabled.column."+c] = "false"
