@@ -110,13 +110,14 @@ func (f filters) where(date, hour string) string {
 }
 
 // whereHourStart is the SQL condition of the filters over a table with
-// stat_date, hour_start (the hour's first instant), region and domain
-// columns: the hours as one range of one column, which DuckDB evaluates
-// cheaply and skips row groups by, where where's conditions across date
-// and hour cost a busy day's rollup 15 ms to evaluate.
+// hour_start (the hour's first instant), region and domain columns: the
+// hours as one range of one column, which DuckDB evaluates cheaply and
+// skips files and row groups by, where where's conditions across date and
+// hour cost a busy day's rollup 15 ms to evaluate. The rollups' stat_date
+// follows from hour_start; filtering by it as well cost a 30-day list
+// 3 of its 21 ms (every row compared as a string once more).
 func (f filters) whereHourStart() string {
 	return f.and([]string{
-		fmt.Sprintf("stat_date BETWEEN '%s' AND '%s'", f.from.Format(time.DateOnly), f.to.Format(time.DateOnly)),
 		fmt.Sprintf("hour_start BETWEEN TIMESTAMPTZ '%s' AND TIMESTAMPTZ '%s'", f.from.Format(time.RFC3339), f.to.Format(time.RFC3339)),
 	})
 }
