@@ -34,3 +34,7 @@ func HourlyReadWhole(s *Stage) int { return s.hourlyState.recomputed }
 // RiskRowsCopied is how many gold.risk_scores rows of untouched
 // entities the stage copied from the table instead of scoring them again.
 func RiskRowsCopied(s *Stage) int { return s.riskCopied }
+
+// DaysLoaded is how many days of activity the stage read whole from
+// silver, and how many of them it had let go of before.
+func DaysLoaded(s *Stage) (loads, reloads int) { return s.loads, len(s.reloaded) }

@@ -84,6 +84,13 @@ type Stage struct {
 	riskCP    lakehouse.Checkpoint
 	daysValid bool
 	runs      int64
+	// newest is the latest event time of the rows added to days; evicted
+	// are the days let go of as over, reloaded those read again after that
+	// (kept from then on), loads counts the days read whole (tests).
+	newest   arrow.Timestamp
+	evicted  map[string]bool
+	reloaded map[string]bool
+	loads    int
 	// riskCopied counts the risk rows copied from the table (tests).
 	riskCopied int
 	// rollups keep the top lists' hourly rollups.
@@ -99,6 +106,19 @@ type Stage struct {
 // keepDays bounds the days of activity kept between runs; older ones are
 // read again from silver when a late event touches them.
 const keepDays = 3
+
+// A day of activity is let go before that once it is over: the newest
+// event time is dayGrace past its end and the last idleRuns runs did not
+// touch it. A replay otherwise held three days of every editor's activity
+// (the live heap of a 5M-event replay grew by 210 MB with them), and a
+// long-running process held yesterday and the day before. None of the
+// recorded captures has an event more than ten minutes late; a day read
+// again for a late event is kept from then on, so a trickle of them does
+// not read it whole again and again. (During a replay's backlog gold runs
+// every few seconds, and a day of events passes in under a minute.)
+const dayGrace = time.Hour
+
+const idleRuns = 1
 
 // New builds the gold stage.
 func New(ctx context.Context, cfg Config, lh *lakehouse.Lakehouse) (*Stage, error) {
@@ -286,6 +306,7 @@ func (s *Stage) refreshRisk(ctx context.Context, silverTbl *table.Table, head la
 	if !s.daysValid || cp != s.riskCP {
 		// First run, a failed commit, or another writer: start over.
 		s.days, s.riskCP, s.daysValid = map[string]*dayActivity{}, cp, true
+		s.newest, s.evicted, s.reloaded = 0, map[string]bool{}, map[string]bool{}
 	}
 	added, err := lakehouse.AddedSince(ctx, silverTbl, cp)
 	if err != nil || len(added) == 0 {
@@ -327,6 +348,10 @@ func (s *Stage) refreshRisk(ctx context.Context, silverTbl *table.Table, head la
 				return 0, 0, err
 			}
 			s.days[d] = day
+			s.loads++
+			if s.evicted[d] {
+				s.reloaded[d] = true
+			}
 		}
 		s.days[d].used = s.runs
 	}
@@ -347,6 +372,7 @@ func (s *Stage) refreshRisk(ctx context.Context, silverTbl *table.Table, head la
 	for _, d := range dates {
 		s.days[d].written()
 	}
+	s.newest = max(s.newest, newest)
 	if newest > 0 {
 		s.latency.Observe(time.Since(time.UnixMicro(int64(newest))).Seconds())
 	}
@@ -355,8 +381,19 @@ func (s *Stage) refreshRisk(ctx context.Context, silverTbl *table.Table, head la
 	return len(dates), rows, nil
 }
 
-// evictDays forgets the least recently touched days beyond keepDays.
+// evictDays forgets the days that are over (see dayGrace), then the least
+// recently touched days beyond keepDays.
 func (s *Stage) evictDays() {
+	for d, a := range s.days {
+		if s.reloaded[d] || s.runs-a.used < idleRuns {
+			continue
+		}
+		start, err := time.Parse(time.DateOnly, d)
+		if err == nil && int64(s.newest) >= start.Add(24*time.Hour+dayGrace).UnixMicro() {
+			delete(s.days, d)
+			s.evicted[d] = true
+		}
+	}
 	for len(s.days) > keepDays {
 		oldest := ""
 		for d, a := range s.days {

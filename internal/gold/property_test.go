@@ -26,7 +26,9 @@ func goldState(tb testing.TB, p *stagetest.Pipeline) string {
 // Seed 4 spreads the events over three days and holds a tenth back to the
 // end, so that late events touch days written long before. A stage that
 // keeps its activity copies the rows of untouched entities from the table,
-// and the test fails if it copied none.
+// and the test fails if it copied none. It also lets go of days once the
+// events have moved on, so the late events make it read days whole again,
+// and the test fails if none was.
 func TestIncrementalEqualsOneBatch(t *testing.T) {
 	for seed := int64(1); seed <= 4; seed++ {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
@@ -109,6 +111,9 @@ func TestIncrementalEqualsOneBatch(t *testing.T) {
 			}
 			if seed == 4 && gold.RiskRowsCopied(kept) == 0 {
 				t.Errorf("the kept stage copied no risk row: the test does not exercise copying untouched entities")
+			}
+			if loads, reloads := gold.DaysLoaded(kept); seed == 4 && reloads == 0 {
+				t.Errorf("the kept stage read %d days whole and none again after letting it go: the test does not exercise reloading", loads)
 			}
 			if got := goldState(t, inc); got != want {
 				t.Errorf("incremental gold differs from one batch:\ngot  %.600s\nwant %.600s", got, want)
