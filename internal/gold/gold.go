@@ -584,7 +584,7 @@ func (r *riskReader) copyRows(b *array.RecordBuilder, d string, day *dayActivity
 }
 
 // dayRows returns the table's rows of day d (riskColumns), read one data
-// file after the other in 8192-row records. iceberg-go's scan reads several
+// file after the other in records of lakehouse.ReadFile's size. iceberg-go's scan reads several
 // files at once and buffers ahead of its reader: copying a day's rows
 // through it held 240 MB at the peak of a 2M-event replay. The table is
 // copy-on-write; a file with deletes is read through the scan instead.
