@@ -38,3 +38,34 @@ func RiskRowsCopied(s *Stage) int { return s.riskCopied }
 // DaysLoaded is how many days of activity the stage read whole from
 // silver, and how many of them it had let go of before.
 func DaysLoaded(s *Stage) (loads, reloads int) { return s.loads, len(s.reloaded) }
+
+// SetDailyPartRows sets how many hourly rows a part of a day sums at most
+// until restore is called.
+func SetDailyPartRows(n int64) (restore func()) {
+	old := dailyPartRows
+	dailyPartRows = n
+	return func() { dailyPartRows = old }
+}
+
+// FailDailyCommits makes the next n daily commits fail with err until
+// restore is called.
+func FailDailyCommits(n int, err error) (restore func()) {
+	dailyCommitHook = func() error {
+		if n == 0 {
+			return nil
+		}
+		n--
+		return err
+	}
+	return func() { dailyCommitHook = nil }
+}
+
+// DailyWritten is how many days the stage's daily rollups wrote, and in
+// how many parts they summed them.
+func DailyWritten(s *Stage) (days, parts int) {
+	for _, ru := range s.rollups {
+		days += ru.daily.written
+		parts += ru.daily.parts
+	}
+	return days, parts
+}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"maps"
 	"sort"
 	"time"
 
@@ -252,6 +253,12 @@ func (s *Stage) replace(ctx context.Context, ident table.Identifier, rec arrow.R
 // makes afresh for every commit attempt, given the table the attempt
 // replaces rows of.
 func (s *Stage) replaceWith(ctx context.Context, ident table.Identifier, newReader func(context.Context, *table.Table) (array.RecordReader, error), filter iceberg.BooleanExpression, head lakehouse.Checkpoint) error {
+	return s.replaceWithProps(ctx, ident, newReader, filter, head, nil)
+}
+
+// replaceWithProps is replaceWith recording extra in the snapshot summary
+// as well.
+func (s *Stage) replaceWithProps(ctx context.Context, ident table.Identifier, newReader func(context.Context, *table.Table) (array.RecordReader, error), filter iceberg.BooleanExpression, head lakehouse.Checkpoint, extra map[string]string) error {
 	_, err := s.lh.Commit(ctx, ident, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
 		rdr, err := newReader(ctx, tbl)
 		if err != nil {
@@ -259,6 +266,7 @@ func (s *Stage) replaceWith(ctx context.Context, ident table.Identifier, newRead
 		}
 		defer rdr.Release()
 		props := lakehouse.CheckpointProps(lakehouse.SilverCleanedEvents, head)
+		maps.Copy(props, extra)
 		props["wikistream.stage"] = "gold"
 		return tx.Overwrite(ctx, rdr, props, table.WithOverwriteFilter(filter))
 	})

@@ -106,15 +106,35 @@ func silverRows(rec arrow.RecordBatch, fn func(r *silverRow)) error {
 type hourState interface {
 	// addSilver adds one silver row of the hour.
 	addSilver(r *silverRow, intern func(string) string)
-	// addGold adds the table's rows of the hour (rec has the table's
-	// columns, in its order).
-	addGold(rec arrow.RecordBatch, intern func(string) string) error
+	// addGold adds the rows of rec, rows of the hourly table (by column
+	// name), whose key's numeric id is part modulo parts.
+	addGold(rec arrow.RecordBatch, intern func(string) string, parts, part int64) error
 	// rows is how many rows the hour has.
 	rows() int
-	// appendRows appends the hour's rows lo to hi, in the order their keys
-	// appeared, to b (the table's columns but the last two).
+	// sortByEdits puts the rows with the most edits first.
+	sortByEdits()
+	// appendRows appends the rows lo to hi, in the order their keys
+	// appeared (or sortByEdits put them), to b: the hourly table's columns
+	// but the last two, or with hour < 0 the daily table's.
 	appendRows(b *array.RecordBuilder, date string, hour int32, lo, hi int)
 }
+
+// field returns the builder of the hourly table's column i, or of the
+// daily table's column in its place (daily: no stat_hour, column 1).
+func field(b *array.RecordBuilder, i int, daily bool) array.Builder {
+	if daily && i > 0 {
+		return b.Field(i - 1)
+	}
+	return b.Field(i)
+}
+
+// rowStart is hour_start, or with hour < 0 day_start.
+func rowStart(date string, hour int32) arrow.Timestamp {
+	return hourStart(date, max(hour, 0))
+}
+
+// inPart reports whether id is part modulo parts.
+func inPart(id, parts, part int64) bool { return parts <= 1 || id%parts == part }
 
 // rollup keeps one rollup table.
 type rollup struct {
@@ -126,6 +146,11 @@ type rollup struct {
 	runs    int64
 	loads   int               // hours read from the table, for tests
 	strs    map[string]string // interned domains and regions
+	// newest is the newest event time of the rows added (µs), kept in
+	// the table's snapshots as newestKey.
+	newest int64
+	// daily keeps the rollup's days that are over (daily.go).
+	daily *daily
 }
 
 // rollupHour is one hour of a rollup's state and the run that last
@@ -138,22 +163,17 @@ type rollupHour struct {
 // newRollups returns gold's rollups, with no state yet.
 func newRollups() []*rollup {
 	return []*rollup{
-		{def: lakehouse.ContributorsHourlyTable, newHour: func() hourState { return &contributorsHour{m: map[contributorKey]*contributorAgg{}} }},
-		{def: lakehouse.PagesHourlyTable, newHour: func() hourState { return &pagesHour{m: map[pageKey]*pageAgg{}} }},
+		{def: lakehouse.ContributorsHourlyTable, newHour: func() hourState { return &contributorsHour{m: map[contributorKey]*contributorAgg{}} },
+			daily: &daily{def: lakehouse.ContributorsDailyTable}},
+		{def: lakehouse.PagesHourlyTable, newHour: func() hourState { return &pagesHour{m: map[pageKey]*pageAgg{}} },
+			daily: &daily{def: lakehouse.PagesDailyTable}},
 	}
 }
 
 // intern returns the kept copy of a domain or region (a few hundred
 // values), so that the state does not hold the Arrow buffers it was read
 // from.
-func (ru *rollup) intern(s string) string {
-	if v, ok := ru.strs[s]; ok {
-		return v
-	}
-	v := strings.Clone(s)
-	ru.strs[v] = v
-	return v
-}
+func (ru *rollup) intern(s string) string { return internIn(ru.strs, s) }
 
 // refreshRollups brings the rollup tables up to silver's head. Rollups
 // whose tables have the same checkpoint (the usual case) read the new
@@ -175,6 +195,12 @@ func (s *Stage) refreshRollups(ctx context.Context, silverTbl *table.Table, head
 		if !ru.valid || cp != ru.cp {
 			// First run, a failed commit, or another writer: start over.
 			ru.hours, ru.strs, ru.cp, ru.valid = map[key]*rollupHour{}, map[string]string{}, cp, true
+			ru.daily.valid = false
+		}
+		if !ru.daily.valid {
+			if err := s.startDaily(ctx, ru, goldTbl); err != nil {
+				return err
+			}
 		}
 		g := groups[cp]
 		if g == nil {
@@ -197,8 +223,17 @@ func (s *Stage) refreshRollups(ctx context.Context, silverTbl *table.Table, head
 // and replaces those hours in each table.
 func (s *Stage) refreshRollupGroup(ctx context.Context, silverTbl *table.Table, head, cp lakehouse.Checkpoint, rollups []*rollup, tables []*table.Table) error {
 	added, err := lakehouse.AddedSince(ctx, silverTbl, cp)
-	if err != nil || len(added) == 0 {
+	if err != nil {
 		return err
+	}
+	if len(added) == 0 {
+		// Days may be over, or pending since a failed daily commit.
+		for _, ru := range rollups {
+			if err := s.refreshDaily(ctx, ru, time.Now()); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	ok := make([]bool, len(rollups))
 	defer func() {
@@ -217,6 +252,7 @@ func (s *Stage) refreshRollupGroup(ctx context.Context, silverTbl *table.Table, 
 				k := key{date: r.date, hour: r.hour}
 				touched[k] = true
 				for i, ru := range rollups {
+					ru.newest = max(ru.newest, r.ts)
 					h := ru.hours[k]
 					if h == nil {
 						state, err := s.loadRollupHour(ctx, tables[i], ru, k)
@@ -243,15 +279,19 @@ func (s *Stage) refreshRollupGroup(ctx context.Context, silverTbl *table.Table, 
 	filter := hoursFilter("stat_date", "stat_hour", hours)
 	now := arrow.Timestamp(time.Now().UTC().UnixMicro())
 	for i, ru := range rollups {
-		err := s.replaceWith(ctx, ru.def.Ident, func(context.Context, *table.Table) (array.RecordReader, error) {
+		ru.daily.touch(hours)
+		err := s.replaceWithProps(ctx, ru.def.Ident, func(context.Context, *table.Table) (array.RecordReader, error) {
 			return ru.reader(hours, now)
-		}, filter, head)
+		}, filter, head, ru.bookkeeping())
 		if err != nil {
 			return err
 		}
 		ok[i], ru.cp = true, head
 		ru.evict()
 		s.log.Debug("gold committed", "table", lakehouse.Name(ru.def.Ident), "hours", len(hours))
+		if err := s.refreshDaily(ctx, ru, time.UnixMicro(int64(now))); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -304,7 +344,7 @@ func (s *Stage) loadRollupHour(ctx context.Context, goldTbl *table.Table, ru *ro
 		if err != nil {
 			return nil, fmt.Errorf("read %s %s %02d: %w", lakehouse.Name(ru.def.Ident), k.date, k.hour, err)
 		}
-		err = h.addGold(rec, ru.intern)
+		err = h.addGold(rec, ru.intern, 1, 0)
 		rec.Release()
 		if err != nil {
 			return nil, err
@@ -388,7 +428,7 @@ func (h *contributorsHour) addSilver(r *silverRow, intern func(string) string) {
 	a.last = max(a.last, r.ts)
 }
 
-func (h *contributorsHour) addGold(rec arrow.RecordBatch, intern func(string) string) error {
+func (h *contributorsHour) addGold(rec arrow.RecordBatch, intern func(string) string, parts, part int64) error {
 	domain, err1 := column[*array.String](rec, "domain")
 	region, err2 := column[*array.String](rec, "region")
 	user, err3 := column[*array.String](rec, "user_normalized")
@@ -399,10 +439,14 @@ func (h *contributorsHour) addGold(rec arrow.RecordBatch, intern func(string) st
 	removed, err8 := column[*array.Int64](rec, "bytes_removed")
 	created, err9 := column[*array.Int64](rec, "new_pages")
 	last, err10 := column[*array.Timestamp](rec, "last_edit")
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10); err != nil {
+	id, err11 := column[*array.Int64](rec, "user_id")
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11); err != nil {
 		return err
 	}
 	for i := range int(rec.NumRows()) {
+		if !inPart(id.Value(i), parts, part) {
+			continue
+		}
 		a := h.agg(contributorKey{domain: domain.Value(i), user: user.Value(i), bot: bot.Value(i), anonymous: anon.Value(i)},
 			region.Value(i), intern)
 		a.edits += edits.Value(i)
@@ -416,24 +460,30 @@ func (h *contributorsHour) addGold(rec arrow.RecordBatch, intern func(string) st
 
 func (h *contributorsHour) rows() int { return len(h.keys) }
 
+func (h *contributorsHour) sortByEdits() {
+	slices.SortStableFunc(h.keys, func(a, b contributorKey) int { return cmp.Compare(h.m[b].edits, h.m[a].edits) })
+}
+
 func (h *contributorsHour) appendRows(b *array.RecordBuilder, date string, hour int32, lo, hi int) {
-	start := hourStart(date, hour)
+	start, daily := rowStart(date, hour), hour < 0
 	for _, k := range h.keys[lo:hi] {
 		a := h.m[k]
 		b.Field(0).(*array.StringBuilder).Append(date)
-		b.Field(1).(*array.Int32Builder).Append(hour)
-		b.Field(2).(*array.StringBuilder).Append(k.domain)
-		b.Field(3).(*array.StringBuilder).Append(a.region)
-		b.Field(4).(*array.StringBuilder).Append(k.user)
-		b.Field(5).(*array.Int64Builder).Append(a.id)
-		b.Field(6).(*array.BooleanBuilder).Append(k.bot)
-		b.Field(7).(*array.BooleanBuilder).Append(k.anonymous)
-		b.Field(8).(*array.Int64Builder).Append(a.edits)
-		b.Field(9).(*array.Int64Builder).Append(a.added)
-		b.Field(10).(*array.Int64Builder).Append(a.removed)
-		b.Field(11).(*array.Int64Builder).Append(a.newPages)
-		b.Field(12).(*array.TimestampBuilder).Append(arrow.Timestamp(a.last))
-		b.Field(13).(*array.TimestampBuilder).Append(start)
+		if !daily {
+			b.Field(1).(*array.Int32Builder).Append(hour)
+		}
+		field(b, 2, daily).(*array.StringBuilder).Append(k.domain)
+		field(b, 3, daily).(*array.StringBuilder).Append(a.region)
+		field(b, 4, daily).(*array.StringBuilder).Append(k.user)
+		field(b, 5, daily).(*array.Int64Builder).Append(a.id)
+		field(b, 6, daily).(*array.BooleanBuilder).Append(k.bot)
+		field(b, 7, daily).(*array.BooleanBuilder).Append(k.anonymous)
+		field(b, 8, daily).(*array.Int64Builder).Append(a.edits)
+		field(b, 9, daily).(*array.Int64Builder).Append(a.added)
+		field(b, 10, daily).(*array.Int64Builder).Append(a.removed)
+		field(b, 11, daily).(*array.Int64Builder).Append(a.newPages)
+		field(b, 12, daily).(*array.TimestampBuilder).Append(arrow.Timestamp(a.last))
+		field(b, 13, daily).(*array.TimestampBuilder).Append(start)
 	}
 }
 
@@ -513,7 +563,7 @@ func (h *pagesHour) addSilver(r *silverRow, intern func(string) string) {
 	}
 }
 
-func (h *pagesHour) addGold(rec arrow.RecordBatch, intern func(string) string) error {
+func (h *pagesHour) addGold(rec arrow.RecordBatch, intern func(string) string, parts, part int64) error {
 	domain, err1 := column[*array.String](rec, "domain")
 	region, err2 := column[*array.String](rec, "region")
 	title, err3 := column[*array.String](rec, "title")
@@ -526,7 +576,8 @@ func (h *pagesHour) addGold(rec arrow.RecordBatch, intern func(string) string) e
 	first, err10 := column[*array.Int64](rec, "first_revision")
 	parent, err11 := column[*array.Int64](rec, "first_parent")
 	lastRev, err12 := column[*array.Int64](rec, "last_revision")
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12); err != nil {
+	id, err13 := column[*array.Int64](rec, "page_id")
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13); err != nil {
 		return err
 	}
 	names, ok := editors.ListValues().(*array.String)
@@ -534,6 +585,9 @@ func (h *pagesHour) addGold(rec arrow.RecordBatch, intern func(string) string) e
 		return fmt.Errorf("rollups: editors are %s", editors.ListValues().DataType())
 	}
 	for i := range int(rec.NumRows()) {
+		if !inPart(id.Value(i), parts, part) {
+			continue
+		}
 		a := h.agg(pageKey{domain: domain.Value(i), title: title.Value(i), bot: bot.Value(i)}, region.Value(i), intern)
 		a.edits += edits.Value(i)
 		a.delta += delta.Value(i)
@@ -552,31 +606,37 @@ func (h *pagesHour) addGold(rec arrow.RecordBatch, intern func(string) string) e
 
 func (h *pagesHour) rows() int { return len(h.keys) }
 
+func (h *pagesHour) sortByEdits() {
+	slices.SortStableFunc(h.keys, func(a, b pageKey) int { return cmp.Compare(h.m[b].edits, h.m[a].edits) })
+}
+
 func (h *pagesHour) appendRows(b *array.RecordBuilder, date string, hour int32, lo, hi int) {
-	start := hourStart(date, hour)
+	start, daily := rowStart(date, hour), hour < 0
 	for _, k := range h.keys[lo:hi] {
 		a := h.m[k]
 		b.Field(0).(*array.StringBuilder).Append(date)
-		b.Field(1).(*array.Int32Builder).Append(hour)
-		b.Field(2).(*array.StringBuilder).Append(k.domain)
-		b.Field(3).(*array.StringBuilder).Append(a.region)
-		b.Field(4).(*array.StringBuilder).Append(k.title)
-		b.Field(5).(*array.Int64Builder).Append(a.id)
-		b.Field(6).(*array.BooleanBuilder).Append(k.bot)
-		b.Field(7).(*array.Int64Builder).Append(a.edits)
-		lb := b.Field(8).(*array.ListBuilder)
+		if !daily {
+			b.Field(1).(*array.Int32Builder).Append(hour)
+		}
+		field(b, 2, daily).(*array.StringBuilder).Append(k.domain)
+		field(b, 3, daily).(*array.StringBuilder).Append(a.region)
+		field(b, 4, daily).(*array.StringBuilder).Append(k.title)
+		field(b, 5, daily).(*array.Int64Builder).Append(a.id)
+		field(b, 6, daily).(*array.BooleanBuilder).Append(k.bot)
+		field(b, 7, daily).(*array.Int64Builder).Append(a.edits)
+		lb := field(b, 8, daily).(*array.ListBuilder)
 		lb.Append(true)
 		vb := lb.ValueBuilder().(*array.StringBuilder)
 		for _, e := range a.editors {
 			vb.Append(e)
 		}
-		b.Field(9).(*array.Int64Builder).Append(a.delta)
-		b.Field(10).(*array.BooleanBuilder).Append(a.newPage)
-		b.Field(11).(*array.TimestampBuilder).Append(arrow.Timestamp(a.last))
-		appendOptInt(b.Field(12).(*array.Int64Builder), a.firstRev, a.hasRev)
-		appendOptInt(b.Field(13).(*array.Int64Builder), a.firstParent, a.hasRev && a.hasParent)
-		appendOptInt(b.Field(14).(*array.Int64Builder), a.lastRev, a.hasRev)
-		b.Field(15).(*array.TimestampBuilder).Append(start)
+		field(b, 9, daily).(*array.Int64Builder).Append(a.delta)
+		field(b, 10, daily).(*array.BooleanBuilder).Append(a.newPage)
+		field(b, 11, daily).(*array.TimestampBuilder).Append(arrow.Timestamp(a.last))
+		appendOptInt(field(b, 12, daily).(*array.Int64Builder), a.firstRev, a.hasRev)
+		appendOptInt(field(b, 13, daily).(*array.Int64Builder), a.firstParent, a.hasRev && a.hasParent)
+		appendOptInt(field(b, 14, daily).(*array.Int64Builder), a.lastRev, a.hasRev)
+		field(b, 15, daily).(*array.TimestampBuilder).Append(start)
 	}
 }
 

@@ -2,7 +2,9 @@ package gold_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/wikistream/wikistream/internal/gen"
@@ -105,6 +107,120 @@ func TestHourlyRollupsEqualSilver(t *testing.T) {
 	for i, what := range []string{"pages with several editors in an hour", "page creations", "pages edited more than once in an hour"} {
 		if toInt64(multi[i]) == 0 {
 			t.Errorf("no %s in the sample", what)
+		}
+	}
+}
+
+// TestDailyRollupsEqualSilver: gold.contributors_daily and gold.pages_daily
+// hold, for every day that is over (the newest event an hour past its
+// end), the same sums as silver's events of the day, and no other day.
+// The events span three days and a tenth of them arrive at the end, late
+// into days already written; the days are summed in several parts each;
+// a daily commit fails after its hourly commit (and the stage restarts,
+// or carries on), which the next run must make good.
+func TestDailyRollupsEqualSilver(t *testing.T) {
+	defer gold.SetDailyPartRows(150)()
+	defer gold.SetChunkRows(50)()
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed, cfg.Duplicates = 3000, 6, 0.05
+	cfg.Rate = float64(cfg.Count) / (3 * 24 * 3600)
+	events, err := gen.Lines(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(6, 1))
+	var inOrder, late [][]byte
+	for _, e := range events {
+		if r.IntN(10) == 0 {
+			late = append(late, e)
+		} else {
+			inOrder = append(inOrder, e)
+		}
+	}
+	events = append(inOrder, late...)
+	p := stagetest.New(t)
+	newStage := func() *gold.Stage {
+		g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	g := newStage()
+	defer func() { g.Close() }()
+	injected := errors.New("injected daily commit failure")
+	failures := 0
+	var written, parts int
+	for i, batch := 0, 0; i < len(events); i, batch = i+250, batch+1 {
+		feed(t, p, events[i:min(i+250, len(events))])
+		if batch == 4 || batch == 11 {
+			defer gold.FailDailyCommits(1, injected)()
+		}
+		_, err := g.RunOnce(context.Background())
+		if errors.Is(err, injected) {
+			failures++
+			if batch == 11 { // a restart; otherwise the stage carries on
+				d, p := gold.DailyWritten(g)
+				written, parts = written+d, parts+p
+				g.Close()
+				g = newStage()
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := g.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	d, pp := gold.DailyWritten(g)
+	written, parts = written+d, parts+pp
+	if failures != 2 {
+		t.Errorf("%d daily commits failed; the test injects 2", failures)
+	}
+	edits := "FROM silver.cleaned_events WHERE is_valid AND event_type IN ('edit', 'new')"
+	over := p.Query(t, `SELECT strftime(max(event_timestamp) - INTERVAL 25 HOUR, '%Y-%m-%d') `+edits)[0][0]
+	days := p.Query(t, `SELECT count(DISTINCT event_date) `+edits+` AND event_date <= '`+fmt.Sprint(over)+`'`)[0][0]
+	if toInt64(days) < 2 {
+		t.Fatalf("%v days are over; the events must span more", days)
+	}
+	// Late events rewrite days already written, and a day sums in parts.
+	if written <= 2*int(toInt64(days)) || parts <= written {
+		t.Errorf("the daily rollups wrote %d days in %d parts (%d days are over); want days written again, in several parts each", written, parts, toInt64(days))
+	}
+	for _, c := range []struct{ name, got, want string }{
+		{"gold.contributors_daily",
+			`SELECT stat_date, domain, region, user_normalized, user_id, is_bot, is_anonymous, edits, bytes_added,
+				bytes_removed, new_pages, last_edit, day_start FROM gold.contributors_daily ORDER BY ALL`,
+			`SELECT event_date, domain, any_value(region), user_normalized, any_value((('0x' || left(md5(user_normalized), 16))::UBIGINT >> 1)::BIGINT), is_bot, is_anonymous, count(*),
+				sum(CASE WHEN length_delta > 0 THEN length_delta ELSE 0 END), sum(CASE WHEN length_delta < 0 THEN -length_delta ELSE 0 END),
+				count(*) FILTER (WHERE event_type = 'new'), max(event_timestamp), event_date::TIMESTAMPTZ ` + edits + `
+				AND user_normalized IS NOT NULL AND event_date <= '` + fmt.Sprint(over) + `'
+				GROUP BY event_date, domain, user_normalized, is_bot, is_anonymous ORDER BY ALL`},
+		{"gold.pages_daily",
+			`SELECT stat_date, domain, region, title, is_bot, edits, editors, bytes_delta, new_page, last_edit,
+				first_revision, first_parent, last_revision, day_start FROM gold.pages_daily ORDER BY ALL`,
+			`WITH e AS (SELECT * ` + edits + ` AND title IS NOT NULL AND event_date <= '` + fmt.Sprint(over) + `'),
+			agg AS (SELECT event_date, domain, any_value(region) AS region, title, is_bot, count(*) AS n,
+				list_sort(list(DISTINCT user_normalized) FILTER (WHERE user_normalized IS NOT NULL)) AS editors,
+				sum(length_delta) AS delta, bool_or(event_type = 'new') AS created, max(event_timestamp) AS last_edit,
+				min(revision_new) AS first_rev, max(revision_new) AS last_rev
+				FROM e GROUP BY event_date, domain, title, is_bot)
+			SELECT agg.event_date, agg.domain, agg.region, agg.title, agg.is_bot, n, coalesce(agg.editors, []),
+				delta, created, agg.last_edit, first_rev,
+				(SELECT any_value(revision_old) FROM e WHERE e.event_date = agg.event_date
+					AND e.domain = agg.domain AND e.title = agg.title AND e.is_bot = agg.is_bot AND e.revision_new = agg.first_rev),
+				last_rev, agg.event_date::TIMESTAMPTZ FROM agg ORDER BY ALL`},
+	} {
+		got, want := p.Query(t, c.got), p.Query(t, c.want)
+		if len(got) != len(want) || len(got) < 100 {
+			t.Fatalf("%s: %d rows, want %d (at least 100)", c.name, len(got), len(want))
+		}
+		for i := range got {
+			if g, w := fmt.Sprint(got[i]), fmt.Sprint(want[i]); g != w {
+				t.Fatalf("%s row %d:\ngot  %s\nwant %s", c.name, i, g, w)
+			}
 		}
 	}
 }

@@ -141,5 +141,5 @@ var DLQEventsTable = TableDef{
 // engine defines those that exist.
 func Tables() []table.Identifier {
 	return []table.Identifier{BronzeRawEvents, BronzeDLQEvents, SilverCleanedEvents, GoldHourlyStats, GoldRiskScores,
-		GoldContributorsHourly, GoldPagesHourly, OpsDQResults, OpsAlerts}
+		GoldContributorsHourly, GoldPagesHourly, GoldContributorsDaily, GoldPagesDaily, OpsDQResults, OpsAlerts}
 }

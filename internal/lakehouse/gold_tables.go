@@ -14,11 +14,15 @@ var (
 	// The dashboard's top lists, rolled up per hour.
 	GoldContributorsHourly = table.Identifier{"gold", "contributors_hourly"}
 	GoldPagesHourly        = table.Identifier{"gold", "pages_hourly"}
+	// The same per day, for the days that are over.
+	GoldContributorsDaily = table.Identifier{"gold", "contributors_daily"}
+	GoldPagesDaily        = table.Identifier{"gold", "pages_daily"}
 )
 
 // GoldTables are the gold tables, in the order a gold run commits them.
 func GoldTables() []table.Identifier {
-	return []table.Identifier{GoldHourlyStats, GoldContributorsHourly, GoldPagesHourly, GoldRiskScores}
+	return []table.Identifier{GoldHourlyStats, GoldContributorsHourly, GoldContributorsDaily, GoldPagesHourly,
+		GoldPagesDaily, GoldRiskScores}
 }
 
 // GoldSchemaVersion is the version of the gold table definitions.
@@ -145,6 +149,76 @@ var PagesHourlyTable = TableDef{
 		field(19, "hour_start", tstz, true, "the hour's first instant: stat_date and stat_hour as one value, which a range of hours filters (and skips row groups by) as one condition"),
 		field(16, "gold_processed_at", tstz, true, ""),
 		field(17, "schema_version", i32, true, ""),
+	},
+}
+
+// The daily rollups hold the hourly rollups' rows summed per day, for the
+// days that are over: a top list over a week or a month sums one row per
+// day of an editor or page instead of up to 24, and its bound on the rows
+// a page can have (the API's rankedSQL.ranking) is tight enough to skip
+// the pages that cannot make the list. Gold writes a day once the newest
+// event time is an hour past its end, and writes it again when a late
+// event changes its hours; until then the API reads the day's hours. A
+// day's rows are written most edits first, so that the bound's scans skip
+// row groups by their statistics.
+
+// dailyProps are the daily rollups' Parquet properties: row groups small
+// enough for that skipping.
+func dailyProps(uniqueColumns ...string) map[string]string {
+	return withProps(parquetProps(uniqueColumns...), map[string]string{"write.parquet.row-group-limit": "16384"})
+}
+
+// ContributorsDailyTable is gold.contributors_daily: gold.contributors_hourly
+// summed per day.
+var ContributorsDailyTable = TableDef{
+	Ident:     GoldContributorsDaily,
+	Partition: []string{"stat_date"},
+	Version:   GoldSchemaVersion,
+	Props:     dailyProps("user_normalized"),
+	Fields: []iceberg.NestedField{
+		field(1, "stat_date", str, true, "YYYY-MM-DD (UTC); partition"),
+		field(2, "domain", str, true, ""),
+		field(3, "region", str, true, ""),
+		field(4, "user_normalized", str, true, ""),
+		field(5, "user_id", i64, true, "63 bits of md5(user_normalized), as in gold.contributors_hourly"),
+		field(6, "is_bot", boo, true, "part of the key"),
+		field(7, "is_anonymous", boo, true, "part of the key"),
+		field(8, "edits", i64, true, "valid edits and page creations"),
+		field(9, "bytes_added", i64, true, "sum of positive length changes"),
+		field(10, "bytes_removed", i64, true, "sum of negative length changes, as a positive number"),
+		field(11, "new_pages", i64, true, ""),
+		field(12, "last_edit", tstz, true, "the newest event_timestamp"),
+		field(13, "day_start", tstz, true, "the day's first instant"),
+		field(14, "gold_processed_at", tstz, true, ""),
+		field(15, "schema_version", i32, true, ""),
+	},
+}
+
+// PagesDailyTable is gold.pages_daily: gold.pages_hourly summed per day.
+var PagesDailyTable = TableDef{
+	Ident:     GoldPagesDaily,
+	Partition: []string{"stat_date"},
+	Version:   GoldSchemaVersion,
+	Props:     dailyProps("title"),
+	Fields: []iceberg.NestedField{
+		field(1, "stat_date", str, true, "YYYY-MM-DD (UTC); partition"),
+		field(2, "domain", str, true, ""),
+		field(3, "region", str, true, ""),
+		field(4, "title", str, true, ""),
+		field(5, "page_id", i64, true, "63 bits of md5(domain|title), as in gold.pages_hourly"),
+		field(6, "is_bot", boo, true, "part of the key: edits flagged bot"),
+		field(7, "edits", i64, true, "valid edits and page creations"),
+		{ID: 8, Name: "editors", Required: true, Doc: "the distinct normalized users, sorted",
+			Type: &iceberg.ListType{ElementID: 17, Element: str, ElementRequired: true}},
+		field(9, "bytes_delta", i64, true, "sum of length changes"),
+		field(10, "new_page", boo, true, "a page creation among the edits"),
+		field(11, "last_edit", tstz, true, "the newest event_timestamp"),
+		field(12, "first_revision", i64, false, "the oldest revision_new"),
+		field(13, "first_parent", i64, false, "the first revision's revision_old; null for a creation"),
+		field(14, "last_revision", i64, false, "the newest revision_new"),
+		field(15, "day_start", tstz, true, "the day's first instant"),
+		field(16, "gold_processed_at", tstz, true, ""),
+		field(18, "schema_version", i32, true, ""),
 	},
 }
 

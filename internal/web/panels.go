@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -77,9 +78,8 @@ func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("kind: got %q, want all, human, bot or anonymous", kind))
 		return
 	}
-	where := f.whereHourStart() + cond
-	s.ranked(w, r, f, rankedSQL{table: "gold.contributors_hourly", id: rankKeys["contributors"], name: "user_normalized",
-		where: where, limit: limit,
+	s.ranked(w, r, f, rankedSQL{table: "gold.contributors_hourly", daily: "gold.contributors_daily",
+		id: rankKeys["contributors"], name: "user_normalized", cond: cond, limit: limit,
 		cols: "user_normalized, domain, edits, is_bot, is_anonymous, bytes_added, bytes_removed, new_pages, last_edit",
 		detail: `SELECT user_normalized, domain, sum(edits) AS n, bool_or(is_bot) AS bot, bool_or(is_anonymous) AS anon,
 				sum(bytes_added) AS added, sum(bytes_removed) AS removed, sum(new_pages) AS created, max(last_edit) AS last_edit
@@ -105,26 +105,22 @@ func (s *Server) trendingPages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	s.ranked(w, r, f, trendingSQL(f, limit, noBots))
+	s.ranked(w, r, f, trendingSQL(limit, noBots))
 }
 
 // trendingSQL is the trending pages' list.
-func trendingSQL(f filters, limit int, noBots bool) rankedSQL {
+func trendingSQL(limit int, noBots bool) rankedSQL {
 	cond := ""
-	// A page has one row per hour and bot flag.
-	perHour := 2
+	// A page has one row per hour (or day) and bot flag.
+	perRow := 2
 	if noBots {
-		cond, perHour = " AND NOT is_bot", 1
-	}
-	maxRows := f.hours() * perHour
-	if maxRows > maxPrunedRows {
-		maxRows = 0
+		cond, perRow = " AND NOT is_bot", 1
 	}
 	// The editors of a page over several hours are the distinct names of
 	// the hours' lists; revision_old is the parent of the range's first
 	// revision, so that the diff link shows every edit of the range.
-	return rankedSQL{table: "gold.pages_hourly", id: rankKeys["pages"], name: "domain, title",
-		where: f.whereHourStart() + cond, limit: limit, maxRows: maxRows,
+	return rankedSQL{table: "gold.pages_hourly", daily: "gold.pages_daily", id: rankKeys["pages"], name: "domain, title",
+		cond: cond, limit: limit, rowsPerSpan: perRow,
 		cols: "domain, title, edits, editors, bytes_delta, new_page, last_edit, last_revision, first_parent, first_revision",
 		detail: `SELECT domain, title, sum(edits)::BIGINT AS edits,
 				len(list_distinct(flatten(list(editors))))::BIGINT AS editors,
@@ -141,20 +137,115 @@ var rankKeys = map[string]string{"contributors": "user_id", "pages": "page_id"}
 // rankedSQL is a top list over a rollup: the rows of the named entities
 // (an editor; a wiki and title) with the most edits.
 type rankedSQL struct {
-	table, where string
+	// table is the hourly rollup, daily the same per day (for the days
+	// that are over, see span); cond is more conditions on their rows
+	// (" AND ...").
+	table, daily, cond string
 	// id is the rollup's numeric key of the entity, name its columns.
 	id, name string
 	limit    int
-	// maxRows, when not 0, is the most rows an entity can have in the
-	// range, which lets the ranking skip entities that cannot make the
-	// list (see ranking).
-	maxRows int
+	// rowsPerSpan, when not 0, is the most rows an entity has per hour of
+	// the hourly rollup or day of the daily one; it lets the ranking skip
+	// entities that cannot make the list (see ranking).
+	rowsPerSpan int
+	// span is the range and what reads it; ranked sets it.
+	span span
 	// cols are the columns of the candidates' rows that name, detail and
 	// rows read.
 	cols string
 	// detail aggregates the matching rows (its FROM is a %s) of the
 	// candidates; rows orders the list from detail.
 	detail, rows string
+}
+
+// span is how a top list reads its range [from, to] (hours, inclusive):
+// the days first to last (their starts, zero when none) from the daily
+// rollup, the range's other hours from the hourly one. The daily rollup
+// has every day that is over up to its newest (gold writes them in
+// order), so dailyDays takes the range's whole days up to that newest.
+type span struct {
+	f           filters
+	first, last time.Time
+}
+
+// dailyDays returns the span of f over the daily rollup.
+func (s *Server) dailyDays(ctx context.Context, daily string, f filters) (span, error) {
+	sql, first := newestDaySQL(daily, f)
+	if sql == "" {
+		return span{f: f}, nil
+	}
+	res, err := s.readAt(ctx, sql, query.At{Since: first})
+	if err != nil {
+		return span{f: f}, err
+	}
+	var newest any
+	if len(res.Rows) == 1 && len(res.Rows[0]) == 1 {
+		newest = res.Rows[0][0]
+	}
+	return spanTo(f, first, newest)
+}
+
+// newestDaySQL is the query for the newest day of the daily rollup among
+// the whole days of f, which start at first ("" when f has none).
+func newestDaySQL(daily string, f filters) (string, time.Time) {
+	first := f.from.Truncate(24 * time.Hour)
+	if first.Before(f.from) {
+		first = first.Add(24 * time.Hour)
+	}
+	last := f.to.Add(time.Hour).Truncate(24 * time.Hour).Add(-24 * time.Hour)
+	if daily == "" || last.Before(first) {
+		return "", first
+	}
+	return fmt.Sprintf(`SELECT max(stat_date) FROM %s WHERE day_start BETWEEN TIMESTAMPTZ '%s' AND TIMESTAMPTZ '%s'`,
+		daily, first.Format(time.RFC3339), last.Format(time.RFC3339)), first
+}
+
+// spanTo is the span of f with the days from first to newest (a
+// stat_date; none when it is not a string) read from the daily rollup.
+func spanTo(f filters, first time.Time, newest any) (span, error) {
+	sp := span{f: f}
+	if v, ok := newest.(string); ok {
+		last, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return sp, fmt.Errorf("daily rollup: stat_date %q: %w", v, err)
+		}
+		sp.first, sp.last = first, last
+	}
+	return sp, nil
+}
+
+// rows is how many rows of the range an entity has at most, per row of a
+// span (hour or day) that it can have.
+func (sp span) rows() int {
+	hours := sp.f.hours()
+	if sp.first.IsZero() {
+		return hours
+	}
+	days := int(sp.last.Sub(sp.first)/(24*time.Hour)) + 1
+	return hours - 24*days + days
+}
+
+// base is the rows in the range with the columns the list reads (cols)
+// and the rank_id the ranking groups by.
+func (q rankedSQL) base() string {
+	sel := `SELECT ` + q.cols + `, ` + q.id + ` AS rank_id FROM `
+	sp, f := q.span, q.span.f
+	hourly := func(from, to time.Time) string {
+		return sel + q.table + ` WHERE ` + filters{from: from, to: to, regions: f.regions, domains: f.domains}.whereHourStart() + q.cond
+	}
+	if sp.first.IsZero() {
+		return `(` + hourly(f.from, f.to) + `)`
+	}
+	var parts []string
+	if f.from.Before(sp.first) {
+		parts = append(parts, hourly(f.from, sp.first.Add(-time.Hour)))
+	}
+	parts = append(parts, sel+q.daily+` WHERE `+f.and([]string{fmt.Sprintf("day_start BETWEEN TIMESTAMPTZ '%s' AND TIMESTAMPTZ '%s'",
+		sp.first.Format(time.RFC3339), sp.last.Format(time.RFC3339))})+q.cond)
+	if end := sp.last.Add(24 * time.Hour); !end.After(f.to) {
+		parts = append(parts, hourly(end, f.to))
+	}
+	return `(` + strings.Join(parts, ` UNION ALL `) + `)`
 }
 
 // sql is the statement: rank every entity by its edits, by the numeric
@@ -185,16 +276,12 @@ func (q rankedSQL) sql(byName bool) string {
 		SELECT list.*, collisions.n::BIGINT AS collisions FROM (` + q.rows + ` LIMIT ` + limit + `) AS list, collisions`
 }
 
-// base is the rows in the range, with the rank_id the ranking groups by.
-func (q rankedSQL) base() string {
-	return fmt.Sprintf(`(SELECT *, %s AS rank_id FROM %s WHERE %s)`, q.id, q.table, q.where)
-}
-
 // maxPrunedRows: the trending pages skip pages only in ranges of at most
-// this many page rows (two days). Over longer ranges the lower bound is
-// rarely twice the rows, so nothing is skipped, and computing it cost 4 ms
-// of a 30-day list's 25 (300k events over 30 days).
-const maxPrunedRows = 96
+// this many page rows (two days of hours, or a month of days and the
+// hours around them). Over longer ranges the lower bound is rarely twice
+// the rows, so nothing is skipped, and computing it cost 4 ms of a 30-day
+// list's 25 (300k events over 30 days of hours).
+const maxPrunedRows = 128
 
 // boundEdits: rows with at least this many edits give the ranking its
 // lower bound (see ranking).
@@ -215,14 +302,15 @@ const boundEdits = 4
 // Ranked by keys, lb holds for names only when each of those limit keys'
 // rows are one name's: should two names share one, t is 1.
 func (q rankedSQL) ranking(base, key string) string {
-	if q.maxRows <= 0 {
+	maxRows := q.rowsPerSpan * q.span.rows()
+	if maxRows <= 0 || maxRows > maxPrunedRows {
 		return `ranked AS (SELECT ` + key + `, sum(edits) AS edits FROM ` + base + ` GROUP BY ALL)`
 	}
 	limit := strconv.Itoa(q.limit)
 	return `bound AS (SELECT ` + key + `, sum(edits) AS edits, count(DISTINCT (` + q.name + `)) AS names
 			FROM ` + base + ` WHERE edits >= ` + strconv.Itoa(boundEdits) + ` GROUP BY ` + key + `),
 		threshold AS (SELECT CASE WHEN count(*) < ` + limit + ` OR max(names) > 1 THEN 1
-			ELSE greatest(ceil(min(edits) / ` + strconv.Itoa(q.maxRows) + `), 1) END::BIGINT AS t
+			ELSE greatest(ceil(min(edits) / ` + strconv.Itoa(maxRows) + `), 1) END::BIGINT AS t
 			FROM (SELECT edits, names FROM bound ORDER BY edits DESC LIMIT ` + limit + `)),
 		heavy AS (SELECT DISTINCT ` + key + ` FROM ` + base + ` AS b, threshold WHERE threshold.t > 1 AND b.edits >= threshold.t),
 		ranked AS (SELECT ` + key + `, sum(edits) AS edits FROM ` + base + ` AS b, threshold WHERE threshold.t = 1 GROUP BY ` + key + `
@@ -234,9 +322,14 @@ func (q rankedSQL) ranking(base, key string) string {
 // names should two of the candidates' names share a key (a 63-bit hash:
 // about one chance in 10^7 for a month of every wiki's pages).
 func (s *Server) ranked(w http.ResponseWriter, r *http.Request, f filters, q rankedSQL) {
-	// The rollups are read in the range only (q.where, from f): their
-	// older hours' files need not be in the views.
+	// The rollups are read in the range only (from f): their older
+	// hours' files need not be in the views.
 	at := query.At{Since: f.from}
+	var err error
+	if q.span, err = s.dailyDays(r.Context(), q.daily, f); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	res, err := s.readAt(r.Context(), q.sql(false), at)
 	if err == nil && collided(res) {
 		s.log.Info("top list: two names share a key; ranking by name", "path", r.URL.Path)

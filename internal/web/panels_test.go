@@ -531,9 +531,14 @@ const (
 // wikis and kinds of editor.
 func TestTopListsEqualSilver(t *testing.T) {
 	ts, _, _ := recordedServer(t)
-	compared, pruned := topListsEqualSilver(t, ts.URL)
+	compared, pruned, daily := topListsEqualSilver(t, ts.URL)
 	if compared < 1000 {
 		t.Errorf("compared %d rows in all; the sample must give longer lists", compared)
+	}
+	// Ranges with a whole day that is over (the 24th) read it from the
+	// daily rollups.
+	if daily < 4 {
+		t.Errorf("%d of the trending pages lists read days from gold.pages_daily; want several", daily)
 	}
 	// The trending pages skip the pages that cannot make the list
 	// (rankedSQL.ranking) in some of the compared lists, or the test would
@@ -579,19 +584,20 @@ func TestTopListsEqualSilverWindowed(t *testing.T) {
 			t.Fatalf("%s is not read from memory and files both: %d %s", tbl, code, plan)
 		}
 	}
-	if compared, _ := topListsEqualSilver(t, ts.URL); compared < 1000 {
+	if compared, _, _ := topListsEqualSilver(t, ts.URL); compared < 1000 {
 		t.Errorf("compared %d rows in all; the sample must give longer lists", compared)
 	}
 }
 
 // topListsEqualSilver compares the top lists of the server at base with
-// silver's and returns how many rows it compared, and how many of the
-// trending pages lists were ranked over the pages that could make them only.
-func topListsEqualSilver(t *testing.T, base string) (compared, pruned int) {
+// silver's and returns how many rows it compared, how many of the trending
+// pages lists were ranked over the pages that could make them only, and
+// how many read days of the daily rollup.
+func topListsEqualSilver(t *testing.T, base string) (compared, pruned, daily int) {
 	t.Helper()
-	// Whole days, and ranges whose ends cut through hours with data: each
+	// Whole days, a range around them, and ranges whose ends cut through hours with data: each
 	// day's busiest hour alone, from it to the end, and up to it.
-	ranges := []string{"from=2023-01-24&to=2023-01-25"}
+	ranges := []string{"from=2023-01-24&to=2023-01-25", "from=2023-01-23T12:00:00Z&to=2023-01-25T18:00:00Z"}
 	code, res := post(t, base, "", sqlBody(`SELECT strftime(h, '%Y-%m-%dT%H:00:00Z') FROM (
 		SELECT date_trunc('hour', event_timestamp) AS h, count(*) AS n FROM silver.cleaned_events GROUP BY 1)
 		QUALIFY row_number() OVER (PARTITION BY h::DATE ORDER BY n DESC, h) = 1 ORDER BY 1`))
@@ -631,7 +637,11 @@ func topListsEqualSilver(t *testing.T, base string) (compared, pruned int) {
 					}
 					path := fmt.Sprintf("/api/v1/top/pages?limit=%d&exclude_bots=%t&%s&%s", limit, noBots, rng, place)
 					compared += sameRows(t, base, path, fmt.Sprintf(silverPages, where, cond, limit))
-					q := trendingSQL(f, limit, noBots)
+					q := trendingSQL(limit, noBots)
+					q.span = spanOf(t, base, q.daily, f)
+					if !q.span.first.IsZero() {
+						daily++
+					}
 					code, res := post(t, base, "", sqlBody("WITH "+q.ranking(q.base(), "rank_id")+" SELECT t FROM threshold"))
 					rows, _ := res["rows"].([]any)
 					if code != 200 || len(rows) != 1 {
@@ -644,7 +654,26 @@ func topListsEqualSilver(t *testing.T, base string) (compared, pruned int) {
 			}
 		}
 	}
-	return compared, pruned
+	return compared, pruned, daily
+}
+
+// spanOf is the span the server reads f's days of the daily rollup by.
+func spanOf(t *testing.T, base, daily string, f filters) span {
+	t.Helper()
+	sql, first := newestDaySQL(daily, f)
+	if sql == "" {
+		return span{f: f}
+	}
+	code, res := post(t, base, "", sqlBody(sql))
+	rows, _ := res["rows"].([]any)
+	if code != 200 || len(rows) != 1 {
+		t.Fatalf("the newest day: %d %v", code, res)
+	}
+	sp, err := spanTo(f, first, rows[0].([]any)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
 }
 
 // sameRows fails the test unless the API's rows at path equal the rows of

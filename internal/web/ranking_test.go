@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"testing"
+	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
 )
@@ -19,10 +20,12 @@ func TestRankingKeepsCollidingKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	hour := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	q := rankedSQL{
-		table: `(SELECT * FROM (VALUES ('d', 'X', 1::BIGINT, 6::BIGINT, false), ('d', 'X', 1, 6, true),
-			('d', 'Y', 1, 6, false), ('d', 'Y', 1, 6, true), ('d', 'Z', 2, 11, false)) AS v(domain, title, page_id, edits, is_bot))`,
-		id: "page_id", name: "domain, title", where: "true", limit: 1, maxRows: 2,
+		table: `(SELECT *, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS hour_start FROM (VALUES ('d', 'X', 1::BIGINT, 6::BIGINT, false),
+			('d', 'X', 1, 6, true), ('d', 'Y', 1, 6, false), ('d', 'Y', 1, 6, true), ('d', 'Z', 2, 11, false))
+			AS v(domain, title, page_id, edits, is_bot))`,
+		id: "page_id", name: "domain, title", limit: 1, rowsPerSpan: 2, span: span{f: filters{from: hour, to: hour}},
 		cols:   "domain, title, edits",
 		detail: `SELECT domain, title, sum(edits)::BIGINT AS edits FROM %s GROUP BY ALL`,
 		rows:   `SELECT * FROM detail ORDER BY edits DESC, domain, title`,

@@ -97,7 +97,8 @@ type Server struct {
 // rewrites the current day, whose evidence JSON is costly to copy.
 func ResidentTables() []string {
 	return []string{lakehouse.Name(lakehouse.GoldHourlyStats), lakehouse.Name(lakehouse.GoldContributorsHourly),
-		lakehouse.Name(lakehouse.GoldPagesHourly)}
+		lakehouse.Name(lakehouse.GoldPagesHourly), lakehouse.Name(lakehouse.GoldContributorsDaily),
+		lakehouse.Name(lakehouse.GoldPagesDaily)}
 }
 
 // QueryConfig is the query engine's configuration for a Server: its
@@ -115,7 +116,8 @@ func QueryConfig() query.Config {
 // took 38-50 ms instead of 55-63, and a 6-hour list took no longer
 // (docs/PERFORMANCE.md).
 func ResidentOrder() map[string]string {
-	return map[string]string{lakehouse.Name(lakehouse.GoldPagesHourly): fmt.Sprintf("edits >= %d DESC, hour_start", boundEdits)}
+	return map[string]string{lakehouse.Name(lakehouse.GoldPagesHourly): fmt.Sprintf("edits >= %d DESC, hour_start", boundEdits),
+		lakehouse.Name(lakehouse.GoldPagesDaily): fmt.Sprintf("edits >= %d DESC, day_start", boundEdits)}
 }
 
 // ResidentWindowSpan bounds the windowed copies (ResidentWindows) to the
@@ -134,7 +136,8 @@ const ResidentWindowSpan = 48 * time.Hour
 // stat_date.
 func ResidentWindows() map[string]string {
 	return map[string]string{lakehouse.Name(lakehouse.GoldHourlyStats): "stat_date",
-		lakehouse.Name(lakehouse.GoldContributorsHourly): "hour_start", lakehouse.Name(lakehouse.GoldPagesHourly): "hour_start"}
+		lakehouse.Name(lakehouse.GoldContributorsHourly): "hour_start", lakehouse.Name(lakehouse.GoldPagesHourly): "hour_start",
+		lakehouse.Name(lakehouse.GoldContributorsDaily): "day_start", lakehouse.Name(lakehouse.GoldPagesDaily): "day_start"}
 }
 
 // PlannedTables are the tables to name in query.Config.Planned for the
