@@ -39,11 +39,11 @@ func runGold(ctx context.Context, e *env, args []string) error {
 	if !*once {
 		return st.Run(ctx)
 	}
-	res, err := st.RunOnce(ctx)
+	res, err := st.RunUntilCaught(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "gold: recomputed %d hours (%d hourly_stats rows) and %d days (%d risk_scores rows)\n",
-		res.Hours, res.HourlyRows, res.Days, res.Risks)
+	fmt.Fprintf(e.stdout, "gold: recomputed %d hours (%d hourly_stats rows) and %d days (%d risk_scores rows); %d days of the daily rollups written\n",
+		res.Hours, res.HourlyRows, res.Days, res.Risks, res.DailyDays)
 	return nil
 }

@@ -142,7 +142,7 @@ func catchUpDownstream(ctx context.Context, e *env, lh *lakehouse.Lakehouse) err
 		return err
 	}
 	defer gd.Close()
-	res, err := gd.RunOnce(ctx)
+	res, err := gd.RunUntilCaught(ctx)
 	if err != nil {
 		return err
 	}

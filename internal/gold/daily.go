@@ -57,6 +57,12 @@ const (
 // tests).
 var dailyGrace = time.Hour
 
+// dailyDaysPerRun bounds the days over that a run writes besides the
+// pending ones: a day of the live feed's pages takes about 5 s to sum, and
+// the first run over a month of hourly rollups would otherwise hold gold
+// up for minutes.
+const dailyDaysPerRun = 2
+
 // dailyPartRows bounds the hourly rows summed at once (a variable for
 // tests): about 30 MB of pages.
 var dailyPartRows int64 = 100_000
@@ -111,6 +117,12 @@ func (s *Stage) startDaily(ctx context.Context, ru *rollup, hourlyTbl *table.Tab
 	return nil
 }
 
+// behind reports whether days are left to write at the newest event time
+// (µs), or the daily table's state needs reading again.
+func (d *daily) behind(newest int64) bool {
+	return !d.valid || len(d.pending) > 0 || overThrough(newest) > d.through
+}
+
 // touch marks the days over among the hours a commit replaces as pending.
 func (d *daily) touch(hours []key) {
 	for _, k := range hours {
@@ -160,8 +172,10 @@ func (s *Stage) refreshDaily(ctx context.Context, ru *rollup, at time.Time) erro
 	for day := range d.pending {
 		days[day] = true
 	}
+	through := max(over, d.through)
 	if over > d.through {
-		// The days with hours that are newly over.
+		// The days with hours that are newly over, oldest first, at most
+		// dailyDaysPerRun of them.
 		filter := iceberg.BooleanExpression(iceberg.LessThanEqual(iceberg.Reference("stat_date"), over))
 		if d.through != "" {
 			filter = iceberg.NewAnd(filter, iceberg.GreaterThan(iceberg.Reference("stat_date"), d.through))
@@ -170,11 +184,14 @@ func (s *Stage) refreshDaily(ctx context.Context, ru *rollup, at time.Time) erro
 		if err != nil {
 			return err
 		}
+		if len(dates) > dailyDaysPerRun {
+			dates = dates[:dailyDaysPerRun]
+			through = dates[len(dates)-1]
+		}
 		for _, day := range dates {
 			days[day] = true
 		}
 	}
-	through := max(over, d.through)
 	if len(days) == 0 {
 		d.through = through
 		return nil

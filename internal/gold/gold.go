@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"maps"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -99,6 +100,10 @@ type Stage struct {
 	// hourlyState keeps the newest hours of gold.hourly_stats (hourly.go).
 	hourlyState hourlyState
 
+	// dailyBehind is set while a daily rollup has days to write (CaughtUp
+	// reads it from other goroutines).
+	dailyBehind atomic.Bool
+
 	// latency is, per gold commit, from the newest event time it includes
 	// to the commit: how far behind the edits the gold numbers are.
 	latency prometheus.Histogram
@@ -150,14 +155,18 @@ func (s *Stage) Close() error { return nil }
 type Result struct {
 	Hours, Days       int // hours and days recomputed
 	HourlyRows, Risks int // rows written
-	Caught            bool
+	// DailyDays are the days written to the daily rollups.
+	DailyDays int
+	// Caught reports that nothing is left to do: a run writes at most a
+	// few days over to the daily rollups (dailyDaysPerRun).
+	Caught bool
 }
 
 // Run keeps gold up to date until ctx is cancelled.
 func (s *Stage) Run(ctx context.Context) error {
 	err := schedule.Incremental(ctx, s.cfg.Poll, s.cfg.MinInterval, func(ctx context.Context) (bool, bool, error) {
 		res, err := s.RunOnce(ctx)
-		return res.Hours > 0 || res.Days > 0, false, err
+		return res.Hours > 0 || res.Days > 0 || res.DailyDays > 0, !res.Caught, err
 	})
 	if err != nil {
 		return fmt.Errorf("gold: %w", err)
@@ -185,15 +194,35 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 	if hours > 0 && s.cfg.HourlyCommitted != nil {
 		s.cfg.HourlyCommitted()
 	}
-	if err := s.refreshRollups(ctx, silverTbl, head); err != nil {
+	s.dailyBehind.Store(true)
+	if res.DailyDays, err = s.refreshRollups(ctx, silverTbl, head); err != nil {
 		return res, err
 	}
+	behind := false
+	for _, ru := range s.rollups {
+		behind = behind || ru.daily.behind(ru.newest)
+	}
+	s.dailyBehind.Store(behind)
 	days, risks, err := s.refreshRisk(ctx, silverTbl, head)
 	if err != nil {
 		return res, err
 	}
-	res.Days, res.Risks, res.Caught = days, risks, true
+	res.Days, res.Risks, res.Caught = days, risks, !behind
 	return res, nil
+}
+
+// RunUntilCaught runs until nothing is left to do (RunOnce, Result.Caught)
+// and adds up what the runs did.
+func (s *Stage) RunUntilCaught(ctx context.Context) (Result, error) {
+	var sum Result
+	for {
+		res, err := s.RunOnce(ctx)
+		sum.Hours, sum.Days, sum.DailyDays = sum.Hours+res.Hours, sum.Days+res.Days, sum.DailyDays+res.DailyDays
+		sum.HourlyRows, sum.Risks, sum.Caught = sum.HourlyRows+res.HourlyRows, sum.Risks+res.Risks, res.Caught
+		if err != nil || res.Caught {
+			return sum, err
+		}
+	}
 }
 
 // Tables are the gold tables, in the order a run refreshes them.
@@ -214,6 +243,9 @@ func (s *Stage) CaughtUp(ctx context.Context) (bool, error) {
 	}
 	if err != nil {
 		return false, err
+	}
+	if s.dailyBehind.Load() {
+		return false, nil
 	}
 	head := lakehouse.Head(silverTbl)
 	for _, def := range Tables() {

@@ -178,18 +178,22 @@ func (ru *rollup) intern(s string) string { return internIn(ru.strs, s) }
 // refreshRollups brings the rollup tables up to silver's head. Rollups
 // whose tables have the same checkpoint (the usual case) read the new
 // silver files together, once.
-func (s *Stage) refreshRollups(ctx context.Context, silverTbl *table.Table, head lakehouse.Checkpoint) error {
+func (s *Stage) refreshRollups(ctx context.Context, silverTbl *table.Table, head lakehouse.Checkpoint) (int, error) {
 	type group struct {
 		rollups []*rollup
 		tables  []*table.Table
 	}
 	groups := map[lakehouse.Checkpoint]*group{}
 	var order []lakehouse.Checkpoint
+	written := 0
+	for _, ru := range s.rollups {
+		written -= ru.daily.written
+	}
 	for _, ru := range s.rollups {
 		ru.runs++
 		goldTbl, err := s.lh.EnsureTable(ctx, ru.def)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		cp := lakehouse.ReadCheckpoint(goldTbl, lakehouse.SilverCleanedEvents)
 		if !ru.valid || cp != ru.cp {
@@ -199,7 +203,7 @@ func (s *Stage) refreshRollups(ctx context.Context, silverTbl *table.Table, head
 		}
 		if !ru.daily.valid {
 			if err := s.startDaily(ctx, ru, goldTbl); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		g := groups[cp]
@@ -212,10 +216,13 @@ func (s *Stage) refreshRollups(ctx context.Context, silverTbl *table.Table, head
 	}
 	for _, cp := range order {
 		if err := s.refreshRollupGroup(ctx, silverTbl, head, cp, groups[cp].rollups, groups[cp].tables); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	for _, ru := range s.rollups {
+		written += ru.daily.written
+	}
+	return written, nil
 }
 
 // refreshRollupGroup adds the silver rows committed after cp to the

@@ -171,8 +171,11 @@ func TestDailyRollupsEqualSilver(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := g.RunOnce(context.Background()); err != nil {
+	if _, err := g.RunUntilCaught(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	if ok, err := g.CaughtUp(context.Background()); err != nil || !ok {
+		t.Fatalf("CaughtUp = %t, %v after the last run; want true", ok, err)
 	}
 	d, pp := gold.DailyWritten(g)
 	written, parts = written+d, parts+pp
@@ -222,5 +225,56 @@ func TestDailyRollupsEqualSilver(t *testing.T) {
 				t.Fatalf("%s row %d:\ngot  %s\nwant %s", c.name, i, g, w)
 			}
 		}
+	}
+}
+
+// TestDailyDaysPerRun: a run writes at most two days over to each daily
+// rollup besides the pending ones, oldest first, so that a first run over
+// weeks of hourly rollups does not hold gold up; it reports that it is not
+// caught up until the last day is written.
+func TestDailyDaysPerRun(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed = 800, 7
+	cfg.Rate = float64(cfg.Count) / (5 * 24 * 3600)
+	events, err := gen.Lines(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := stagetest.New(t)
+	feed(t, p, events)
+	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	var runs []int
+	for {
+		res, err := g.RunOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, res.DailyDays)
+		ok, err := g.CaughtUp(context.Background())
+		if err != nil || ok != res.Caught {
+			t.Fatalf("run %d: CaughtUp = %t, %v; the run says caught up %t", len(runs), ok, err, res.Caught)
+		}
+		if res.Caught || len(runs) > 10 {
+			break
+		}
+	}
+	over := p.Query(t, `SELECT count(DISTINCT stat_date) FROM gold.pages_daily`)[0][0]
+	if toInt64(over) < 4 {
+		t.Fatalf("%v days over; the events must span more", over)
+	}
+	// Two rollups, two days each per run, until every day is written.
+	total := 0
+	for _, n := range runs {
+		total += n
+	}
+	if len(runs) < 2 || runs[0] != 4 || int64(total) != 2*toInt64(over) {
+		t.Errorf("days written per run: %v; want 4 (two rollups, two days each) a run until the %v days are written", runs, over)
+	}
+	if got := p.Query(t, `SELECT count(DISTINCT stat_date) FROM gold.contributors_daily`)[0][0]; got != over {
+		t.Errorf("gold.contributors_daily has %v days, gold.pages_daily %v", got, over)
 	}
 }

@@ -127,7 +127,7 @@ func (p *Pipeline) Gold(tb testing.TB) {
 		tb.Fatal(err)
 	}
 	defer g.Close()
-	if _, err := g.RunOnce(context.Background()); err != nil {
+	if _, err := g.RunUntilCaught(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
 }
