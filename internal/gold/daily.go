@@ -2,9 +2,13 @@ package gold
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
+	"errors"
 	"fmt"
+	"iter"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,11 +42,14 @@ import (
 // the pending days in the hourly table and writes them. Daily rows are
 // never newer than the hourly rows, and within a run they follow them.
 //
-// Summing a day holds all of its keys: at the live feed's volume, a day of
-// pages is about a million hourly rows. The day is summed in parts of at
-// most dailyPartRows hourly rows, by the keys' numeric ids modulo the
-// number of parts, each part read from the day's files and written before
-// the next is read.
+// Summing a day must not hold all of its keys: at the live feed's volume,
+// a day of pages is about 800,000 hourly rows and 550,000 daily ones. Gold
+// writes each hour's rows in the order of the keys' numeric ids (and
+// compaction keeps that order), so a day is a merge of its hourly files,
+// one id at a time, holding a batch of each file. A day with a file in
+// another order (written by an older version, or another tool) is summed
+// in parts of at most dailyPartRows hourly rows instead, by the ids modulo
+// the number of parts, each part read from all of the day's files.
 
 // Snapshot-summary keys of the daily rollups' bookkeeping.
 const (
@@ -63,9 +70,14 @@ var dailyGrace = time.Hour
 // up for minutes.
 const dailyDaysPerRun = 2
 
-// dailyPartRows bounds the hourly rows summed at once (a variable for
-// tests): about 30 MB of pages.
+// dailyPartRows bounds the hourly rows summed at once when a day's hourly
+// files are not in the order of the keys' ids (a variable for tests):
+// about 30 MB of pages.
 var dailyPartRows int64 = 100_000
+
+// dailyMerge lets days be merged from ordered hourly files (a variable for
+// tests, which sum days in parts too).
+var dailyMerge = true
 
 // daily keeps a rollup's daily table.
 type daily struct {
@@ -76,9 +88,9 @@ type daily struct {
 	through string
 	pending map[string]bool
 	valid   bool
-	// written and parts count the days written and the parts summed
-	// (tests).
-	written, parts int
+	// written counts the days written, merged those merged from ordered
+	// hourly files and parts the parts summed otherwise (tests).
+	written, merged, parts int
 }
 
 // dailyCommitHook, when set, is called before each daily commit; an error
@@ -285,93 +297,349 @@ func fieldID(tbl *table.Table, name string) (int, error) {
 }
 
 // dailyReader returns the daily rows of the days, summed from the hourly
-// table's rows, one part of a day at a time (most edits first within a
-// part), chunkRows to a record. rows counts the rows read out.
+// table's rows in the order of their keys' ids, chunkRows to a record and
+// one day per record. rows counts the rows read out.
 func (ru *rollup) dailyReader(ctx context.Context, hourlyTbl *table.Table, days []string, now arrow.Timestamp, rows *int) (array.RecordReader, error) {
 	schema, err := table.SchemaToArrowSchema(ru.daily.def.Schema(), nil, false, false)
 	if err != nil {
 		return nil, err
 	}
+	strs := map[string]string{}
+	intern := func(v string) string { return internIn(strs, v) }
 	var (
-		di           int // the day being written
-		tasks        []table.FileScanTask
-		parts, part  int64     // the day's parts and the one being written
-		state        hourState // the part's sums; nil until read
-		next         int       // its next row
-		strs         = map[string]string{}
-		intern       = func(v string) string { return internIn(strs, v) }
-		planned      bool
-		withDeletes  bool
-		filterForDay iceberg.BooleanExpression
+		di  int       // the day being written
+		src daySource // its rows; nil until opened
 	)
-	return newLazyReader(schema, func(b *array.RecordBuilder) (bool, error) {
-		for di < len(days) {
-			day := days[di]
-			if !planned {
-				filterForDay = iceberg.EqualTo(iceberg.Reference("stat_date"), day)
-				if tasks, err = hourlyTbl.Scan(table.WithRowFilter(filterForDay)).PlanFiles(ctx); err != nil {
-					return false, fmt.Errorf("read %s %s: %w", lakehouse.Name(ru.def.Ident), day, err)
+	lr := newLazyReader(schema, func(b *array.RecordBuilder) (bool, error) {
+		n := 0
+		for di < len(days) && n < chunkRows {
+			if src == nil {
+				if src, err = ru.openDay(ctx, hourlyTbl, days[di], intern); err != nil {
+					return false, fmt.Errorf("read %s %s: %w", lakehouse.Name(ru.def.Ident), days[di], err)
 				}
-				var n int64
-				withDeletes = false
-				for _, t := range tasks {
-					n += t.File.Count()
-					withDeletes = withDeletes || len(t.DeleteFiles) > 0 || len(t.EqualityDeleteFiles) > 0
-				}
-				parts, part, planned = max(1, (n+dailyPartRows-1)/dailyPartRows), 0, true
-				ru.daily.parts += int(parts)
 			}
-			if state == nil {
-				state, next = ru.newHour(), 0
-				err := readHourly(ctx, hourlyTbl, tasks, withDeletes, filterForDay, func(rec arrow.RecordBatch) error {
-					return state.addGold(rec, intern, parts, part)
-				})
-				if err != nil {
-					return false, fmt.Errorf("read %s %s: %w", lakehouse.Name(ru.def.Ident), day, err)
-				}
-				state.sortByEdits()
+			added, done, err := src.fill(b, days[di], chunkRows-n)
+			if err != nil {
+				return false, fmt.Errorf("read %s %s: %w", lakehouse.Name(ru.def.Ident), days[di], err)
 			}
-			if next < state.rows() {
-				end := min(state.rows(), next+chunkRows)
-				state.appendRows(b, day, -1, next, end)
-				for range end - next {
-					b.Field(schema.NumFields() - 2).(*array.TimestampBuilder).Append(now)
-					b.Field(schema.NumFields() - 1).(*array.Int32Builder).Append(lakehouse.GoldSchemaVersion)
-				}
-				*rows += end - next
-				next = end
-				return true, nil
+			n += added
+			if !done {
+				break // the record is full
 			}
-			state = nil
-			if part++; part == parts {
-				di, planned = di+1, false
-				clear(strs)
+			src.close()
+			src, di = nil, di+1
+			clear(strs)
+			if n > 0 {
+				break // one day per record: the writer passes it through whole
 			}
 		}
-		return false, nil
-	}), nil
+		for range n {
+			b.Field(schema.NumFields() - 2).(*array.TimestampBuilder).Append(now)
+			b.Field(schema.NumFields() - 1).(*array.Int32Builder).Append(lakehouse.GoldSchemaVersion)
+		}
+		*rows += n
+		return n > 0, nil
+	})
+	lr.done = func() {
+		if src != nil {
+			src.close()
+		}
+	}
+	return lr, nil
 }
+
+// daySource yields a day's daily rows.
+type daySource interface {
+	// fill appends up to room rows to b and reports whether none is left.
+	fill(b *array.RecordBuilder, day string, room int) (int, bool, error)
+	close()
+}
+
+// openDay returns the source of a day's daily rows: a merge of its hourly
+// files when each is in the order of the keys' ids (gold writes them so,
+// and compaction sorts them so), otherwise sums in parts.
+func (ru *rollup) openDay(ctx context.Context, tbl *table.Table, day string, intern func(string) string) (daySource, error) {
+	filter := iceberg.EqualTo(iceberg.Reference("stat_date"), day)
+	tasks, err := tbl.Scan(table.WithRowFilter(filter)).PlanFiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ordered := dailyMerge
+	var n int64
+	for _, t := range tasks {
+		n += t.File.Count()
+		if len(t.DeleteFiles) > 0 || len(t.EqualityDeleteFiles) > 0 {
+			ordered = false // another writer's deletes: read through iceberg-go's scan
+			break
+		}
+	}
+	for _, t := range tasks {
+		if !ordered {
+			break
+		}
+		if ordered, err = idsOrdered(ctx, tbl, t.File, ru.idColumn); err != nil {
+			return nil, err
+		}
+	}
+	if ordered {
+		ru.daily.merged++
+		return newMergeSource(ctx, tbl, tasks, ru.idColumn, ru.newHour(), intern)
+	}
+	parts := max(1, (n+dailyPartRows-1)/dailyPartRows)
+	ru.daily.parts += int(parts)
+	return &partsSource{ctx: ctx, tbl: tbl, filter: filter, tasks: tasks, parts: parts, newHour: ru.newHour, intern: intern}, nil
+}
+
+// idsOrdered reports whether the ids of a data file never decrease.
+func idsOrdered(ctx context.Context, tbl *table.Table, df iceberg.DataFile, idColumn string) (bool, error) {
+	ordered, last := true, int64(math.MinInt64)
+	err := lakehouse.ReadFile(ctx, tbl, df, []string{idColumn}, func(rec arrow.RecordBatch) error {
+		ids, ok := rec.Column(0).(*array.Int64)
+		if !ok {
+			return fmt.Errorf("%s is %s", idColumn, rec.Column(0).DataType())
+		}
+		for i := range ids.Len() {
+			if ids.Value(i) < last {
+				ordered = false
+				return errUnordered
+			}
+			last = ids.Value(i)
+		}
+		return nil
+	})
+	if errors.Is(err, errUnordered) {
+		err = nil
+	}
+	return ordered, err
+}
+
+var errUnordered = errors.New("unordered")
+
+// mergeSource merges the day's hourly files, each in the order of the
+// keys' ids, and sums the rows of one id at a time: it holds a batch of
+// each file and one key's rows instead of the day's keys.
+type mergeSource struct {
+	streams streamHeap
+	state   hourState // the rows of the current id
+	out     int       // of which appended
+	intern  func(string) string
+}
+
+func newMergeSource(ctx context.Context, tbl *table.Table, tasks []table.FileScanTask, idColumn string, state hourState, intern func(string) string) (*mergeSource, error) {
+	m := &mergeSource{state: state, intern: intern}
+	for _, t := range tasks {
+		s := &hourStream{idColumn: idColumn}
+		s.next, s.stop = iter.Pull2(fileRecords(ctx, tbl, t.File))
+		if err := s.advance(); err != nil {
+			s.close()
+			m.close()
+			return nil, err
+		}
+		if s.rec == nil {
+			s.close()
+			continue
+		}
+		m.streams = append(m.streams, s)
+	}
+	heap.Init(&m.streams)
+	return m, nil
+}
+
+func (m *mergeSource) fill(b *array.RecordBuilder, day string, room int) (int, bool, error) {
+	added := 0
+	for added < room {
+		if m.out < m.state.rows() {
+			end := min(m.state.rows(), m.out+room-added)
+			m.state.appendRows(b, day, -1, m.out, end)
+			added, m.out = added+end-m.out, end
+			continue
+		}
+		if len(m.streams) == 0 {
+			return added, true, nil
+		}
+		m.state.reset()
+		m.out = 0
+		id := m.streams[0].id()
+		for len(m.streams) > 0 && m.streams[0].id() == id {
+			s := m.streams[0]
+			j := s.i
+			for j < s.n && s.ids.Value(j) == id {
+				j++
+			}
+			if err := m.state.addGold(s.rec, m.intern, s.i, j, nil); err != nil {
+				return added, false, err
+			}
+			if s.i = j; s.i < s.n {
+				heap.Fix(&m.streams, 0)
+				continue
+			}
+			if err := s.advance(); err != nil {
+				return added, false, err
+			}
+			if s.rec == nil {
+				s.close()
+				heap.Pop(&m.streams)
+			} else {
+				heap.Fix(&m.streams, 0)
+			}
+		}
+		m.state.sortKeys()
+	}
+	return added, false, nil
+}
+
+func (m *mergeSource) close() {
+	for _, s := range m.streams {
+		s.close()
+	}
+	m.streams = nil
+}
+
+// hourStream is one hourly file being merged: its current batch from row i.
+type hourStream struct {
+	idColumn string
+	next     func() (arrow.RecordBatch, error, bool)
+	stop     func()
+	rec      arrow.RecordBatch // nil once the file is read
+	ids      *array.Int64
+	i, n     int
+}
+
+func (s *hourStream) id() int64 { return s.ids.Value(s.i) }
+
+// advance moves to the file's next batch with rows.
+func (s *hourStream) advance() error {
+	if s.rec != nil {
+		s.rec.Release()
+		s.rec = nil
+	}
+	for {
+		rec, err, ok := s.next()
+		if !ok {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if rec.NumRows() == 0 {
+			rec.Release()
+			continue
+		}
+		ids, err := column[*array.Int64](rec, s.idColumn)
+		if err != nil {
+			rec.Release()
+			return err
+		}
+		s.rec, s.ids, s.i, s.n = rec, ids, 0, int(rec.NumRows())
+		return nil
+	}
+}
+
+func (s *hourStream) close() {
+	if s.rec != nil {
+		s.rec.Release()
+		s.rec = nil
+	}
+	s.stop()
+}
+
+// streamHeap orders streams by their current id (container/heap).
+type streamHeap []*hourStream
+
+func (h streamHeap) Len() int           { return len(h) }
+func (h streamHeap) Less(i, j int) bool { return h[i].id() < h[j].id() }
+func (h streamHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *streamHeap) Push(x any)        { *h = append(*h, x.(*hourStream)) }
+func (h *streamHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// fileRecords yields the batches of a data file, all of its columns; the
+// consumer releases each.
+func fileRecords(ctx context.Context, tbl *table.Table, df iceberg.DataFile) iter.Seq2[arrow.RecordBatch, error] {
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		stop := errors.New("stop")
+		err := lakehouse.ReadFile(ctx, tbl, df, nil, func(rec arrow.RecordBatch) error {
+			rec.Retain() // the reader reuses it after this returns
+			if !yield(rec, nil) {
+				return stop
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, stop) {
+			yield(nil, err)
+		}
+	}
+}
+
+// partsSource sums a day whose hourly files are not in the order of the
+// ids: in parts of at most dailyPartRows hourly rows, by the ids modulo
+// the number of parts, each part read from all of the day's files.
+type partsSource struct {
+	ctx         context.Context
+	tbl         *table.Table
+	filter      iceberg.BooleanExpression
+	tasks       []table.FileScanTask
+	parts, part int64
+	newHour     func() hourState
+	intern      func(string) string
+	state       hourState // the part's sums; nil until read
+	out         int
+}
+
+func (p *partsSource) fill(b *array.RecordBuilder, day string, room int) (int, bool, error) {
+	added := 0
+	for p.part < p.parts && added < room {
+		if p.state == nil {
+			p.state, p.out = p.newHour(), 0
+			parts, part := p.parts, p.part
+			keep := func(id int64) bool { return id%parts == part }
+			err := readHourly(p.ctx, p.tbl, p.tasks, p.filter, func(rec arrow.RecordBatch) error {
+				return p.state.addGold(rec, p.intern, 0, int(rec.NumRows()), keep)
+			})
+			if err != nil {
+				return added, false, err
+			}
+			p.state.sortKeys()
+		}
+		if p.out < p.state.rows() {
+			end := min(p.state.rows(), p.out+room-added)
+			p.state.appendRows(b, day, -1, p.out, end)
+			added, p.out = added+end-p.out, end
+			continue
+		}
+		p.state, p.part = nil, p.part+1
+	}
+	return added, p.part == p.parts, nil
+}
+
+func (p *partsSource) close() { p.state = nil }
 
 // readHourly calls fn with the rows of the hourly table's files, one file
 // after the other, or through iceberg-go's scan of the day when a file has
 // deletes (gold's tables are copy-on-write, so only another writer's).
-func readHourly(ctx context.Context, tbl *table.Table, tasks []table.FileScanTask, withDeletes bool, filter iceberg.BooleanExpression, fn func(arrow.RecordBatch) error) error {
-	if withDeletes {
-		_, recs, err := tbl.Scan(table.WithRowFilter(filter)).ToArrowRecords(ctx)
-		if err != nil {
-			return err
-		}
-		for rec, err := range recs {
+func readHourly(ctx context.Context, tbl *table.Table, tasks []table.FileScanTask, filter iceberg.BooleanExpression, fn func(arrow.RecordBatch) error) error {
+	for _, t := range tasks {
+		if len(t.DeleteFiles) > 0 || len(t.EqualityDeleteFiles) > 0 {
+			_, recs, err := tbl.Scan(table.WithRowFilter(filter)).ToArrowRecords(ctx)
 			if err != nil {
 				return err
 			}
-			err = fn(rec)
-			rec.Release()
-			if err != nil {
-				return err
+			for rec, err := range recs {
+				if err != nil {
+					return err
+				}
+				err = fn(rec)
+				rec.Release()
+				if err != nil {
+					return err
+				}
 			}
+			return nil
 		}
-		return nil
 	}
 	for _, t := range tasks {
 		if err := lakehouse.ReadFile(ctx, tbl, t.File, nil, fn); err != nil {

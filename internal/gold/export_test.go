@@ -60,12 +60,22 @@ func FailDailyCommits(n int, err error) (restore func()) {
 	return func() { dailyCommitHook = nil }
 }
 
-// DailyWritten is how many days the stage's daily rollups wrote, and in
-// how many parts they summed them.
-func DailyWritten(s *Stage) (days, parts int) {
+// DailyWritten is how many days the stage's daily rollups wrote, how many
+// they merged from ordered hourly files, and how many parts they summed
+// the others in.
+func DailyWritten(s *Stage) (days, merged, parts int) {
 	for _, ru := range s.rollups {
 		days += ru.daily.written
+		merged += ru.daily.merged
 		parts += ru.daily.parts
 	}
-	return days, parts
+	return days, merged, parts
+}
+
+// SetDailyMerge lets days be merged from ordered hourly files (true) or
+// summed in parts until restore is called.
+func SetDailyMerge(on bool) (restore func()) {
+	old := dailyMerge
+	dailyMerge = on
+	return func() { dailyMerge = old }
 }

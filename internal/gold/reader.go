@@ -46,7 +46,22 @@ type lazyReader struct {
 }
 
 func newLazyReader(schema *arrow.Schema, fill func(b *array.RecordBuilder) (bool, error)) *lazyReader {
-	r := &lazyReader{schema: schema, fill: fill, queued: make(chan struct{}, maxQueued)}
+	return newQueuedReader(schema, maxQueued, fill)
+}
+
+// newOrderedReader is newLazyReader for records whose order within a
+// partition must reach the files. iceberg-go's writer splits records by
+// partition in several goroutines, each passing its slices to the
+// partition's file writer, so two records waiting at once may reach the
+// file in either order. An ordered reader hands over the next record only
+// once the writer has released the one before, which it does after
+// passing its slices on (up to queueWait).
+func newOrderedReader(schema *arrow.Schema, fill func(b *array.RecordBuilder) (bool, error)) *lazyReader {
+	return newQueuedReader(schema, 1, fill)
+}
+
+func newQueuedReader(schema *arrow.Schema, queued int, fill func(b *array.RecordBuilder) (bool, error)) *lazyReader {
+	r := &lazyReader{schema: schema, fill: fill, queued: make(chan struct{}, queued)}
 	r.refs.Store(1)
 	return r
 }

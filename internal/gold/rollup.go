@@ -106,17 +106,49 @@ func silverRows(rec arrow.RecordBatch, fn func(r *silverRow)) error {
 type hourState interface {
 	// addSilver adds one silver row of the hour.
 	addSilver(r *silverRow, intern func(string) string)
-	// addGold adds the rows of rec, rows of the hourly table (by column
-	// name), whose key's numeric id is part modulo parts.
-	addGold(rec arrow.RecordBatch, intern func(string) string, parts, part int64) error
+	// addGold adds rows lo to hi of rec, rows of the hourly table (by
+	// column name), whose key's numeric id keep accepts (nil: all).
+	addGold(rec arrow.RecordBatch, intern func(string) string, lo, hi int, keep func(id int64) bool) error
 	// rows is how many rows the hour has.
 	rows() int
-	// sortByEdits puts the rows with the most edits first.
-	sortByEdits()
+	// sortKeys puts the rows in the order of their keys' numeric ids
+	// (then names), the order gold writes them in, so that the daily
+	// rollups merge the hours' files instead of holding a day's keys.
+	sortKeys()
+	// reset forgets every row.
+	reset()
 	// appendRows appends the rows lo to hi, in the order their keys
-	// appeared (or sortByEdits put them), to b: the hourly table's columns
+	// appeared (or sortKeys put them), to b: the hourly table's columns
 	// but the last two, or with hour < 0 the daily table's.
 	appendRows(b *array.RecordBuilder, date string, hour int32, lo, hi int)
+}
+
+// keyed is a row's key and its numeric id.
+type keyed[K any] struct {
+	id int64
+	k  K
+}
+
+// sortKeyed sorts es by id, then by tie, when its first sorted entries
+// are in that order already: it sorts the others and merges them in.
+func sortKeyed[K any](es []keyed[K], sorted int, tie func(a, b K) int) {
+	if sorted >= len(es) {
+		return
+	}
+	order := func(a, b keyed[K]) int { return cmp.Or(cmp.Compare(a.id, b.id), tie(a.k, b.k)) }
+	slices.SortFunc(es[sorted:], order)
+	if sorted == 0 || order(es[sorted-1], es[sorted]) <= 0 {
+		return
+	}
+	tail := slices.Clone(es[sorted:])
+	i, j := sorted-1, len(tail)-1
+	for w := len(es) - 1; j >= 0; w-- {
+		if i >= 0 && order(es[i], tail[j]) > 0 {
+			es[w], i = es[i], i-1
+		} else {
+			es[w], j = tail[j], j-1
+		}
+	}
 }
 
 // field returns the builder of the hourly table's column i, or of the
@@ -133,9 +165,6 @@ func rowStart(date string, hour int32) arrow.Timestamp {
 	return hourStart(date, max(hour, 0))
 }
 
-// inPart reports whether id is part modulo parts.
-func inPart(id, parts, part int64) bool { return parts <= 1 || id%parts == part }
-
 // rollup keeps one rollup table.
 type rollup struct {
 	def     lakehouse.TableDef
@@ -149,6 +178,8 @@ type rollup struct {
 	// newest is the newest event time of the rows added (µs), kept in
 	// the table's snapshots as newestKey.
 	newest int64
+	// idColumn is the column of the keys' numeric ids.
+	idColumn string
 	// daily keeps the rollup's days that are over (daily.go).
 	daily *daily
 }
@@ -164,9 +195,9 @@ type rollupHour struct {
 func newRollups() []*rollup {
 	return []*rollup{
 		{def: lakehouse.ContributorsHourlyTable, newHour: func() hourState { return &contributorsHour{m: map[contributorKey]*contributorAgg{}} },
-			daily: &daily{def: lakehouse.ContributorsDailyTable}},
+			idColumn: "user_id", daily: &daily{def: lakehouse.ContributorsDailyTable}},
 		{def: lakehouse.PagesHourlyTable, newHour: func() hourState { return &pagesHour{m: map[pageKey]*pageAgg{}} },
-			daily: &daily{def: lakehouse.PagesDailyTable}},
+			idColumn: "page_id", daily: &daily{def: lakehouse.PagesDailyTable}},
 	}
 }
 
@@ -311,10 +342,15 @@ func (ru *rollup) reader(hours []key, now arrow.Timestamp) (array.RecordReader, 
 		return nil, err
 	}
 	hi, next := 0, 0 // the next row: row next of hours[hi]
-	return newLazyReader(schema, func(b *array.RecordBuilder) (bool, error) {
+	// In the order of the keys' ids (sortKeys), which the daily rollups
+	// merge the files by.
+	return newOrderedReader(schema, func(b *array.RecordBuilder) (bool, error) {
 		for ; hi < len(hours); hi, next = hi+1, 0 {
 			k := hours[hi]
 			st := ru.hours[k].state
+			if next == 0 {
+				st.sortKeys()
+			}
 			if next == st.rows() {
 				continue
 			}
@@ -351,7 +387,7 @@ func (s *Stage) loadRollupHour(ctx context.Context, goldTbl *table.Table, ru *ro
 		if err != nil {
 			return nil, fmt.Errorf("read %s %s %02d: %w", lakehouse.Name(ru.def.Ident), k.date, k.hour, err)
 		}
-		err = h.addGold(rec, ru.intern, 1, 0)
+		err = h.addGold(rec, ru.intern, 0, int(rec.NumRows()), nil)
 		rec.Release()
 		if err != nil {
 			return nil, err
@@ -399,12 +435,13 @@ type contributorAgg struct {
 }
 
 // contributorsHour is an hour of gold.contributors_hourly; keys are its
-// rows in the order they first appeared, the order they are written in
-// (sorting tens of thousands of keys on every run cost more than building
-// the rows; compaction sorts closed hours).
+// rows, written in the order of their ids (sortKeys). Sorting tens of
+// thousands of keys by name on every run cost more than building the rows;
+// a run sorts only the keys new since the last and merges them in.
 type contributorsHour struct {
-	m    map[contributorKey]*contributorAgg
-	keys []contributorKey
+	m      map[contributorKey]*contributorAgg
+	keys   []keyed[contributorKey]
+	sorted int // keys[:sorted] are in sortKeys' order
 }
 
 func (h *contributorsHour) agg(k contributorKey, region string, intern func(string) string) *contributorAgg {
@@ -413,7 +450,7 @@ func (h *contributorsHour) agg(k contributorKey, region string, intern func(stri
 		k.domain, k.user = intern(k.domain), strings.Clone(k.user)
 		a = &contributorAgg{region: intern(region), last: -1 << 63, id: KeyID(k.user)}
 		h.m[k] = a
-		h.keys = append(h.keys, k)
+		h.keys = append(h.keys, keyed[contributorKey]{a.id, k})
 	}
 	return a
 }
@@ -435,7 +472,7 @@ func (h *contributorsHour) addSilver(r *silverRow, intern func(string) string) {
 	a.last = max(a.last, r.ts)
 }
 
-func (h *contributorsHour) addGold(rec arrow.RecordBatch, intern func(string) string, parts, part int64) error {
+func (h *contributorsHour) addGold(rec arrow.RecordBatch, intern func(string) string, lo, hi int, keep func(int64) bool) error {
 	domain, err1 := column[*array.String](rec, "domain")
 	region, err2 := column[*array.String](rec, "region")
 	user, err3 := column[*array.String](rec, "user_normalized")
@@ -450,8 +487,8 @@ func (h *contributorsHour) addGold(rec arrow.RecordBatch, intern func(string) st
 	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11); err != nil {
 		return err
 	}
-	for i := range int(rec.NumRows()) {
-		if !inPart(id.Value(i), parts, part) {
+	for i := lo; i < hi; i++ {
+		if keep != nil && !keep(id.Value(i)) {
 			continue
 		}
 		a := h.agg(contributorKey{domain: domain.Value(i), user: user.Value(i), bot: bot.Value(i), anonymous: anon.Value(i)},
@@ -467,13 +504,19 @@ func (h *contributorsHour) addGold(rec arrow.RecordBatch, intern func(string) st
 
 func (h *contributorsHour) rows() int { return len(h.keys) }
 
-func (h *contributorsHour) sortByEdits() {
-	slices.SortStableFunc(h.keys, func(a, b contributorKey) int { return cmp.Compare(h.m[b].edits, h.m[a].edits) })
+func (h *contributorsHour) sortKeys() {
+	sortKeyed(h.keys, h.sorted, func(a, b contributorKey) int {
+		return cmp.Or(cmp.Compare(a.domain, b.domain), cmp.Compare(a.user, b.user), cmpBool(a.bot, b.bot), cmpBool(a.anonymous, b.anonymous))
+	})
+	h.sorted = len(h.keys)
 }
+
+func (h *contributorsHour) reset() { clear(h.m); h.keys, h.sorted = h.keys[:0], 0 }
 
 func (h *contributorsHour) appendRows(b *array.RecordBuilder, date string, hour int32, lo, hi int) {
 	start, daily := rowStart(date, hour), hour < 0
-	for _, k := range h.keys[lo:hi] {
+	for _, e := range h.keys[lo:hi] {
+		k := e.k
 		a := h.m[k]
 		b.Field(0).(*array.StringBuilder).Append(date)
 		if !daily {
@@ -518,8 +561,9 @@ type pageAgg struct {
 // pagesHour is an hour of gold.pages_hourly, its keys as contributorsHour
 // keeps them.
 type pagesHour struct {
-	m    map[pageKey]*pageAgg
-	keys []pageKey
+	m      map[pageKey]*pageAgg
+	keys   []keyed[pageKey]
+	sorted int // keys[:sorted] are in sortKeys' order
 }
 
 func (h *pagesHour) agg(k pageKey, region string, intern func(string) string) *pageAgg {
@@ -528,7 +572,7 @@ func (h *pagesHour) agg(k pageKey, region string, intern func(string) string) *p
 		k.domain, k.title = intern(k.domain), strings.Clone(k.title)
 		a = &pageAgg{region: intern(region), last: -1 << 63, id: KeyID(k.domain + "|" + k.title)}
 		h.m[k] = a
-		h.keys = append(h.keys, k)
+		h.keys = append(h.keys, keyed[pageKey]{a.id, k})
 	}
 	return a
 }
@@ -570,7 +614,7 @@ func (h *pagesHour) addSilver(r *silverRow, intern func(string) string) {
 	}
 }
 
-func (h *pagesHour) addGold(rec arrow.RecordBatch, intern func(string) string, parts, part int64) error {
+func (h *pagesHour) addGold(rec arrow.RecordBatch, intern func(string) string, lo, hi int, keep func(int64) bool) error {
 	domain, err1 := column[*array.String](rec, "domain")
 	region, err2 := column[*array.String](rec, "region")
 	title, err3 := column[*array.String](rec, "title")
@@ -591,8 +635,8 @@ func (h *pagesHour) addGold(rec arrow.RecordBatch, intern func(string) string, p
 	if !ok {
 		return fmt.Errorf("rollups: editors are %s", editors.ListValues().DataType())
 	}
-	for i := range int(rec.NumRows()) {
-		if !inPart(id.Value(i), parts, part) {
+	for i := lo; i < hi; i++ {
+		if keep != nil && !keep(id.Value(i)) {
 			continue
 		}
 		a := h.agg(pageKey{domain: domain.Value(i), title: title.Value(i), bot: bot.Value(i)}, region.Value(i), intern)
@@ -613,13 +657,30 @@ func (h *pagesHour) addGold(rec arrow.RecordBatch, intern func(string) string, p
 
 func (h *pagesHour) rows() int { return len(h.keys) }
 
-func (h *pagesHour) sortByEdits() {
-	slices.SortStableFunc(h.keys, func(a, b pageKey) int { return cmp.Compare(h.m[b].edits, h.m[a].edits) })
+func (h *pagesHour) sortKeys() {
+	sortKeyed(h.keys, h.sorted, func(a, b pageKey) int {
+		return cmp.Or(cmp.Compare(a.domain, b.domain), cmp.Compare(a.title, b.title), cmpBool(a.bot, b.bot))
+	})
+	h.sorted = len(h.keys)
+}
+
+func (h *pagesHour) reset() { clear(h.m); h.keys, h.sorted = h.keys[:0], 0 }
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 func (h *pagesHour) appendRows(b *array.RecordBuilder, date string, hour int32, lo, hi int) {
 	start, daily := rowStart(date, hour), hour < 0
-	for _, k := range h.keys[lo:hi] {
+	for _, e := range h.keys[lo:hi] {
+		k := e.k
 		a := h.m[k]
 		b.Field(0).(*array.StringBuilder).Append(date)
 		if !daily {

@@ -115,12 +115,23 @@ func TestHourlyRollupsEqualSilver(t *testing.T) {
 // hold, for every day that is over (the newest event an hour past its
 // end), the same sums as silver's events of the day, and no other day.
 // The events span three days and a tenth of them arrive at the end, late
-// into days already written; the days are summed in several parts each;
-// a daily commit fails after its hourly commit (and the stage restarts,
-// or carries on), which the next run must make good.
+// into days already written; a daily commit fails after its hourly commit
+// (and the stage restarts, or carries on), which the next run must make
+// good. Days are merged from the hourly files, which gold writes in the
+// order of the keys' ids, or (should a file be in another order) summed in
+// several parts each.
 func TestDailyRollupsEqualSilver(t *testing.T) {
+	for _, merge := range []bool{true, false} {
+		t.Run(fmt.Sprintf("merge %t", merge), func(t *testing.T) { dailyRollupsEqualSilver(t, merge) })
+	}
+}
+
+func dailyRollupsEqualSilver(t *testing.T, merge bool) {
 	defer gold.SetDailyPartRows(150)()
-	defer gold.SetChunkRows(50)()
+	defer gold.SetDailyMerge(merge)()
+	// An hour's rows in several records, which must reach its file in
+	// order for the days to merge.
+	defer gold.SetChunkRows(5)()
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Seed, cfg.Duplicates = 3000, 6, 0.05
 	cfg.Rate = float64(cfg.Count) / (3 * 24 * 3600)
@@ -150,7 +161,7 @@ func TestDailyRollupsEqualSilver(t *testing.T) {
 	defer func() { g.Close() }()
 	injected := errors.New("injected daily commit failure")
 	failures := 0
-	var written, parts int
+	var written, merged, parts int
 	for i, batch := 0, 0; i < len(events); i, batch = i+250, batch+1 {
 		feed(t, p, events[i:min(i+250, len(events))])
 		if batch == 4 || batch == 11 {
@@ -160,8 +171,8 @@ func TestDailyRollupsEqualSilver(t *testing.T) {
 		if errors.Is(err, injected) {
 			failures++
 			if batch == 11 { // a restart; otherwise the stage carries on
-				d, p := gold.DailyWritten(g)
-				written, parts = written+d, parts+p
+				d, m, p := gold.DailyWritten(g)
+				written, merged, parts = written+d, merged+m, parts+p
 				g.Close()
 				g = newStage()
 			}
@@ -177,8 +188,8 @@ func TestDailyRollupsEqualSilver(t *testing.T) {
 	if ok, err := g.CaughtUp(context.Background()); err != nil || !ok {
 		t.Fatalf("CaughtUp = %t, %v after the last run; want true", ok, err)
 	}
-	d, pp := gold.DailyWritten(g)
-	written, parts = written+d, parts+pp
+	d, m, pp := gold.DailyWritten(g)
+	written, merged, parts = written+d, merged+m, parts+pp
 	if failures != 2 {
 		t.Errorf("%d daily commits failed; the test injects 2", failures)
 	}
@@ -188,9 +199,16 @@ func TestDailyRollupsEqualSilver(t *testing.T) {
 	if toInt64(days) < 2 {
 		t.Fatalf("%v days are over; the events must span more", days)
 	}
-	// Late events rewrite days already written, and a day sums in parts.
-	if written <= 2*int(toInt64(days)) || parts <= written {
-		t.Errorf("the daily rollups wrote %d days in %d parts (%d days are over); want days written again, in several parts each", written, parts, toInt64(days))
+	// Late events rewrite days already written. Gold's hourly files are
+	// in the order of the ids, so every day merges; else it sums in parts.
+	if written <= 2*int(toInt64(days)) {
+		t.Errorf("the daily rollups wrote %d days (%d days are over); want days written again", written, toInt64(days))
+	}
+	if merge && (merged != written || parts != 0) {
+		t.Errorf("%d of %d days merged from the hourly files, %d parts summed; want every day merged", merged, written, parts)
+	}
+	if !merge && (merged != 0 || parts <= written) {
+		t.Errorf("%d days merged, %d days summed in %d parts; want several parts a day", merged, written, parts)
 	}
 	for _, c := range []struct{ name, got, want string }{
 		{"gold.contributors_daily",

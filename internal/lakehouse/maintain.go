@@ -130,6 +130,8 @@ type TablePolicy struct {
 // partition has MinInputFiles small files). The gold tables skip their open
 // day: gold replaces the current hours on every commit (copy-on-write), and
 // one compacted file spanning the day would be rewritten whole each time.
+// The hourly rollups are sorted by their keys' ids, the order gold writes
+// them in, which the daily rollups merge them by.
 func DefaultPolicies() map[string]TablePolicy {
 	return map[string]TablePolicy{
 		Name(BronzeRawEvents):        {SortBy: []string{"event_timestamp", "event_id"}, SkipOpen: true},
@@ -137,8 +139,8 @@ func DefaultPolicies() map[string]TablePolicy {
 		Name(SilverCleanedEvents):    {SortBy: []string{"event_timestamp", "event_id"}},
 		Name(GoldHourlyStats):        {SortBy: []string{"stat_hour", "domain"}, SkipOpen: true},
 		Name(GoldRiskScores):         {SortBy: []string{"entity_id"}, SkipOpen: true},
-		Name(GoldContributorsHourly): {SortBy: []string{"domain", "user_normalized", "is_bot", "is_anonymous"}, SkipOpen: true},
-		Name(GoldPagesHourly):        {SortBy: []string{"domain", "title", "is_bot"}, SkipOpen: true},
+		Name(GoldContributorsHourly): {SortBy: []string{"user_id", "domain", "user_normalized", "is_bot", "is_anonymous"}, SkipOpen: true},
+		Name(GoldPagesHourly):        {SortBy: []string{"page_id", "domain", "title", "is_bot"}, SkipOpen: true},
 		Name(OpsDQResults):           {SortBy: []string{"evaluated_at", "check"}},
 		Name(OpsAlerts):              {SortBy: []string{"created_at", "alert_id"}},
 	}
