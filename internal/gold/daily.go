@@ -93,6 +93,10 @@ type daily struct {
 	written, merged, parts int
 }
 
+// silverAheadHook, when set, is called before a run looks for silver
+// commits it has not read (tests).
+var silverAheadHook func()
+
 // dailyCommitHook, when set, is called before each daily commit; an error
 // fails it (tests).
 var dailyCommitHook func() error
@@ -175,6 +179,13 @@ func (s *Stage) refreshDaily(ctx context.Context, ru *rollup, at time.Time) erro
 	over := overThrough(ru.newest)
 	if len(d.pending) == 0 && over <= d.through {
 		return nil
+	}
+	// While silver has commits gold has not read (a backlog, such as a
+	// replay), the days wait: they would be written again as the rest of
+	// their hours arrive, and each would lengthen a run, which then reads
+	// more hours whole (a 2M-event replay wrote its first day twice).
+	if behind, err := s.silverAhead(ctx); err != nil || behind {
+		return err
 	}
 	hourlyTbl, err := s.lh.Load(ctx, ru.def.Ident)
 	if err != nil {
@@ -259,6 +270,19 @@ func newestHour(ctx context.Context, tbl *table.Table) (int64, error) {
 		}
 	}
 	return newest, nil
+}
+
+// silverAhead reports whether silver has a commit newer than the run's
+// head.
+func (s *Stage) silverAhead(ctx context.Context) (bool, error) {
+	if silverAheadHook != nil {
+		silverAheadHook()
+	}
+	tbl, err := s.lh.Load(ctx, lakehouse.SilverCleanedEvents)
+	if err != nil {
+		return false, err
+	}
+	return lakehouse.Head(tbl).Sequence > s.head.Sequence, nil
 }
 
 // partitionDates lists the stat_date partitions of tbl's data files that

@@ -79,3 +79,10 @@ func SetDailyMerge(on bool) (restore func()) {
 	dailyMerge = on
 	return func() { dailyMerge = old }
 }
+
+// BeforeBacklogCheck has fn called each time a run looks for silver
+// commits it has not read before writing days, until restore is called.
+func BeforeBacklogCheck(fn func()) (restore func()) {
+	silverAheadHook = fn
+	return func() { silverAheadHook = nil }
+}

@@ -100,6 +100,8 @@ type Stage struct {
 	// hourlyState keeps the newest hours of gold.hourly_stats (hourly.go).
 	hourlyState hourlyState
 
+	// head is silver's snapshot the current run reads up to.
+	head lakehouse.Checkpoint
 	// dailyBehind is set while a daily rollup has days to write (CaughtUp
 	// reads it from other goroutines).
 	dailyBehind atomic.Bool
@@ -186,6 +188,7 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	head := lakehouse.Head(silverTbl)
+	s.head = head
 	hours, rows, err := s.refreshHourly(ctx, silverTbl, head)
 	if err != nil {
 		return res, err

@@ -135,7 +135,12 @@ func sortKeyed[K any](es []keyed[K], sorted int, tie func(a, b K) int) {
 	if sorted >= len(es) {
 		return
 	}
-	order := func(a, b keyed[K]) int { return cmp.Or(cmp.Compare(a.id, b.id), tie(a.k, b.k)) }
+	order := func(a, b keyed[K]) int {
+		if a.id != b.id {
+			return cmp.Compare(a.id, b.id)
+		}
+		return tie(a.k, b.k)
+	}
 	slices.SortFunc(es[sorted:], order)
 	if sorted == 0 || order(es[sorted-1], es[sorted]) <= 0 {
 		return

@@ -296,3 +296,48 @@ func TestDailyDaysPerRun(t *testing.T) {
 		t.Errorf("gold.contributors_daily has %v days, gold.pages_daily %v", got, over)
 	}
 }
+
+// TestDailyWaitsForBacklog: while silver has commits a run has not read
+// (a replay's backlog), the days over wait, and the run says it is not
+// caught up; the next run, with nothing left to read, writes them.
+func TestDailyWaitsForBacklog(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed = 600, 8
+	cfg.Rate = float64(cfg.Count) / (3 * 24 * 3600)
+	events, err := gen.Lines(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := stagetest.New(t)
+	feed(t, p, events[:500])
+	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	// A silver commit during the run, before it would write the days.
+	fed := false
+	restore := gold.BeforeBacklogCheck(func() {
+		if !fed {
+			fed = true
+			feed(t, p, events[500:])
+		}
+	})
+	res, err := g.RunOnce(context.Background())
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if days, _, _ := gold.DailyWritten(g); !fed || days != 0 || res.DailyDays != 0 || res.Caught {
+		t.Fatalf("with a silver commit unread, the run wrote %d days (fed %t) and says caught up %t; want none written, not caught up", days, fed, res.Caught)
+	}
+	if ok, err := g.CaughtUp(context.Background()); err != nil || ok {
+		t.Fatalf("CaughtUp = %t, %v with days waiting; want false", ok, err)
+	}
+	if _, err := g.RunUntilCaught(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if days, _, _ := gold.DailyWritten(g); days < 4 {
+		t.Errorf("the runs after the backlog wrote %d days of the two rollups; want both days over of each", days)
+	}
+}
