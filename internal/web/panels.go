@@ -117,16 +117,22 @@ func trendingSQL(limit int, noBots bool) rankedSQL {
 		cond, perRow = " AND NOT is_bot", 1
 	}
 	// The editors of a page over several hours are the distinct names of
-	// the hours' lists; revision_old is the parent of the range's first
-	// revision, so that the diff link shows every edit of the range.
+	// the hours' lists, counted from the lists unnested: a 7-day list at
+	// the live feed's volume took 607-616 ms instead of 650-670 with
+	// list_distinct of the lists flattened. revision_old is the parent of
+	// the range's first revision, so that the diff link shows every edit of
+	// the range.
 	return rankedSQL{table: "gold.pages_hourly", daily: "gold.pages_daily", id: rankKeys["pages"], name: "domain, title",
 		cond: cond, limit: limit, rowsPerSpan: perRow,
 		cols: "domain, title, edits, editors, bytes_delta, new_page, last_edit, last_revision, first_parent, first_revision",
-		detail: `SELECT domain, title, sum(edits)::BIGINT AS edits,
-				len(list_distinct(flatten(list(editors))))::BIGINT AS editors,
+		detail: `SELECT p.domain, p.title, p.edits, coalesce(e.editors, 0)::BIGINT AS editors, p.bytes_delta, p.new_page,
+				p.last_edit, p.revision_new, p.revision_old
+			FROM (SELECT domain, title, sum(edits)::BIGINT AS edits,
 				sum(bytes_delta)::BIGINT AS bytes_delta, bool_or(new_page) AS new_page, max(last_edit) AS last_edit,
 				max(last_revision) AS revision_new, arg_min_null(first_parent, first_revision) AS revision_old
-			FROM %s GROUP BY domain, title`,
+				FROM %[1]s GROUP BY domain, title) AS p
+			LEFT JOIN (SELECT domain, title, count(DISTINCT name) AS editors
+				FROM (SELECT domain, title, unnest(editors) AS name FROM %[1]s) GROUP BY domain, title) AS e USING (domain, title)`,
 		rows: `SELECT * FROM detail ORDER BY edits DESC, editors DESC, domain, title`}
 }
 
