@@ -60,14 +60,13 @@ const (
 
 // dailyGrace is how long after a day ends (in event time) it is over:
 // EventStreams delivers almost every event within minutes, and the
-// recorded captures have none more than ten minutes late (a variable for
-// tests).
-var dailyGrace = time.Hour
+// recorded captures have none more than ten minutes late.
+const dailyGrace = time.Hour
 
 // dailyDaysPerRun bounds the days over that a run writes besides the
-// pending ones: a day of the live feed's pages takes about 5 s to sum, and
-// the first run over a month of hourly rollups would otherwise hold gold
-// up for minutes.
+// pending ones: a day at the live feed's volume takes about 2 s to merge
+// (6-8 s to sum in parts), and the first run over a month of hourly
+// rollups would otherwise hold gold up for minutes.
 const dailyDaysPerRun = 2
 
 // dailyPartRows bounds the hourly rows summed at once when a day's hourly
