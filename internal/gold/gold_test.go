@@ -29,6 +29,27 @@ func feed(tb testing.TB, p *stagetest.Pipeline, events [][]byte) {
 	p.Silver(tb)
 }
 
+// generated is cfg's events.
+func generated(tb testing.TB, cfg gen.Config) [][]byte {
+	tb.Helper()
+	events, err := gen.Lines(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return events
+}
+
+// newStage starts a gold stage over p's tables, closed when the test ends.
+func newStage(tb testing.TB, p *stagetest.Pipeline) *gold.Stage {
+	tb.Helper()
+	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { g.Close() })
+	return g
+}
+
 func toInt64(v any) int64 {
 	var n int64
 	fmt.Sscan(fmt.Sprint(v), &n)
@@ -178,17 +199,9 @@ func TestGoldOnRecordedEvents(t *testing.T) {
 func TestRiskFlagsVandalBurst(t *testing.T) {
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.VandalBurst, cfg.Seed = 2000, 120, 9
-	events, err := gen.Lines(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := stagetest.New(t)
-	feed(t, p, events)
-	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
+	feed(t, p, generated(t, cfg))
+	g := newStage(t, p)
 	if _, err := g.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -131,14 +131,15 @@ func dailyRollupsEqualSilver(t *testing.T, merge bool) {
 	defer gold.SetDailyMerge(merge)()
 	// An hour's rows in several records, which must reach its file in
 	// order for the days to merge.
-	defer gold.SetChunkRows(5)()
-	cfg := gen.DefaultConfig()
-	cfg.Count, cfg.Seed, cfg.Duplicates = 3000, 6, 0.05
-	cfg.Rate = float64(cfg.Count) / (3 * 24 * 3600)
-	events, err := gen.Lines(cfg)
-	if err != nil {
-		t.Fatal(err)
+	chunk := 50
+	if merge {
+		chunk = 5
 	}
+	defer gold.SetChunkRows(chunk)()
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed, cfg.Duplicates = 1500, 6, 0.05
+	cfg.Rate = float64(cfg.Count) / (3 * 24 * 3600)
+	events := generated(t, cfg)
 	r := rand.New(rand.NewPCG(6, 1))
 	var inOrder, late [][]byte
 	for _, e := range events {
@@ -150,20 +151,12 @@ func dailyRollupsEqualSilver(t *testing.T, merge bool) {
 	}
 	events = append(inOrder, late...)
 	p := stagetest.New(t)
-	newStage := func() *gold.Stage {
-		g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return g
-	}
-	g := newStage()
-	defer func() { g.Close() }()
+	g := newStage(t, p)
 	injected := errors.New("injected daily commit failure")
 	failures := 0
 	var written, merged, parts int
-	for i, batch := 0, 0; i < len(events); i, batch = i+250, batch+1 {
-		feed(t, p, events[i:min(i+250, len(events))])
+	for i, batch := 0, 0; i < len(events); i, batch = i+125, batch+1 {
+		feed(t, p, events[i:min(i+125, len(events))])
 		if batch == 4 || batch == 11 {
 			defer gold.FailDailyCommits(1, injected)()
 		}
@@ -171,10 +164,10 @@ func dailyRollupsEqualSilver(t *testing.T, merge bool) {
 		if errors.Is(err, injected) {
 			failures++
 			if batch == 11 { // a restart; otherwise the stage carries on
-				d, m, p := gold.DailyWritten(g)
-				written, merged, parts = written+d, merged+m, parts+p
+				d, m, n := gold.DailyWritten(g)
+				written, merged, parts = written+d, merged+m, parts+n
 				g.Close()
-				g = newStage()
+				g = newStage(t, p)
 			}
 			continue
 		}
@@ -254,17 +247,9 @@ func TestDailyDaysPerRun(t *testing.T) {
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Seed = 800, 7
 	cfg.Rate = float64(cfg.Count) / (5 * 24 * 3600)
-	events, err := gen.Lines(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := stagetest.New(t)
-	feed(t, p, events)
-	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
+	feed(t, p, generated(t, cfg))
+	g := newStage(t, p)
 	var runs []int
 	for {
 		res, err := g.RunOnce(context.Background())
@@ -304,17 +289,10 @@ func TestDailyWaitsForBacklog(t *testing.T) {
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Seed = 600, 8
 	cfg.Rate = float64(cfg.Count) / (3 * 24 * 3600)
-	events, err := gen.Lines(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	events := generated(t, cfg)
 	p := stagetest.New(t)
 	feed(t, p, events[:500])
-	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
+	g := newStage(t, p)
 	// A silver commit during the run, before it would write the days.
 	fed := false
 	restore := gold.BeforeBacklogCheck(func() {
