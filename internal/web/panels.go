@@ -288,7 +288,7 @@ func (q rankedSQL) sql(byName bool) string {
 // twice the rows, so nothing was skipped, and computing it cost 4 ms of
 // the list's 25 (300k events over 30 days). Over a week of days at the
 // live feed's volume it leaves the 214 pages with a day of 204 or more
-// edits to sum, of the 3.7 million rows in the range; over the
+// edits to sum, of about 4 million rows in the range; over the
 // benchmark's small month it skips nothing and costs about 3 ms.
 const maxPrunedRows = 128
 
