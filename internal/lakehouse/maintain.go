@@ -299,6 +299,19 @@ func (m *Maintainer) RunOnce(ctx context.Context) (Report, error) {
 	}
 	rep.Duration = time.Since(start)
 	err := errors.Join(errs...)
+	if ctx.Err() != nil {
+		// Stopped (the process shuts down): the tables it did not finish
+		// did not fail, and the run is not counted.
+		failed := 0
+		for _, tr := range rep.Tables {
+			if tr.Err != nil && !errors.Is(tr.Err, ctx.Err()) {
+				failed++
+			}
+		}
+		m.log.Info("maintenance run stopped", "tables", len(rep.Tables), "seconds", rep.Duration.Seconds(),
+			"dry_run", m.cfg.DryRun, "failed", failed, "reason", context.Cause(ctx))
+		return rep, err
+	}
 	m.metrics.run(err)
 	m.log.Info("maintenance run done", "tables", len(rep.Tables), "seconds", rep.Duration.Seconds(),
 		"dry_run", m.cfg.DryRun, "failed", len(errs))

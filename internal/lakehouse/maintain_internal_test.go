@@ -2,6 +2,7 @@ package lakehouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -299,5 +300,28 @@ func TestMaintainerRunAndMetrics(t *testing.T) {
 	}
 	if n := testutil.CollectAndCount(reg, "wikistream_maintain_duration_seconds"); n != 1 {
 		t.Errorf("%d duration series, want 1 (one table)", n)
+	}
+}
+
+// TestMaintainerStoppedRunIsNotAFailure: a run whose context ends (the
+// process shuts down) returns the cancellation but is counted neither as
+// done nor as failed.
+func TestMaintainerStoppedRunIsNotAFailure(t *testing.T) {
+	ctx := context.Background()
+	l := openWith(t, Config{DataDir: t.TempDir()})
+	if _, err := l.EnsureTable(ctx, testDef); err != nil {
+		t.Fatal(err)
+	}
+	m := testMaintainer(t, l, func(c *MaintainConfig) { c.Registerer = prometheus.NewRegistry() })
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := m.RunOnce(stopped); !errors.Is(err, context.Canceled) {
+		t.Fatalf("RunOnce = %v, want the cancellation", err)
+	}
+	if _, err := m.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if failed, ok := testutil.ToFloat64(m.metrics.runs.WithLabelValues("failed")), testutil.ToFloat64(m.metrics.runs.WithLabelValues("ok")); failed != 0 || ok != 1 {
+		t.Errorf("runs_total: failed %v, ok %v; want 0 and 1", failed, ok)
 	}
 }
