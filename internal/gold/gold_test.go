@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,36 @@ func newStage(tb testing.TB, p *stagetest.Pipeline) *gold.Stage {
 	}
 	tb.Cleanup(func() { g.Close() })
 	return g
+}
+
+// holdBackTenth returns events in order but for about a tenth of them,
+// picked by r, which come at the end: late events into hours and days
+// written long before.
+func holdBackTenth(events [][]byte, r *rand.Rand) [][]byte {
+	var inOrder, late [][]byte
+	for _, e := range events {
+		if r.IntN(10) == 0 {
+			late = append(late, e)
+		} else {
+			inOrder = append(inOrder, e)
+		}
+	}
+	return append(inOrder, late...)
+}
+
+// sameRows fails the test unless the rows of got and want (SQL over p)
+// are the same, and at least 100.
+func sameRows(tb testing.TB, p *stagetest.Pipeline, name, got, want string) {
+	tb.Helper()
+	g, w := p.Query(tb, got), p.Query(tb, want)
+	if len(g) != len(w) || len(g) < 100 {
+		tb.Fatalf("%s: %d rows, want %d (at least 100)", name, len(g), len(w))
+	}
+	for i := range g {
+		if gs, ws := fmt.Sprint(g[i]), fmt.Sprint(w[i]); gs != ws {
+			tb.Fatalf("%s row %d:\ngot  %s\nwant %s", name, i, gs, ws)
+		}
+	}
 }
 
 func toInt64(v any) int64 {

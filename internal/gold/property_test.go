@@ -61,16 +61,7 @@ func TestIncrementalEqualsOneBatch(t *testing.T) {
 			if seed == 4 {
 				// In order, but a tenth held back to the end: days go idle,
 				// then late events touch them again.
-				var late [][]byte
-				shuffled = shuffled[:0]
-				for _, e := range events {
-					if r.IntN(10) == 0 {
-						late = append(late, e)
-					} else {
-						shuffled = append(shuffled, e)
-					}
-				}
-				shuffled = append(shuffled, late...)
+				shuffled = holdBackTenth(events, r)
 			}
 			// Re-send a random slice at the end: duplicates across batches.
 			shuffled = append(shuffled, shuffled[:r.IntN(len(shuffled)/4)]...)

@@ -91,15 +91,7 @@ func TestHourlyRollupsEqualSilver(t *testing.T) {
 					AND e.domain = agg.domain AND e.title = agg.title AND e.is_bot = agg.is_bot AND e.revision_new = agg.first_rev),
 				last_rev FROM agg ORDER BY ALL`},
 	} {
-		got, want := p.Query(t, c.got), p.Query(t, c.want)
-		if len(got) != len(want) || len(got) < 100 {
-			t.Fatalf("%s: %d rows, want %d (at least 100)", c.name, len(got), len(want))
-		}
-		for i := range got {
-			if g, w := fmt.Sprint(got[i]), fmt.Sprint(want[i]); g != w {
-				t.Fatalf("%s row %d:\ngot  %s\nwant %s", c.name, i, g, w)
-			}
-		}
+		sameRows(t, p, c.name, c.got, c.want)
 	}
 	// The sample must exercise what the rollups keep apart.
 	multi := p.Query(t, `SELECT count(*) FILTER (WHERE len(editors) > 1), count(*) FILTER (WHERE first_parent IS NULL),
@@ -140,16 +132,7 @@ func dailyRollupsEqualSilver(t *testing.T, merge bool) {
 	cfg.Count, cfg.Seed, cfg.Duplicates = 1500, 6, 0.05
 	cfg.Rate = float64(cfg.Count) / (3 * 24 * 3600)
 	events := generated(t, cfg)
-	r := rand.New(rand.NewPCG(6, 1))
-	var inOrder, late [][]byte
-	for _, e := range events {
-		if r.IntN(10) == 0 {
-			late = append(late, e)
-		} else {
-			inOrder = append(inOrder, e)
-		}
-	}
-	events = append(inOrder, late...)
+	events = holdBackTenth(events, rand.New(rand.NewPCG(6, 1)))
 	p := stagetest.New(t)
 	g := newStage(t, p)
 	injected := errors.New("injected daily commit failure")
@@ -227,15 +210,7 @@ func dailyRollupsEqualSilver(t *testing.T, merge bool) {
 					AND e.domain = agg.domain AND e.title = agg.title AND e.is_bot = agg.is_bot AND e.revision_new = agg.first_rev),
 				last_rev, agg.event_date::TIMESTAMPTZ FROM agg ORDER BY ALL`},
 	} {
-		got, want := p.Query(t, c.got), p.Query(t, c.want)
-		if len(got) != len(want) || len(got) < 100 {
-			t.Fatalf("%s: %d rows, want %d (at least 100)", c.name, len(got), len(want))
-		}
-		for i := range got {
-			if g, w := fmt.Sprint(got[i]), fmt.Sprint(want[i]); g != w {
-				t.Fatalf("%s row %d:\ngot  %s\nwant %s", c.name, i, g, w)
-			}
-		}
+		sameRows(t, p, c.name, c.got, c.want)
 	}
 }
 
