@@ -452,7 +452,7 @@ func newMergeSource(ctx context.Context, tbl *table.Table, tasks []table.FileSca
 	m := &mergeSource{state: state, intern: intern}
 	for _, t := range tasks {
 		s := &hourStream{idColumn: idColumn}
-		s.next, s.stop = iter.Pull2(fileRecords(ctx, tbl, t.File))
+		s.next, s.stop = iter.Pull2(fileRecords(ctx, tbl, t.File, nil))
 		if err := s.advance(); err != nil {
 			s.close()
 			m.close()
@@ -580,12 +580,12 @@ func (h *streamHeap) Pop() any {
 	return x
 }
 
-// fileRecords yields the batches of a data file, all of its columns; the
-// consumer releases each.
-func fileRecords(ctx context.Context, tbl *table.Table, df iceberg.DataFile) iter.Seq2[arrow.RecordBatch, error] {
+// fileRecords yields the batches of a data file's columns (nil: all of
+// them), in lakehouse.ReadFile's size; the consumer releases each.
+func fileRecords(ctx context.Context, tbl *table.Table, df iceberg.DataFile, columns []string) iter.Seq2[arrow.RecordBatch, error] {
 	return func(yield func(arrow.RecordBatch, error) bool) {
 		stop := errors.New("stop")
-		err := lakehouse.ReadFile(ctx, tbl, df, nil, func(rec arrow.RecordBatch) error {
+		err := lakehouse.ReadFile(ctx, tbl, df, columns, func(rec arrow.RecordBatch) error {
 			rec.Retain() // the reader reuses it after this returns
 			if !yield(rec, nil) {
 				return stop

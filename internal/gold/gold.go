@@ -662,22 +662,16 @@ func dayRows(ctx context.Context, tbl *table.Table, d string) (iter.Seq2[arrow.R
 			}, nil
 		}
 	}
-	stop := errors.New("stop")
 	return func(yield func(arrow.RecordBatch, error) bool) {
 		for _, t := range tasks {
-			err := lakehouse.ReadFile(ctx, tbl, t.File, riskColumns, func(rec arrow.RecordBatch) error {
-				rec.Retain() // the reader reuses it after this returns; the consumer releases it
-				if !yield(rec, nil) {
-					return stop
+			for rec, err := range fileRecords(ctx, tbl, t.File, riskColumns) {
+				if err != nil {
+					yield(nil, fmt.Errorf("read %s %s: %w", name, d, err))
+					return
 				}
-				return nil
-			})
-			if errors.Is(err, stop) {
-				return
-			}
-			if err != nil {
-				yield(nil, fmt.Errorf("read %s %s: %w", name, d, err))
-				return
+				if !yield(rec, nil) {
+					return
+				}
 			}
 		}
 	}, nil
