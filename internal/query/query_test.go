@@ -534,3 +534,33 @@ func TestRepeatedStatementsAreParsedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestFilesReadAreNotCached holds the engine to reading the warehouse's
+// files without keeping them: DuckDB's Parquet metadata and external file
+// caches keep what they read until the memory limit, so a long-running
+// process whose tables get new files every second grew without bound
+// (docs/PERFORMANCE.md, session 11).
+func TestFilesReadAreNotCached(t *testing.T) {
+	ctx := context.Background()
+	lh := openLakehouse(t)
+	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
+		t.Fatal(err)
+	}
+	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, Config{})
+	var want int64
+	for i := range 4 {
+		appendEvents(t, lh, lakehouse.BronzeRawEvents, 500, uint64(i+1))
+		want += 500
+		if got := count(t, e, "bronze.raw_events WHERE length(raw_json) > 0", At{}); got != want {
+			t.Fatalf("after append %d: got %d rows, want %d", i+1, got, want)
+		}
+	}
+	res, err := e.Query(ctx, "SELECT tag, memory_usage_bytes FROM duckdb_memory() "+
+		"WHERE tag IN ('OBJECT_CACHE', 'EXTERNAL_FILE_CACHE') AND memory_usage_bytes > 0", At{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Rows {
+		t.Errorf("DuckDB's %v holds %v bytes after reading the table's files, want none", r[0], r[1])
+	}
+}

@@ -49,9 +49,15 @@ func (e *Engine) start(ctx context.Context) error {
 		}
 		for _, stmt := range []string{
 			"SET GLOBAL TimeZone = 'UTC'",
-			// Iceberg data files never change once written, so their
-			// Parquet footers can be cached across queries.
-			"SET GLOBAL parquet_metadata_cache = true",
+			// No caches of the files read: DuckDB keeps them until the
+			// memory limit, so while gold commits every second the cached
+			// footers and data of files read once (the in-memory copies'
+			// sources, the risk table's files) grew the process by about
+			// 0.6 MB/s at the live rate, toward the limit of each engine.
+			// The warehouse's files are read through the OS's page cache
+			// instead (docs/PERFORMANCE.md, session 11).
+			"SET GLOBAL parquet_metadata_cache = false",
+			"SET GLOBAL enable_external_file_cache = false",
 			// The in-memory copies (resident.go) are compressed by a
 			// checkpoint, but not their strings: reading FSST-compressed
 			// titles and editor lists made a day's top pages 60-80 ms
