@@ -65,12 +65,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		lat, err := freshness(ctx, e, work, *liveRate, *liveFor, bcfg)
+		lat, mem, err := freshness(ctx, e, work, *liveRate, *liveFor, bcfg)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "freshness at %.0f events/s for %s (%d events): p50 %.2f s, p99 %.2f s, max %.2f s (event due → its count served by GET /api/v1/stats/summary)\n",
 			*liveRate, *liveFor, len(lat), percentile(lat, 50).Seconds(), percentile(lat, 99).Seconds(), lat[len(lat)-1].Seconds())
+		fmt.Fprint(e.stdout, memoryLine(mem))
 		if rss := peakRSS(); rss > 0 {
 			fmt.Fprintf(e.stdout, "peak RSS:         %.0f MB\n", float64(rss)/(1<<20))
 		}
@@ -233,6 +234,17 @@ func (c costs) sub(o costs) costs {
 	return costs{cpu: c.cpu - o.cpu, allocBytes: c.allocBytes - o.allocBytes, gcs: c.gcs - o.gcs}
 }
 
+// procBytes reads the size in a /proc line such as "VmHWM:  1234 kB" that
+// starts with prefix.
+func procBytes(line, prefix string) (int64, bool) {
+	v, ok := strings.CutPrefix(line, prefix)
+	if !ok {
+		return 0, false
+	}
+	kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+	return kb << 10, err == nil
+}
+
 // peakRSS is the process's peak resident set size in bytes (Linux), or 0.
 func peakRSS() int64 {
 	f, err := os.Open("/proc/self/status")
@@ -242,9 +254,8 @@ func peakRSS() int64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
+		if b, ok := procBytes(sc.Text(), "VmHWM:"); ok {
+			return b
 		}
 	}
 	return 0

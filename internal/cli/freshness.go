@@ -34,19 +34,22 @@ import (
 // gold.hourly_stats from an in-memory copy refreshed after each commit.
 // Event i is visible at the first answer whose total reaches i+1 (every
 // generated event is valid and distinct, and ingest reads them in order).
-func freshness(ctx context.Context, e *env, work string, rate float64, d time.Duration, bcfg bronze.Config) ([]time.Duration, error) {
+//
+// It also samples the process's memory every memEvery (memSamples), so that
+// a long run shows whether the live process grows.
+func freshness(ctx context.Context, e *env, work string, rate float64, d time.Duration, bcfg bronze.Config) ([]time.Duration, []memSample, error) {
 	n := int(rate * d.Seconds())
 	file := filepath.Join(work, fmt.Sprintf("live-%.0f.jsonl", rate))
 	f, err := os.Create(file)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	gcfg := gen.DefaultConfig()
 	gcfg.Count, gcfg.Rate, gcfg.Seed = n, rate, 7
 	gcfg.Start = time.Now().Add(3 * time.Second).Truncate(time.Second) // after the pipeline is up
 	if _, err := gen.Write(ctx, f, gcfg); err != nil {
 		f.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	f.Close()
 	// The time each event is due, from its own timestamp as the paced
@@ -54,14 +57,14 @@ func freshness(ctx context.Context, e *env, work string, rate float64, d time.Du
 	var due []time.Time
 	lines, err := readEventTimes(file)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dataDir := filepath.Join(work, fmt.Sprintf("data-%.0f", rate))
 	sc := source.DefaultConfig()
 	sc.Speed = 1
 	src, err := source.Open(file, sc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	reg := prometheus.NewRegistry()
 	icfg := ingest.DefaultConfig()
@@ -70,7 +73,7 @@ func freshness(ctx context.Context, e *env, work string, rate float64, d time.Du
 	bc.Addr, bc.DataDir = "127.0.0.1:0", filepath.Join(dataDir, "broker")
 	httpAddr, err := freeLoopbackAddr()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := app.Config{Embedded: true, Broker: bc, Lakehouse: lakehouse.Config{DataDir: dataDir},
 		Ingest: icfg, Source: src, Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig(), SkipFinalChecks: true,
@@ -88,13 +91,21 @@ func freshness(ctx context.Context, e *env, work string, rate float64, d time.Du
 	}
 	summary := "http://" + httpAddr + "/api/v1/stats/summary"
 	visible := make([]time.Time, 0, n)
+	var mem []memSample
+	nextMem := started
 	for len(visible) < n {
+		if now := time.Now(); !now.Before(nextMem) {
+			if m, ok := readMemory(now.Sub(started)); ok {
+				mem = append(mem, m)
+			}
+			nextMem = nextMem.Add(memEvery)
+		}
 		select {
 		case err := <-done:
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			return nil, fmt.Errorf("pipeline ended with %d of %d events visible in gold", len(visible), n)
+			return nil, nil, fmt.Errorf("pipeline ended with %d of %d events visible in gold", len(visible), n)
 		case <-time.After(50 * time.Millisecond):
 		}
 		total, err := servedEvents(ctx, summary)
@@ -113,7 +124,7 @@ func freshness(ctx context.Context, e *env, work string, rate float64, d time.Du
 		lat[i] = max(visible[i].Sub(due[i]), 0)
 	}
 	slices.Sort(lat)
-	return lat, nil
+	return lat, mem, nil
 }
 
 // servedEvents is the total number of events the dashboard API reports
@@ -179,4 +190,54 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	}
 	i := int(p / 100 * float64(len(sorted)-1))
 	return sorted[i]
+}
+
+// memEvery is how often freshness samples the process's memory.
+const memEvery = 10 * time.Second
+
+// memSample is the process's memory at a moment of a measurement: its
+// resident set, and the anonymous part of it (the heaps: Go's and
+// DuckDB's), the rest being file pages, mostly the binary's own, which the
+// kernel maps in large pieces and can drop at any time.
+type memSample struct {
+	at             time.Duration
+	rss, anonymous int64 // bytes
+}
+
+// readMemory samples the process's memory (Linux; false elsewhere).
+func readMemory(at time.Duration) (memSample, bool) {
+	f, err := os.Open("/proc/self/smaps_rollup")
+	if err != nil {
+		return memSample{}, false
+	}
+	defer f.Close()
+	m := memSample{at: at}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		for prefix, v := range map[string]*int64{"Rss:": &m.rss, "Anonymous:": &m.anonymous} {
+			if b, ok := procBytes(sc.Text(), prefix); ok {
+				*v = b
+			}
+		}
+	}
+	return m, m.rss > 0
+}
+
+// memoryLine says how the memory went in samples: after the first minute
+// (or the first sample) and at the end, so that growth shows.
+func memoryLine(samples []memSample) string {
+	if len(samples) == 0 {
+		return ""
+	}
+	first := samples[0]
+	for _, m := range samples {
+		if m.at >= time.Minute {
+			first = m
+			break
+		}
+	}
+	last := samples[len(samples)-1]
+	mb := func(b int64) float64 { return float64(b) / (1 << 20) }
+	return fmt.Sprintf("memory:           RSS %.0f MB at %s, %.0f MB at %s; anonymous %.0f MB, %.0f MB\n",
+		mb(first.rss), first.at.Round(time.Second), mb(last.rss), last.at.Round(time.Second), mb(first.anonymous), mb(last.anonymous))
 }

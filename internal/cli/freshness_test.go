@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestBenchFreshness runs the freshness measurement briefly: every event
+// must become visible, and the memory line must report the samples it
+// took.
+func TestBenchFreshness(t *testing.T) {
+	code, out, stderr := run(t, "bench", "--freshness-rate", "40", "--freshness-for", "3s", "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	if !regexp.MustCompile(`freshness at 40 events/s for 3s \(120 events\): p50 [0-9.]+ s`).MatchString(out) {
+		t.Errorf("no freshness line for 120 events:\n%s", out)
+	}
+	m := regexp.MustCompile(`memory: +RSS (\d+) MB at \d+s, (\d+) MB at \d+s; anonymous (\d+) MB, (\d+) MB`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no memory line:\n%s", out)
+	}
+	for i, what := range []string{"first RSS", "last RSS", "first anonymous", "last anonymous"} {
+		if n, _ := strconv.Atoi(m[i+1]); n < 10 {
+			t.Errorf("%s: %d MB, want a process's size", what, n)
+		}
+	}
+}
+
+// TestMemoryLine: the first sample reported is the first at one minute or
+// later, so that start-up does not count as growth.
+func TestMemoryLine(t *testing.T) {
+	samples := []memSample{{at: 0, rss: 50 << 20, anonymous: 10 << 20}, {at: 30 * time.Second, rss: 80 << 20, anonymous: 20 << 20},
+		{at: 61 * time.Second, rss: 100 << 20, anonymous: 40 << 20}, {at: 5 * time.Minute, rss: 120 << 20, anonymous: 60 << 20}}
+	want := "memory:           RSS 100 MB at 1m1s, 120 MB at 5m0s; anonymous 40 MB, 60 MB\n"
+	if got := memoryLine(samples); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := memoryLine(samples[:2]); got != "memory:           RSS 50 MB at 0s, 80 MB at 30s; anonymous 10 MB, 20 MB\n" {
+		t.Errorf("under a minute: got %q", got)
+	}
+	if memoryLine(nil) != "" {
+		t.Error("no samples: want no line")
+	}
+}
