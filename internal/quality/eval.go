@@ -62,6 +62,7 @@ func (p pins) snapshots() map[string]int64 {
 // evaluation is one run's evaluation of the checks.
 type evaluation struct {
 	s      *Stage
+	eng    *query.Engine // the run's
 	pins   pins
 	now    time.Time
 	cutoff string            // first date covered; "" for all
@@ -76,7 +77,7 @@ func (e *evaluation) setCutoff(ctx context.Context) error {
 	}
 	anchor := e.now.UTC().Format(time.DateOnly)
 	if snap := e.pins.snapshot(lakehouse.BronzeRawEvents); snap != 0 {
-		res, err := e.s.eng.Query(ctx, "SELECT max(event_date) FROM bronze.raw_events", query.At{Snapshot: snap})
+		res, err := e.eng.Query(ctx, "SELECT max(event_date) FROM bronze.raw_events", query.At{Snapshot: snap})
 		if err != nil {
 			return fmt.Errorf("find the newest bronze event date: %w", err)
 		}
@@ -102,7 +103,7 @@ func (e *evaluation) queryAt(ctx context.Context, snapshot int64, sql string) (*
 	if snapshot == 0 {
 		return nil, errors.New("no snapshot to read") // callers skip tables without one
 	}
-	return e.s.eng.Query(ctx, sql, query.At{Snapshot: snapshot})
+	return e.eng.Query(ctx, sql, query.At{Snapshot: snapshot})
 }
 
 // evaluate runs every check and returns the results in the checks' order.

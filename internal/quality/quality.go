@@ -155,9 +155,8 @@ type Stage struct {
 	checks  []Check
 	metrics *metrics
 
-	mu   sync.Mutex // one run at a time; guards eng
-	eng  *query.Engine
-	last Report // guarded by lastMu
+	mu   sync.Mutex // one run at a time
+	last Report     // guarded by lastMu
 	has  bool
 	// lastMu guards last and has apart from mu, so Last does not wait for
 	// a run.
@@ -165,7 +164,7 @@ type Stage struct {
 }
 
 // New builds the stage. Metrics are registered on reg when it is not nil.
-// The SQL engine opens on the first run.
+// Each run opens its own SQL engine.
 func New(cfg Config, lh *lakehouse.Lakehouse, reg prometheus.Registerer) (*Stage, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -191,16 +190,12 @@ func New(cfg Config, lh *lakehouse.Lakehouse, reg prometheus.Registerer) (*Stage
 // Checks are the checks the stage runs.
 func (s *Stage) Checks() []Check { return s.checks }
 
-// Close releases the SQL engine.
+// Close waits for a run in progress to end; a run closes its SQL engine
+// itself.
 func (s *Stage) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.eng == nil {
-		return nil
-	}
-	err := s.eng.Close()
-	s.eng = nil
-	return err
+	return nil
 }
 
 // Last returns the report of the last run, and whether there was one.
@@ -271,20 +266,26 @@ func (s *Stage) RunOnce(ctx context.Context) (Report, error) {
 	return rep, nil
 }
 
+// run opens the SQL engine for the run and closes it after: DuckDB keeps
+// much of what a run's queries used until the engine closes (over a week
+// at the live feed's volume, 180 MB for the 15 minutes to the next run;
+// docs/PERFORMANCE.md, session 11), and opening it takes milliseconds.
 func (s *Stage) run(ctx context.Context, rep *Report) error {
-	if s.eng == nil {
-		eng, err := query.Open(ctx, s.lh, s.tables(), s.cfg.Query)
-		if err != nil {
-			return fmt.Errorf("open SQL engine: %w", err)
-		}
-		s.eng = eng
+	eng, err := query.Open(ctx, s.lh, s.tables(), s.cfg.Query)
+	if err != nil {
+		return fmt.Errorf("open SQL engine: %w", err)
 	}
+	defer func() {
+		if err := eng.Close(); err != nil {
+			s.log.Warn("close the data-quality SQL engine", "err", err)
+		}
+	}()
 	pins, err := s.pin(ctx)
 	if err != nil {
 		return err
 	}
 	rep.Snapshots = pins.snapshots()
-	ev := &evaluation{s: s, pins: pins, now: rep.StartedAt}
+	ev := &evaluation{s: s, eng: eng, pins: pins, now: rep.StartedAt}
 	if err := ev.setCutoff(ctx); err != nil {
 		return err
 	}

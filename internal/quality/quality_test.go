@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wikistream/wikistream/internal/quality"
+	"github.com/wikistream/wikistream/internal/query"
 )
 
 // TestCleanPipelinePasses: real and synthetic events through bronze,
@@ -28,9 +29,15 @@ func TestCleanPipelinePasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	engines := query.OpenEngines()
 	rep := runOnce(t, st)
 	if f := rep.Failures(); len(f) > 0 {
 		t.Fatalf("clean pipeline: %d checks did not pass:%s", len(f), describe(rep))
+	}
+	// The run's SQL engine is closed: DuckDB holds what the queries used
+	// until then.
+	if n := query.OpenEngines(); n != engines {
+		t.Errorf("%d SQL engines open after the run, want %d as before it", n, engines)
 	}
 	if called {
 		t.Error("OnFailure was called for a run where every check passed")

@@ -51,6 +51,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/iceberg-go/table"
@@ -339,6 +340,7 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
+	openEngines.Add(1) // Close takes it back, also after a failed start
 	if err := e.start(ctx); err != nil {
 		e.Close()
 		return nil, err
@@ -359,6 +361,13 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 	}
 	return e, nil
 }
+
+// openEngines counts the engines opened and not yet closed.
+var openEngines atomic.Int64
+
+// OpenEngines is how many engines the process has open: each is a DuckDB
+// database, which holds memory until it closes.
+func OpenEngines() int64 { return openEngines.Load() }
 
 // localWarehouse returns the directory of a file:// warehouse, with a
 // trailing slash, or an error explaining why DuckDB cannot read it.
@@ -490,6 +499,7 @@ func (e *Engine) release(s *session) { e.idle <- s }
 func (e *Engine) Close() error {
 	var errs []error
 	e.closeOnce.Do(func() {
+		defer openEngines.Add(-1)
 		close(e.closing)
 		if e.stopRefresh != nil {
 			e.stopRefresh()
