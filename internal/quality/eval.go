@@ -125,14 +125,18 @@ func (e *evaluation) evaluate(ctx context.Context, checks []Check) []Result {
 		}
 	}
 	for _, name := range rowTables {
+		began := time.Now()
 		for n, r := range e.rowLevel(ctx, rowChecks[name]) {
 			byName[n] = r
 		}
+		e.s.log.Debug("data-quality row checks evaluated", "table", name, "checks", len(rowChecks[name]),
+			"seconds", time.Since(began).Seconds())
 	}
 	out := make([]Result, 0, len(checks))
 	for _, c := range checks {
 		r, ok := byName[c.Name]
 		if !ok {
+			began := time.Now()
 			switch c.Kind {
 			case KindUniqueness:
 				r = e.uniqueness(ctx, c)
@@ -143,6 +147,7 @@ func (e *evaluation) evaluate(ctx context.Context, checks []Check) []Result {
 			case KindVolume:
 				r = e.volume(ctx, c)
 			}
+			e.s.log.Debug("data-quality check evaluated", "check", c.Name, "seconds", time.Since(began).Seconds())
 		}
 		r.Check, r.Table, r.Kind, r.EvaluatedAt = c.Name, lakehouse.Name(c.Table), c.Kind, e.now
 		if r.Detail == nil {
