@@ -35,7 +35,7 @@ import (
 // Event i is visible at the first answer whose total reaches i+1 (every
 // generated event is valid and distinct, and ingest reads them in order).
 //
-// It also samples the process's memory every memEvery (memSamples), so that
+// It also samples the process's memory every memEvery (memSample), so that
 // a long run shows whether the live process grows.
 func freshness(ctx context.Context, e *env, work string, rate float64, d time.Duration, bcfg bronze.Config) ([]time.Duration, []memSample, error) {
 	n := int(rate * d.Seconds())
