@@ -341,6 +341,7 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	openEngines.Add(1) // Close takes it back, also after a failed start
+	trimmer.start(e.log)
 	if err := e.start(ctx); err != nil {
 		e.Close()
 		return nil, err
@@ -500,6 +501,7 @@ func (e *Engine) Close() error {
 	var errs []error
 	e.closeOnce.Do(func() {
 		defer openEngines.Add(-1)
+		defer trimmer.end()
 		close(e.closing)
 		if e.stopRefresh != nil {
 			e.stopRefresh()

@@ -1,0 +1,84 @@
+package query
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/wikistream/wikistream/internal/memtrim"
+)
+
+// trimmer returns the C heap's free memory to the system every 10 s while
+// any engine is open (see memtrim): DuckDB's allocations outside its
+// buffer manager leave freed pages that glibc keeps. It is one for the
+// process, as the C heap is.
+var trimmer = &trimLoop{every: 10 * time.Second}
+
+// trimLoop runs memtrim.Trim every so often while it has users.
+type trimLoop struct {
+	every time.Duration
+	mu    sync.Mutex
+	users int
+	stop  chan struct{}
+	done  chan struct{}
+	runs  int // trims done, for tests
+}
+
+// start counts a user; the first starts the loop.
+func (t *trimLoop) start(log *slog.Logger) {
+	if !memtrim.Supported {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.users++
+	if t.users > 1 {
+		return
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	t.stop, t.done = stop, done
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(t.every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			start := time.Now()
+			released := memtrim.Trim()
+			log.Debug("returned free C heap memory to the system",
+				"released_mb", float64(released)/(1<<20), "seconds", time.Since(start).Seconds())
+			t.mu.Lock()
+			t.runs++
+			t.mu.Unlock()
+		}
+	}()
+}
+
+// end counts a user gone; the last stops the loop and waits for it.
+func (t *trimLoop) end() {
+	if !memtrim.Supported {
+		return
+	}
+	t.mu.Lock()
+	t.users--
+	if t.users > 0 {
+		t.mu.Unlock()
+		return
+	}
+	stop, done := t.stop, t.done
+	t.stop, t.done = nil, nil
+	t.mu.Unlock()
+	close(stop)
+	<-done
+}
+
+// state is the loop's users and trims so far.
+func (t *trimLoop) state() (users, runs int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.users, t.runs
+}
