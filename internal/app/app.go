@@ -221,7 +221,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	riskEng, err := query.Open(ctx, lh, []table.Identifier{lakehouse.GoldRiskScores}, query.Config{MemoryLimit: "128MB", Threads: 1})
+	riskEng, err := query.Open(ctx, lh, []table.Identifier{lakehouse.GoldRiskScores}, query.Config{MemoryLimit: "128MB", Threads: 1, Logger: log})
 	if err != nil {
 		return Summary{}, err
 	}

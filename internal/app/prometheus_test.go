@@ -115,7 +115,7 @@ func TestPrometheusScrapesMetrics(t *testing.T) {
 // wrong show here too.
 type scraped struct {
 	promAddr string
-	stderr   *syncBuffer
+	stderr   *testtool.Buffer
 	// lines were read from the source: valid went to bronze.raw_events,
 	// malformed to bronze.dlq_events.
 	lines, valid, malformed int
@@ -186,7 +186,7 @@ func startScraped(prom string) (s *scraped, stop func() error, err error) {
 		events.WriteByte('\n')
 	}
 	st := g.Stats()
-	s = &scraped{stderr: &syncBuffer{}, lines: st.Lines(), valid: st.Events, malformed: st.Malformed}
+	s = &scraped{stderr: &testtool.Buffer{}, lines: st.Lines(), valid: st.Events, malformed: st.Malformed}
 	path := filepath.Join(dir, "events.jsonl")
 	if err := os.WriteFile(path, events.Bytes(), 0o644); err != nil {
 		return nil, nil, err
@@ -472,25 +472,6 @@ func loopbackAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-// syncBuffer is a bytes.Buffer safe for a process writing to it while a
-// test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // recordedNames returns the series names deploy/prometheus's recording

@@ -272,7 +272,11 @@ func (s *Stage) RunOnce(ctx context.Context) (Report, error) {
 // docs/PERFORMANCE.md, session 11), and opening one costs less than a
 // whole `wikistream query "SELECT 42"`, 0.17 s.
 func (s *Stage) run(ctx context.Context, rep *Report) error {
-	eng, err := query.Open(ctx, s.lh, s.tables(), s.cfg.Query)
+	qcfg := s.cfg.Query
+	if qcfg.Logger == nil {
+		qcfg.Logger = s.log
+	}
+	eng, err := query.Open(ctx, s.lh, s.tables(), qcfg)
 	if err != nil {
 		return fmt.Errorf("open SQL engine: %w", err)
 	}

@@ -133,7 +133,8 @@ type Config struct {
 	// loads the tables' metadata). Default 250ms.
 	ResidentPoll time.Duration
 	// Logger receives failures of the background copies (queries then read
-	// the table's files). Default: discard.
+	// the table's files) and, for the first engine of the process, the
+	// C heap trims (see trim.go). Default: discard.
 	Logger *slog.Logger
 }
 

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -18,19 +19,24 @@ var trimmer = &trimLoop{every: 10 * time.Second}
 type trimLoop struct {
 	every time.Duration
 	mu    sync.Mutex
+	log   *slog.Logger // the newest user's that logs anything
 	users int
 	stop  chan struct{}
 	done  chan struct{}
 	runs  int // trims done, for tests
 }
 
-// start counts a user; the first starts the loop.
+// start counts a user; the first starts the loop. The loop logs to the
+// newest user's logger, unless that one discards everything.
 func (t *trimLoop) start(log *slog.Logger) {
 	if !memtrim.Supported {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.log == nil || log.Enabled(context.Background(), slog.LevelError) {
+		t.log = log
+	}
 	t.users++
 	if t.users > 1 {
 		return
@@ -49,11 +55,13 @@ func (t *trimLoop) start(log *slog.Logger) {
 			}
 			start := time.Now()
 			released := memtrim.Trim()
-			log.Debug("returned free C heap memory to the system",
-				"released_mb", float64(released)/(1<<20), "seconds", time.Since(start).Seconds())
+			took := time.Since(start)
 			t.mu.Lock()
 			t.runs++
+			log := t.log
 			t.mu.Unlock()
+			log.Debug("returned free C heap memory to the system",
+				"released_mb", float64(released)/(1<<20), "seconds", took.Seconds())
 		}
 	}()
 }

@@ -2,6 +2,7 @@ package query
 
 import (
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/memtrim"
+	"github.com/wikistream/wikistream/internal/testtool"
 )
 
 // The trimmer runs while it has users, one loop for all of them, and stops
@@ -30,9 +32,13 @@ func TestTrimLoop(t *testing.T) {
 	}
 	tl.start(slog.New(slog.DiscardHandler))
 	waitRuns("one user")
-	tl.start(slog.New(slog.DiscardHandler))
+	var logged testtool.Buffer
+	tl.start(slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	tl.end()
 	waitRuns("after one of two users ended")
+	if !strings.Contains(logged.String(), "returned free C heap memory") {
+		t.Errorf("the trims are not logged to the logger of the user that has one; it got %q", logged.String())
+	}
 	tl.end()
 	if tl.stop != nil {
 		t.Fatal("the loop's stop channel is kept after the last user ended")

@@ -1,12 +1,34 @@
 // Package testtool finds the external programs tests drive (kcat,
-// prometheus, chromium, ...).
+// prometheus, chromium, ...), and holds the few helpers tests of several
+// packages share.
 package testtool
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 )
+
+// Buffer is a bytes.Buffer safe for a process or logger writing to it
+// while a test reads it.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 // Look finds a command the test drives. Where it is missing the test is
 // skipped, except under WIKISTREAM_REQUIRE_TOOLS=1 (CI), where it fails.
