@@ -79,7 +79,6 @@ type Lakehouse struct {
 	warehouse string
 	log       *slog.Logger
 	metrics   *commitMetrics // nil: not measured
-	cache     *tableCache    // nil: not a SQL catalog
 }
 
 // Open connects to the catalog, creating the default SQLite catalog and
@@ -120,19 +119,16 @@ func Open(ctx context.Context, cfg Config) (*Lakehouse, error) {
 	if name == "" {
 		name = "wikistream"
 	}
-	var (
-		cat   catalog.Catalog
-		cache *tableCache
-	)
+	var cat catalog.Catalog
 	if props["type"] == "sql" {
-		cat, cache, err = openSQLCatalog(name, props)
+		cat, err = openSQLCatalog(name, props)
 	} else {
 		cat, err = catalog.Load(ctx, name, props)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", redact(cfg.Catalog), err)
 	}
-	l := &Lakehouse{cat: cat, warehouse: cfg.Warehouse, log: log, cache: cache}
+	l := &Lakehouse{cat: cat, warehouse: cfg.Warehouse, log: log}
 	if cfg.Registerer != nil {
 		l.metrics = newCommitMetrics(cfg.Registerer)
 	}
@@ -207,14 +203,10 @@ func (l *Lakehouse) Catalog() catalog.Catalog { return l.cat }
 
 // Close releases the catalog's connections.
 func (l *Lakehouse) Close() error {
-	var err error
 	if c, ok := l.cat.(catalog.Closer); ok {
-		err = c.Close()
+		return c.Close()
 	}
-	if l.cache != nil {
-		err = errors.Join(err, l.cache.close())
-	}
-	return err
+	return nil
 }
 
 // Name is the dotted name of a table ("bronze.raw_events").

@@ -1,0 +1,50 @@
+package lakehouse
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
+)
+
+// BenchmarkCommitAppend measures one small append with offsets in its
+// summary, as a streaming stage commits every second, on a table whose
+// history already holds the given number of snapshots: what grows with
+// the history is the metadata each commit reads and writes.
+func BenchmarkCommitAppend(b *testing.B) {
+	for _, history := range []int{10, 500} {
+		b.Run(fmt.Sprintf("snapshots=%d", history), func(b *testing.B) {
+			ctx := context.Background()
+			l := openWith(b, Config{DataDir: b.TempDir()})
+			if _, err := l.EnsureTable(ctx, testDef); err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			commit := func() {
+				n++
+				_, err := l.Commit(ctx, testDef.Ident, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
+					off, err := CommittedOffsets(tbl)
+					if err != nil {
+						return err
+					}
+					off.Merge(Offsets{"raw-events": {0: int64(n), 1: int64(n), 2: int64(n)}})
+					return tx.Append(ctx, rows([]string{fmt.Sprint("r", n)}, "2026-01-01"),
+						iceberg.Properties{SummaryOffsets: off.Encode()})
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			for range history {
+				commit()
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				commit()
+			}
+		})
+	}
+}
