@@ -5,10 +5,14 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go/table"
 )
 
@@ -81,6 +85,11 @@ func TestCommitsStartFromTheCache(t *testing.T) {
 			if other.CurrentSnapshot().SnapshotID != prev.CurrentSnapshot().SnapshotID || count(t, other) != 5 {
 				t.Errorf("another process reads snapshot %d with %d rows, want %d with 5", other.CurrentSnapshot().SnapshotID, count(t, other), prev.CurrentSnapshot().SnapshotID)
 			}
+			if cached, err := a.Load(ctx, testDef.Ident); err != nil {
+				t.Fatal(err)
+			} else if !cached.Metadata().Equals(other.Metadata()) {
+				t.Error("the cached metadata differs from the file it was written to")
+			}
 
 			// The racing commit is b's, made without Lakehouse.Commit:
 			// its lock is per process, and the two share this one.
@@ -113,5 +122,87 @@ func TestCommitsStartFromTheCache(t *testing.T) {
 				t.Errorf("%d rows after the race, want 7 (one commit replaced the other)", n)
 			}
 		})
+	}
+}
+
+// countingAllocator is a Go allocator that counts its buffers still
+// reachable: each one's cleanup runs once the garbage collector frees it.
+type countingAllocator struct{ live atomic.Int64 }
+
+func (a *countingAllocator) Allocate(size int) []byte {
+	b := make([]byte, size)
+	if size > 0 {
+		a.live.Add(1)
+		runtime.AddCleanup(&b[0], func(l *atomic.Int64) { l.Add(-1) }, &a.live)
+	}
+	return b
+}
+
+func (a *countingAllocator) Reallocate(size int, b []byte) []byte {
+	if size <= cap(b) {
+		return b[:size]
+	}
+	nb := a.Allocate(size)
+	copy(nb, b)
+	return nb
+}
+
+func (a *countingAllocator) Free([]byte) {}
+
+// TestCachedTableKeepsNoRows commits rows built with a counting allocator
+// and requires every one of their buffers to be freed while the committed
+// table stays cached: built by the commit's builders and kept as it was,
+// the cached metadata held on to them.
+func TestCachedTableKeepsNoRows(t *testing.T) {
+	ctx := context.Background()
+	l := openWith(t, Config{DataDir: t.TempDir()})
+	if _, err := l.EnsureTable(ctx, testDef); err != nil {
+		t.Fatal(err)
+	}
+	alloc := &countingAllocator{}
+	for c := range 3 {
+		_, err := l.Commit(ctx, testDef.Ident, func(ctx context.Context, _ *table.Table, tx *table.Transaction) error {
+			sc := arrow.NewSchema([]arrow.Field{
+				{Name: "id", Type: arrow.BinaryTypes.String},
+				{Name: "day", Type: arrow.BinaryTypes.String},
+				{Name: "n", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+			}, nil)
+			b := array.NewRecordBuilder(alloc, sc)
+			defer b.Release()
+			for i := range 10000 {
+				b.Field(0).(*array.StringBuilder).Append(fmt.Sprint(c, "-", i))
+				b.Field(1).(*array.StringBuilder).Append("2026-01-01")
+				b.Field(2).(*array.Int64Builder).Append(int64(i))
+			}
+			rec := b.NewRecordBatch()
+			defer rec.Release()
+			rdr, err := array.NewRecordReader(sc, []arrow.RecordBatch{rec})
+			if err != nil {
+				return err
+			}
+			defer rdr.Release()
+			return tx.Append(ctx, rdr, nil)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.cat.(*cachingCatalog).commits == 0 {
+		t.Fatal("no commit started from the cache")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for alloc.live.Load() > 0 && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond) // cleanups run on their own goroutine
+	}
+	if n := alloc.live.Load(); n > 0 {
+		t.Errorf("%d buffers of the committed rows are still reachable while the table is cached", n)
+	}
+	tbl, err := l.Load(ctx, testDef.Ident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, tbl); n != 30000 {
+		t.Errorf("%d rows, want 30000", n)
 	}
 }
