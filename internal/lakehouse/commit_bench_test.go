@@ -48,3 +48,45 @@ func BenchmarkCommitAppend(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPlanAfterAppends plans a scan of a table after 600 one-file
+// appends, as a streaming table's open partition holds them until it is
+// compacted, with Iceberg's manifest merging off (a manifest per append,
+// each read by every plan) and on (the tables' setting).
+func BenchmarkPlanAfterAppends(b *testing.B) {
+	for _, merge := range []string{"false", "true"} {
+		b.Run("merge="+merge, func(b *testing.B) {
+			ctx := context.Background()
+			l := openWith(b, Config{DataDir: b.TempDir()})
+			def := testDef
+			def.Props = iceberg.Properties{table.ManifestMergeEnabledKey: merge}
+			if _, err := l.EnsureTable(ctx, def); err != nil {
+				b.Fatal(err)
+			}
+			const appends = 600
+			for i := range appends {
+				_, err := l.Commit(ctx, def.Ident, func(ctx context.Context, _ *table.Table, tx *table.Transaction) error {
+					return tx.Append(ctx, rows([]string{fmt.Sprint("r", i)}, "2026-01-01"), nil)
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			tbl, err := l.Load(ctx, def.Ident)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				tasks, err := tbl.Scan().PlanFiles(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(tasks) != appends {
+					b.Fatalf("%d files planned, want %d", len(tasks), appends)
+				}
+			}
+		})
+	}
+}

@@ -331,3 +331,67 @@ func TestLoadSeesOtherProcessesCommits(t *testing.T) {
 		})
 	}
 }
+
+// TestAppendsMergeManifests commits more single-file appends than Iceberg's
+// count at which manifests are merged (100): the current snapshot then
+// lists far fewer manifests than commits, every row is still there, and an
+// incremental reader at any checkpoint gets exactly the files committed
+// after it, although the merge rewrote their manifests (their entries
+// become EXISTING).
+func TestAppendsMergeManifests(t *testing.T) {
+	ctx := context.Background()
+	l := openWith(t, Config{DataDir: t.TempDir()})
+	if _, err := l.EnsureTable(ctx, testDef); err != nil {
+		t.Fatal(err)
+	}
+	const commits = 130
+	var at []Checkpoint // after each commit
+	for i := range commits {
+		out, err := l.Commit(ctx, testDef.Ident, func(ctx context.Context, _ *table.Table, tx *table.Transaction) error {
+			return tx.Append(ctx, rows([]string{fmt.Sprint("r", i)}, "2026-01-01"), nil)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := out.CurrentSnapshot()
+		at = append(at, Checkpoint{Snapshot: s.SnapshotID, Sequence: s.SequenceNumber})
+	}
+	tbl, err := l.Load(ctx, testDef.Ident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := tbl.FS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mans, err := tbl.CurrentSnapshot().Manifests(fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mans) > 100 {
+		t.Errorf("%d manifests after %d appends, want at most 100 (merged)", len(mans), commits)
+	}
+	if n := count(t, tbl); n != commits {
+		t.Errorf("%d rows, want %d", n, commits)
+	}
+	for _, from := range []int{-1, 0, 50, 98, 99, 100, 128, 129} {
+		cp := Checkpoint{}
+		if from >= 0 {
+			cp = at[from]
+		}
+		added, err := AddedSince(ctx, tbl, cp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := commits - 1 - from; len(added) != want {
+			t.Errorf("after commit %d: %d files added since, want %d", from, len(added), want)
+			continue
+		}
+		for j, f := range added {
+			if f.At != at[from+1+j] {
+				t.Errorf("after commit %d: file %d was added at %+v, want %+v", from, j, f.At, at[from+1+j])
+				break
+			}
+		}
+	}
+}

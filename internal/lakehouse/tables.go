@@ -112,6 +112,11 @@ func (d TableDef) properties() iceberg.Properties {
 		// streaming writers commit every few seconds.
 		"write.metadata.delete-after-commit.enabled": "true",
 		"write.metadata.previous-versions-max":       "50",
+		// An append adds a manifest; without merging, a streaming table's
+		// open partitions gather one per commit until compaction, and every
+		// scan plan (the query engine's, the data-quality run's) reads
+		// them all. Merged once 100 pile up (Iceberg's default count).
+		table.ManifestMergeEnabledKey: "true",
 	}
 	maps.Copy(p, d.Props)
 	return p
