@@ -160,10 +160,13 @@ func (c *cachingCatalog) CommitTable(ctx context.Context, ident table.Identifier
 	if current == nil || current.Properties().Get(table.MetadataCompressionKey, table.MetadataCompressionDefault) != table.MetadataCompressionCodecNone {
 		c.count(&c.fallback)
 		meta, loc, err := c.Catalog.CommitTable(ctx, ident, reqs, updates)
-		if err == nil {
-			c.store(c.table(ident, meta, loc))
+		if err != nil {
+			return meta, loc, err
 		}
-		return meta, loc, err
+		if clean, err := rebuilt(meta); err == nil { // as below
+			c.store(c.table(ident, clean, loc))
+		}
+		return meta, loc, nil
 	}
 	c.count(&c.commits)
 	base := current.Metadata()

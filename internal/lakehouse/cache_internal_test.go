@@ -151,17 +151,28 @@ func (a *countingAllocator) Free([]byte) {}
 
 // TestCachedTableKeepsNoRows commits rows built with a counting allocator
 // and requires every one of their buffers to be freed while the committed
-// table stays cached: built by the commit's builders and kept as it was,
-// the cached metadata held on to them.
+// table stays cached, after commits from the cache and after one handed to
+// iceberg-go's catalog: the metadata exactly as a commit built it kept some
+// of them reachable.
 func TestCachedTableKeepsNoRows(t *testing.T) {
 	ctx := context.Background()
 	l := openWith(t, Config{DataDir: t.TempDir()})
 	if _, err := l.EnsureTable(ctx, testDef); err != nil {
 		t.Fatal(err)
 	}
+	cat := l.cat.(*cachingCatalog)
 	alloc := &countingAllocator{}
-	for c := range 3 {
+	forget := func() {
+		cat.mu.Lock()
+		clear(cat.tables)
+		cat.mu.Unlock()
+	}
+	commit := func(c int, uncached bool) {
+		t.Helper()
 		_, err := l.Commit(ctx, testDef.Ident, func(ctx context.Context, _ *table.Table, tx *table.Transaction) error {
+			if uncached { // as if another process committed since the load
+				forget()
+			}
 			sc := arrow.NewSchema([]arrow.Field{
 				{Name: "id", Type: arrow.BinaryTypes.String},
 				{Name: "day", Type: arrow.BinaryTypes.String},
@@ -187,22 +198,37 @@ func TestCachedTableKeepsNoRows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if l.cat.(*cachingCatalog).commits == 0 {
+	freed := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for alloc.live.Load() > 0 && time.Now().Before(deadline) {
+			runtime.GC()
+			time.Sleep(10 * time.Millisecond) // cleanups run on their own goroutine
+		}
+		if n := alloc.live.Load(); n > 0 {
+			t.Errorf("%s: %d buffers of the committed rows are still reachable while the table is cached", what, n)
+		}
+	}
+	for c := range 3 {
+		commit(c, false)
+	}
+	if cat.commits == 0 {
 		t.Fatal("no commit started from the cache")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for alloc.live.Load() > 0 && time.Now().Before(deadline) {
-		runtime.GC()
-		time.Sleep(10 * time.Millisecond) // cleanups run on their own goroutine
+	freed("commits from the cache")
+
+	fallback := cat.fallback
+	commit(3, true)
+	if cat.fallback == fallback {
+		t.Fatal("the commit after the cache was emptied did not go to iceberg-go's catalog")
 	}
-	if n := alloc.live.Load(); n > 0 {
-		t.Errorf("%d buffers of the committed rows are still reachable while the table is cached", n)
-	}
+	freed("a commit by iceberg-go's catalog")
+
 	tbl, err := l.Load(ctx, testDef.Ident)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, tbl); n != 30000 {
-		t.Errorf("%d rows, want 30000", n)
+	if n := count(t, tbl); n != 40000 {
+		t.Errorf("%d rows, want 40000", n)
 	}
 }
