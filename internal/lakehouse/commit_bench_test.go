@@ -90,3 +90,19 @@ func BenchmarkPlanAfterAppends(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEnsureTable is what a stage pays on every run to check that its
+// table has every column and property (silver's table, unchanged).
+func BenchmarkEnsureTable(b *testing.B) {
+	ctx := context.Background()
+	l := openWith(b, Config{DataDir: b.TempDir()})
+	if _, err := l.EnsureTable(ctx, CleanedEventsTable); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := l.EnsureTable(ctx, CleanedEventsTable); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -123,9 +123,13 @@ func (d TableDef) properties() iceberg.Properties {
 }
 
 func (l *Lakehouse) evolve(ctx context.Context, tbl *table.Table, def TableDef) (*table.Table, error) {
+	// Schema and Properties copy what they return, and a copied schema
+	// indexes its names again: once per call, not per field (the stages
+	// ensure their tables on every run).
+	sc, props := tbl.Schema(), tbl.Properties()
 	var missing []iceberg.NestedField
 	for _, f := range def.Fields {
-		if _, ok := tbl.Schema().FindFieldByName(f.Name); !ok {
+		if _, ok := sc.FindFieldByName(f.Name); !ok {
 			missing = append(missing, f)
 		}
 	}
@@ -133,7 +137,7 @@ func (l *Lakehouse) evolve(ctx context.Context, tbl *table.Table, def TableDef) 
 	delete(want, table.PropertyFormatVersion) // not kept in the properties
 	changed := iceberg.Properties{}
 	for k, v := range want {
-		if tbl.Properties()[k] != v {
+		if props[k] != v {
 			changed[k] = v
 		}
 	}
