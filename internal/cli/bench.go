@@ -65,7 +65,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		lat, mem, err := freshness(ctx, e, work, *liveRate, *liveFor, bcfg)
+		lat, mem, err := freshness(ctx, e, work, *dataDir, *liveRate, *liveFor, bcfg)
 		if err != nil {
 			return err
 		}

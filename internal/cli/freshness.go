@@ -37,7 +37,7 @@ import (
 //
 // It also samples the process's memory every memEvery (memSample), so that
 // a long run shows whether the live process grows.
-func freshness(ctx context.Context, e *env, work string, rate float64, d time.Duration, bcfg bronze.Config) ([]time.Duration, []memSample, error) {
+func freshness(ctx context.Context, e *env, work, dataDir string, rate float64, d time.Duration, bcfg bronze.Config) ([]time.Duration, []memSample, error) {
 	n := int(rate * d.Seconds())
 	file := filepath.Join(work, fmt.Sprintf("live-%.0f.jsonl", rate))
 	f, err := os.Create(file)
@@ -59,7 +59,6 @@ func freshness(ctx context.Context, e *env, work string, rate float64, d time.Du
 	if err != nil {
 		return nil, nil, err
 	}
-	dataDir := filepath.Join(work, fmt.Sprintf("data-%.0f", rate))
 	sc := source.DefaultConfig()
 	sc.Speed = 1
 	src, err := source.Open(file, sc)

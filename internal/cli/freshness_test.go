@@ -1,17 +1,22 @@
 package cli
 
 import (
+	"context"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/wikistream/wikistream/internal/lakehouse"
 )
 
 // TestBenchFreshness runs the freshness measurement briefly: every event
-// must become visible, and the memory line must report the samples it
-// took.
+// must become visible, the memory line must report the samples it took, and
+// the tables must be left in --data-dir.
 func TestBenchFreshness(t *testing.T) {
-	code, out, stderr := run(t, "bench", "--freshness-rate", "40", "--freshness-for", "3s", "--log-level", "warn")
+	dir := filepath.Join(t.TempDir(), "data")
+	code, out, stderr := run(t, "bench", "--freshness-rate", "40", "--freshness-for", "3s", "--log-level", "warn", "--data-dir", dir)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
@@ -26,6 +31,18 @@ func TestBenchFreshness(t *testing.T) {
 		if n, _ := strconv.Atoi(m[i+1]); n < 10 {
 			t.Errorf("%s: %d MB, want a process's size", what, n)
 		}
+	}
+	lh, err := lakehouse.Open(context.Background(), lakehouse.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	tbl, err := lh.Load(context.Background(), lakehouse.GoldHourlyStats)
+	if err != nil {
+		t.Fatalf("--data-dir %s: %v", dir, err)
+	}
+	if tbl.CurrentSnapshot() == nil {
+		t.Errorf("--data-dir %s: gold.hourly_stats has no snapshot", dir)
 	}
 }
 
