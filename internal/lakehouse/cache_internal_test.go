@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 	"sync/atomic"
@@ -24,27 +23,14 @@ import (
 // moved while it wrote loses the compare-and-swap and is retried on top of
 // the other commit instead of replacing it.
 func TestCommitsStartFromTheCache(t *testing.T) {
-	cfgs := map[string]Config{"sqlite": {DataDir: t.TempDir()}}
-	if pg := os.Getenv("WIKISTREAM_TEST_POSTGRES"); pg != "" {
-		cfgs["postgres"] = Config{Catalog: pg, Name: fmt.Sprintf("test_%d", time.Now().UnixNano()), Warehouse: "file://" + t.TempDir()}
-	}
-	for name, cfg := range cfgs {
+	for name, cfg := range sharedCatalogs(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			a, b := openWith(t, cfg), openWith(t, cfg)
 			if _, err := a.EnsureTable(ctx, testDef); err != nil {
 				t.Fatal(err)
 			}
-			appendRows := func(l *Lakehouse, id string) *table.Table {
-				t.Helper()
-				out, err := l.Commit(ctx, testDef.Ident, func(ctx context.Context, _ *table.Table, tx *table.Transaction) error {
-					return tx.Append(ctx, rows([]string{id}, "2026-01-01"), nil)
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return out
-			}
+			appendRows := func(l *Lakehouse, id string) *table.Table { return appendRow(t, l, id) }
 			cat := a.cat.(*cachingCatalog)
 			appendRows(a, "x0")
 			commits, fallback := cat.commits, cat.fallback

@@ -41,6 +41,28 @@ func catalogs(t *testing.T) map[string]func(tb testing.TB) *Lakehouse {
 	return out
 }
 
+// sharedCatalogs are catalogs that several Lakehouses (processes) open
+// together: SQLite and, where WIKISTREAM_TEST_POSTGRES is set, Postgres.
+func sharedCatalogs(t *testing.T) map[string]Config {
+	cfgs := map[string]Config{"sqlite": {DataDir: t.TempDir()}}
+	if pg := os.Getenv("WIKISTREAM_TEST_POSTGRES"); pg != "" {
+		cfgs["postgres"] = Config{Catalog: pg, Name: fmt.Sprintf("test_%d", time.Now().UnixNano()), Warehouse: "file://" + t.TempDir()}
+	}
+	return cfgs
+}
+
+// appendRow commits one row of the test table.
+func appendRow(tb testing.TB, l *Lakehouse, id string) *table.Table {
+	tb.Helper()
+	out, err := l.Commit(context.Background(), testDef.Ident, func(ctx context.Context, _ *table.Table, tx *table.Transaction) error {
+		return tx.Append(ctx, rows([]string{id}, "2026-01-01"), nil)
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
 func openWith(tb testing.TB, cfg Config) *Lakehouse {
 	tb.Helper()
 	l, err := Open(context.Background(), cfg)
@@ -276,26 +298,14 @@ func TestConfigErrors(t *testing.T) {
 // catalog) is loaded at its new snapshot, and an unchanged table is served
 // from the cache without reading its metadata again.
 func TestLoadSeesOtherProcessesCommits(t *testing.T) {
-	cfgs := map[string]Config{"sqlite": {DataDir: t.TempDir()}}
-	if pg := os.Getenv("WIKISTREAM_TEST_POSTGRES"); pg != "" {
-		cfgs["postgres"] = Config{Catalog: pg, Name: fmt.Sprintf("test_%d", time.Now().UnixNano()), Warehouse: "file://" + t.TempDir()}
-	}
-	for name, cfg := range cfgs {
+	for name, cfg := range sharedCatalogs(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			a, b := openWith(t, cfg), openWith(t, cfg)
 			if _, err := a.EnsureTable(ctx, testDef); err != nil {
 				t.Fatal(err)
 			}
-			appendRows := func(l *Lakehouse, id string) *table.Table {
-				out, err := l.Commit(ctx, testDef.Ident, func(ctx context.Context, _ *table.Table, tx *table.Transaction) error {
-					return tx.Append(ctx, rows([]string{id}, "2026-01-01"), nil)
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return out
-			}
+			appendRows := func(l *Lakehouse, id string) *table.Table { return appendRow(t, l, id) }
 			load := func(l *Lakehouse) *table.Table {
 				tbl, err := l.Load(ctx, testDef.Ident)
 				if err != nil {
