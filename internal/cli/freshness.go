@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -32,8 +33,11 @@ import (
 // the given duration through the whole pipeline, while the pipeline's own
 // HTTP server is asked for GET /api/v1/stats/summary, whose engine reads
 // gold.hourly_stats from an in-memory copy refreshed after each commit.
-// Event i is visible at the first answer whose total reaches i+1 (every
-// generated event is valid and distinct, and ingest reads them in order).
+// The summary is asked for the hours the generated events fall in, and the
+// events already there (a --data-dir with data) are counted before the
+// first event is read: event i is visible at the first answer whose total
+// reaches that count plus i+1 (every generated event is valid and
+// distinct, and ingest reads them in order).
 //
 // It also samples the process's memory every memEvery (memSample), so that
 // a long run shows whether the live process grows.
@@ -65,6 +69,7 @@ func freshness(ctx context.Context, e *env, work, dataDir string, rate float64, 
 	if err != nil {
 		return nil, nil, err
 	}
+	open := make(chan struct{})
 	reg := prometheus.NewRegistry()
 	icfg := ingest.DefaultConfig()
 	icfg.Filter, _ = recentchange.ParseFilter(recentchange.FilterAll)
@@ -75,20 +80,28 @@ func freshness(ctx context.Context, e *env, work, dataDir string, rate float64, 
 		return nil, nil, err
 	}
 	cfg := app.Config{Embedded: true, Broker: bc, Lakehouse: lakehouse.Config{DataDir: dataDir},
-		Ingest: icfg, Source: src, Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig(), SkipFinalChecks: true,
+		Ingest: icfg, Source: gatedSource{Source: src, open: open}, Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig(), SkipFinalChecks: true,
 		Registry: reg, IngestMetrics: ingest.NewMetrics(reg), HTTPAddr: httpAddr} // not drained: it serves until every event is counted
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	started := time.Now()
 	done := make(chan error, 1)
 	go func() { _, err := app.Run(runCtx, cfg); done <- err }()
 
+	// The hours the events fall in, with an hour to spare on either side.
+	window := fmt.Sprintf("from=%s&to=%s", gcfg.Start.Add(-time.Hour).UTC().Format(time.RFC3339),
+		lines[len(lines)-1].Add(time.Hour).UTC().Format(time.RFC3339))
+	summary := "http://" + httpAddr + "/api/v1/stats/summary?" + window
+	base, err := firstServed(ctx, summary, done)
+	if err != nil {
+		return nil, nil, err
+	}
+	close(open)
+	started := time.Now()
 	// The paced source starts with the first event; its due times follow.
 	first := lines[0]
 	for _, ts := range lines {
 		due = append(due, started.Add(ts.Sub(first)))
 	}
-	summary := "http://" + httpAddr + "/api/v1/stats/summary"
 	visible := make([]time.Time, 0, n)
 	var mem []memSample
 	nextMem := started
@@ -109,8 +122,9 @@ func freshness(ctx context.Context, e *env, work, dataDir string, rate float64, 
 		}
 		total, err := servedEvents(ctx, summary)
 		if err != nil {
-			continue // not serving yet
+			continue
 		}
+		total -= base
 		now := time.Now()
 		for len(visible) < min(total, n) {
 			visible = append(visible, now)
@@ -126,8 +140,43 @@ func freshness(ctx context.Context, e *env, work, dataDir string, rate float64, 
 	return lat, mem, nil
 }
 
+// gatedSource holds its source back until open is closed.
+type gatedSource struct {
+	ingest.Source
+	open <-chan struct{}
+}
+
+func (g gatedSource) Run(ctx context.Context, resume string, emit func(context.Context, source.Message) error) error {
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.Source.Run(ctx, resume, emit)
+}
+
+// firstServed waits for the pipeline's API to answer url and returns the
+// total it serves, or why the pipeline ended first.
+func firstServed(ctx context.Context, url string, done <-chan error) (int, error) {
+	for {
+		if total, err := servedEvents(ctx, url); err == nil {
+			return total, nil
+		}
+		select {
+		case err := <-done:
+			if err == nil {
+				err = errors.New("pipeline ended before its API answered")
+			}
+			return 0, err
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // servedEvents is the total number of events the dashboard API reports
-// for the last 24 hours.
+// for the summary url.
 func servedEvents(ctx context.Context, url string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
