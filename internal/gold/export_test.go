@@ -86,3 +86,6 @@ func BeforeBacklogCheck(fn func()) (restore func()) {
 	silverAheadHook = fn
 	return func() { silverAheadHook = nil }
 }
+
+// SetBeforeRisk has s call f as each risk refresh starts.
+func SetBeforeRisk(s *Stage, f func()) { s.beforeRisk = f }

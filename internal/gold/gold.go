@@ -18,6 +18,7 @@ import (
 	"iter"
 	"log/slog"
 	"maps"
+	"math"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/schedule"
@@ -45,6 +47,13 @@ type Config struct {
 	Poll time.Duration
 	// MinInterval is the least time between two gold runs. Default 0.
 	MinInterval time.Duration
+	// RiskRest is how many times as long as its last run took Run waits
+	// before refreshing gold.risk_scores again. Each refresh rewrites the
+	// touched days' rows whole (tens of thousands of editors late in a busy
+	// day), so Run refreshes the table in a loop of its own: the hourly
+	// tables and rollups keep their cadence, and the risk loop uses at most
+	// 1/(1+RiskRest) of a core. Default 3.
+	RiskRest float64
 	// Logger receives progress.
 	Logger *slog.Logger
 	// Registerer, when set, receives the gold metrics.
@@ -58,7 +67,7 @@ type Config struct {
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{LargeDeletionBytes: 1000, Poll: 200 * time.Millisecond}
+	return Config{LargeDeletionBytes: 1000, Poll: 200 * time.Millisecond, RiskRest: 3}
 }
 
 // Validate reports the first bad setting.
@@ -70,6 +79,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("gold poll interval: got %s, want a positive duration", c.Poll)
 	case c.MinInterval < 0:
 		return fmt.Errorf("gold interval: got %s, want 0 or a positive duration", c.MinInterval)
+	case !(c.RiskRest >= 0) || math.IsInf(c.RiskRest, 0):
+		return fmt.Errorf("gold risk rest: got %g, want 0 or a positive number (times a risk run's time)", c.RiskRest)
 	}
 	return nil
 }
@@ -100,11 +111,15 @@ type Stage struct {
 	// hourlyState keeps the newest hours of gold.hourly_stats (hourly.go).
 	hourlyState hourlyState
 
-	// head is silver's snapshot the current run reads up to.
+	// head is silver's snapshot the current run of the hourly tables and
+	// rollups reads up to.
 	head lakehouse.Checkpoint
 	// dailyBehind is set while a daily rollup has days to write (CaughtUp
 	// reads it from other goroutines).
 	dailyBehind atomic.Bool
+
+	// beforeRisk, when set (tests), is called as a risk refresh starts.
+	beforeRisk func()
 
 	// latency is, per gold commit, from the newest event time it includes
 	// to the commit: how far behind the edits the gold numbers are.
@@ -164,29 +179,65 @@ type Result struct {
 	Caught bool
 }
 
-// Run keeps gold up to date until ctx is cancelled.
+// Run keeps gold up to date until ctx is cancelled: the hourly tables and
+// rollups in one loop, gold.risk_scores in another (Config.RiskRest).
 func (s *Stage) Run(ctx context.Context) error {
-	err := schedule.Incremental(ctx, s.cfg.Poll, s.cfg.MinInterval, func(ctx context.Context) (bool, bool, error) {
-		res, err := s.RunOnce(ctx)
-		return res.Hours > 0 || res.Days > 0 || res.DailyDays > 0, !res.Caught, err
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return schedule.Incremental(ctx, s.cfg.Poll, s.cfg.MinInterval, func(ctx context.Context) (bool, bool, error) {
+			silverTbl, err := s.loadSilver(ctx)
+			if silverTbl == nil {
+				return false, false, err
+			}
+			res, err := s.refreshTables(ctx, silverTbl)
+			return res.Hours > 0 || res.DailyDays > 0, !res.Caught, err
+		})
 	})
-	if err != nil {
+	g.Go(func() error {
+		return schedule.IncrementalRest(ctx, s.cfg.Poll, s.cfg.MinInterval, s.cfg.RiskRest, func(ctx context.Context) (bool, bool, error) {
+			silverTbl, err := s.loadSilver(ctx)
+			if silverTbl == nil {
+				return false, false, err
+			}
+			days, _, err := s.refreshRisk(ctx, silverTbl, lakehouse.Head(silverTbl))
+			return days > 0, false, err
+		})
+	})
+	if err := g.Wait(); err != nil {
 		return fmt.Errorf("gold: %w", err)
 	}
 	return nil
 }
 
-// RunOnce brings both gold tables up to silver's current snapshot.
-func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
-	var res Result
-	silverTbl, err := s.lh.Load(ctx, lakehouse.SilverCleanedEvents)
+// loadSilver loads silver.cleaned_events; nil and no error when it does
+// not exist yet.
+func (s *Stage) loadSilver(ctx context.Context) (*table.Table, error) {
+	tbl, err := s.lh.Load(ctx, lakehouse.SilverCleanedEvents)
 	if errors.Is(err, catalog.ErrNoSuchTable) {
-		res.Caught = true
-		return res, nil
+		return nil, nil
 	}
+	return tbl, err
+}
+
+// RunOnce brings the gold tables up to silver's current snapshot (the
+// daily rollups a few days at a time: Result.Caught).
+func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
+	silverTbl, err := s.loadSilver(ctx)
+	if silverTbl == nil {
+		return Result{Caught: err == nil}, err
+	}
+	res, err := s.refreshTables(ctx, silverTbl)
 	if err != nil {
 		return res, err
 	}
+	res.Days, res.Risks, err = s.refreshRisk(ctx, silverTbl, lakehouse.Head(silverTbl))
+	return res, err
+}
+
+// refreshTables brings gold.hourly_stats and the rollups up to silver's
+// snapshot silverTbl.
+func (s *Stage) refreshTables(ctx context.Context, silverTbl *table.Table) (Result, error) {
+	var res Result
 	head := lakehouse.Head(silverTbl)
 	s.head = head
 	hours, rows, err := s.refreshHourly(ctx, silverTbl, head)
@@ -206,11 +257,7 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 		behind = behind || ru.daily.behind(ru.newest)
 	}
 	s.dailyBehind.Store(behind)
-	days, risks, err := s.refreshRisk(ctx, silverTbl, head)
-	if err != nil {
-		return res, err
-	}
-	res.Days, res.Risks, res.Caught = days, risks, !behind
+	res.Caught = !behind
 	return res, nil
 }
 
@@ -340,6 +387,9 @@ func hourlyRecord(rows [][]any, touched []key) (arrow.RecordBatch, iceberg.Boole
 // days of activity it keeps (reading a day whole from silver when it has
 // not got it), and replaces the touched days' rows.
 func (s *Stage) refreshRisk(ctx context.Context, silverTbl *table.Table, head lakehouse.Checkpoint) (int, int, error) {
+	if s.beforeRisk != nil {
+		s.beforeRisk()
+	}
 	s.runs++
 	goldTbl, err := s.lh.EnsureTable(ctx, lakehouse.RiskScoresTable)
 	if err != nil {

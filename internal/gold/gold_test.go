@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -267,5 +268,95 @@ func TestRiskFlagsVandalBurst(t *testing.T) {
 	dups := p.Query(t, "SELECT count(*) - count(DISTINCT (stat_date, entity_id)) FROM gold.risk_scores")
 	if fmt.Sprint(dups[0][0]) != "0" {
 		t.Errorf("%v duplicate (stat_date, entity_id) rows", dups[0][0])
+	}
+}
+
+// TestRunKeepsHourlyWhileRiskIsSlow: Run refreshes gold.risk_scores in a
+// loop of its own, so while a risk refresh is held up (late in a busy day
+// it rewrites tens of thousands of editors' rows), new silver commits still
+// reach gold.hourly_stats; once it goes on, gold catches up whole.
+func TestRunKeepsHourlyWhileRiskIsSlow(t *testing.T) {
+	p := stagetest.New(t)
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed = 400, 11
+	events := generated(t, cfg)
+	feed(t, p, events[:200])
+	g := newStage(t, p)
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	gold.SetBeforeRisk(g, func() {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	<-entered
+
+	served := func() int64 {
+		if _, err := p.LH.Load(context.Background(), lakehouse.GoldHourlyStats); err != nil {
+			return -1 // not created yet
+		}
+		return toInt64(p.Query(t, "SELECT coalesce(sum(total_events), 0) FROM gold.hourly_stats")[0][0])
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); !ok(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within a minute", what)
+			}
+		}
+	}
+	waitFor("the first 200 events in gold.hourly_stats", func() bool { return served() == 200 })
+	feed(t, p, events[200:])
+	waitFor("all 400 events in gold.hourly_stats while the risk refresh is held", func() bool { return served() == 400 })
+
+	close(release)
+	released = true
+	waitFor("gold caught up", func() bool {
+		ok, err := g.CaughtUp(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	})
+	got := toInt64(p.Query(t, "SELECT sum(total_edits) FROM gold.risk_scores")[0][0])
+	want := toInt64(p.Query(t, `SELECT count(*) FROM silver.cleaned_events
+		WHERE is_valid AND event_type IN ('edit', 'new') AND user_normalized IS NOT NULL`)[0][0])
+	if got != want || want == 0 {
+		t.Errorf("gold.risk_scores counts %d edits, silver %d (want equal, and some)", got, want)
+	}
+}
+
+// TestRiskRestValidated: a negative, infinite or NaN RiskRest is refused
+// with its name; 0 (no rest) and the default are fine.
+func TestRiskRestValidated(t *testing.T) {
+	for _, v := range []float64{-1, math.Inf(1), math.NaN()} {
+		cfg := gold.DefaultConfig()
+		cfg.RiskRest = v
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "risk rest") {
+			t.Errorf("RiskRest %g: got %v, want an error naming the risk rest", v, err)
+		}
+	}
+	for _, v := range []float64{0, gold.DefaultConfig().RiskRest} {
+		cfg := gold.DefaultConfig()
+		cfg.RiskRest = v
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("RiskRest %g: %v", v, err)
+		}
 	}
 }

@@ -20,6 +20,13 @@ type Run func(ctx context.Context) (worked, more bool, err error)
 // followed at once by another. It returns the first error of a run, or nil
 // when ctx ends.
 func Incremental(ctx context.Context, poll, minInterval time.Duration, run Run) error {
+	return IncrementalRest(ctx, poll, minInterval, 1, run)
+}
+
+// IncrementalRest is Incremental resting rest times as long as a run that
+// worked took (and at least minInterval): a loop whose runs grow costly
+// uses at most 1/(1+rest) of a core.
+func IncrementalRest(ctx context.Context, poll, minInterval time.Duration, rest float64, run Run) error {
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	var last time.Time
@@ -35,7 +42,7 @@ func Incremental(ctx context.Context, poll, minInterval time.Duration, run Run) 
 				return err
 			}
 			if worked {
-				last, gap = time.Now(), max(minInterval, time.Since(began))
+				last, gap = time.Now(), max(minInterval, time.Duration(rest*float64(time.Since(began))))
 			}
 			if more && !worked {
 				continue

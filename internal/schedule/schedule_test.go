@@ -8,26 +8,29 @@ import (
 )
 
 // TestRestsAsLongAsTheRunTook: after a run that worked and took d, the next
-// run starts no sooner than d later (a lower bound only: a slow machine
-// cannot make it fail).
+// run starts no sooner than d later, or rest times d later with
+// IncrementalRest (a lower bound only: a slow machine cannot make it fail).
 func TestRestsAsLongAsTheRunTook(t *testing.T) {
 	const took = 30 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	var starts []time.Time
-	err := Incremental(ctx, time.Millisecond, 0, func(ctx context.Context) (bool, bool, error) {
-		starts = append(starts, time.Now())
-		time.Sleep(took)
-		if len(starts) == 4 {
-			cancel()
+	for _, rest := range []float64{1, 3} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var starts []time.Time
+		err := IncrementalRest(ctx, time.Millisecond, 0, rest, func(ctx context.Context) (bool, bool, error) {
+			starts = append(starts, time.Now())
+			time.Sleep(took)
+			if len(starts) == 4 {
+				cancel()
+			}
+			return true, false, nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return true, false, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i < len(starts); i++ {
-		if gap := starts[i].Sub(starts[i-1]); gap < 2*took {
-			t.Errorf("run %d started %s after run %d began; want at least %s (the run plus an equal rest)", i, gap, i-1, 2*took)
+		want := took + time.Duration(rest*float64(took))
+		for i := 1; i < len(starts); i++ {
+			if gap := starts[i].Sub(starts[i-1]); gap < want {
+				t.Errorf("rest %g: run %d started %s after run %d began; want at least %s (the run plus %g times its time)", rest, i, gap, i-1, want, rest)
+			}
 		}
 	}
 }
