@@ -10,6 +10,7 @@ import (
 	"iter"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -491,6 +492,9 @@ func lowerBound(df iceberg.DataFile, id int) int64 {
 	return 0
 }
 
+// scanBatchRows is how many rows compaction reads into one record.
+const scanBatchRows = 8192
+
 // rowGroupBytes is the Arrow size of the rows of one Parquet row group that
 // compaction writes.
 const rowGroupBytes = 64 << 20
@@ -500,7 +504,10 @@ const rowGroupBytes = 64 << 20
 // (v3 _row_id) is kept when every input has it.
 func (m *Maintainer) writeGroup(ctx context.Context, tbl *table.Table, snap *table.Snapshot, g *compactGroup, sortBy []string) error {
 	lineage := tbl.Metadata().Version() >= 3 && !slices.ContainsFunc(g.tasks, func(t table.FileScanTask) bool { return t.FirstRowID == nil })
-	opts := []table.ScanOption{table.WithSnapshotID(snap.SnapshotID)}
+	// iceberg-go reads 131,072 rows into a record by default: over 300 MB
+	// of bronze's raw JSON, several times a sort run.
+	opts := []table.ScanOption{table.WithOptions(iceberg.Properties{table.ParquetBatchSizeKey: strconv.Itoa(scanBatchRows)}),
+		table.WithSnapshotID(snap.SnapshotID)}
 	if lineage {
 		opts = append(opts, table.WithRowLineage())
 	}
@@ -533,51 +540,62 @@ func (m *Maintainer) writeGroup(ctx context.Context, tbl *table.Table, snap *tab
 	if len(sortBy) == 0 {
 		return write(recs)
 	}
-	var buf []arrow.RecordBatch
-	var size int64
-	release := func() {
-		for _, r := range buf {
-			r.Release()
+	// Sorted runs of at most SortBufferBytes go to one writer, one after
+	// the other, so a partition larger than a run still becomes files of
+	// about TargetFileSize: a file holds consecutive runs, each sorted. The
+	// inputs come in the order of their lowest sort key (plan), so when
+	// they cover consecutive ranges, as bronze's and silver's commits do in
+	// event time, the runs barely overlap and the file is as good as sorted
+	// whole. (Each run in a file of its own made small files that the next
+	// run compacted again, every time.)
+	next, stop := iter.Pull2(recs)
+	defer stop()
+	run := func() (arrow.RecordBatch, error) {
+		var buf []arrow.RecordBatch
+		var size int64
+		for size < m.cfg.SortBufferBytes {
+			rec, err, ok := next()
+			if !ok {
+				break
+			}
+			if err != nil {
+				for _, r := range buf {
+					r.Release()
+				}
+				return nil, fmt.Errorf("read: %w", err)
+			}
+			if rec.NumRows() == 0 {
+				rec.Release()
+				continue
+			}
+			buf = append(buf, rec)
+			size += recordBytes(rec)
 		}
-		buf, size = nil, 0
+		if len(buf) == 0 {
+			return nil, nil
+		}
+		return sortRecords(ctx, buf, sortBy) // releases buf
 	}
-	flush := func() error {
-		rows := int64(0)
-		for _, r := range buf {
-			rows += r.NumRows()
-		}
-		// The Parquet writer holds a row group in memory until it is
-		// full: about rowGroupBytes of Arrow data, not the default
-		// million rows (gigabytes of bronze's raw JSON).
-		limit := int(min(max(rowGroupBytes*rows/max(size, 1), 1024), 1<<20))
-		rec, err := sortRecords(ctx, buf, sortBy)
-		buf, size = nil, 0 // sortRecords released them
-		if err != nil {
-			return err
-		}
-		return write(func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) }, table.WithParquetRowGroupLimit(limit))
+	first, err := run()
+	if err != nil || first == nil {
+		return err
 	}
-	for rec, err := range recs {
-		if err != nil {
-			release()
-			return fmt.Errorf("read: %w", err)
-		}
-		if rec.NumRows() == 0 {
-			rec.Release()
-			continue
-		}
-		buf = append(buf, rec)
-		size += recordBytes(rec)
-		if size >= m.cfg.SortBufferBytes {
-			if err := flush(); err != nil {
-				return err
+	// The Parquet writer holds a row group in memory until it is full:
+	// about rowGroupBytes of Arrow data (as the first run has it), not the
+	// default million rows (gigabytes of bronze's raw JSON).
+	limit := int(min(max(rowGroupBytes*first.NumRows()/max(recordBytes(first), 1), 1024), 1<<20))
+	return write(func(yield func(arrow.RecordBatch, error) bool) {
+		for rec := first; rec != nil; {
+			if !yield(rec, nil) {
+				return
+			}
+			var err error
+			if rec, err = run(); err != nil {
+				yield(nil, err)
+				return
 			}
 		}
-	}
-	if len(buf) > 0 {
-		return flush()
-	}
-	return nil
+	}, table.WithParquetRowGroupLimit(limit), table.WithRecordBatchBufferSize(1)) // at most one run waits for the encoder
 }
 
 // recordBytes is the memory rec's buffers hold.

@@ -718,3 +718,53 @@ func TestCompactWhileAppending(t *testing.T) {
 		})
 	}
 }
+
+// TestCompactionRunsShareFiles: a partition holding several sort buffers'
+// worth of rows is compacted into one file (it is far below the target
+// size), sorted whole when its inputs cover consecutive time ranges, with
+// every row kept; a second run finds nothing to compact.
+func TestCompactionRunsShareFiles(t *testing.T) {
+	ctx := context.Background()
+	lh, err := lakehouse.Open(ctx, lakehouse.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	raw := newWriter(t, lh, lakehouse.RawEventsTable)
+	raw.props = offsetProps
+	hour := time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
+	const commits, rows = 20, 300 // about 4 MiB of Arrow data
+	for i := range commits {
+		times := raw.inHour(time.Time{}, rows)
+		for j := range times { // commit i covers the i-th 3 minutes, rows out of order
+			times[j] = hour.Add(time.Duration(i)*3*time.Minute + time.Duration(raw.rng.Int64N(int64(3*time.Minute))))
+		}
+		raw.commit(t, times)
+	}
+	before := rowSet(t, lh, lakehouse.BronzeRawEvents)
+	m := maintainer(t, lh, func(c *lakehouse.MaintainConfig) {
+		c.Tables, c.Consumers = []table.Identifier{lakehouse.BronzeRawEvents}, nil
+		c.SortBufferBytes = 1 << 20
+	})
+	tr := tableReport(t, runOnce(t, m), lakehouse.BronzeRawEvents)
+	if tr.FilesCompacted != commits || tr.FilesWritten != 1 {
+		t.Fatalf("compacted %d files into %d, want %d into 1 (%s)", tr.FilesCompacted, tr.FilesWritten, commits, tr.CompactionSkipped)
+	}
+	files := dataFiles(t, lh, lakehouse.BronzeRawEvents)
+	if len(files) != 1 {
+		t.Fatalf("%d partitions, want 1", len(files))
+	}
+	tbl, err := lh.Load(ctx, lakehouse.BronzeRawEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for part, fs := range files {
+		if len(fs) != 1 || !sortedBy(t, tbl, fs[0], "event_timestamp") {
+			t.Errorf("partition %s: %d files, sorted %v; want one, sorted", part, len(fs), len(fs) == 1 && sortedBy(t, tbl, fs[0], "event_timestamp"))
+		}
+	}
+	sameSet(t, "after compaction", rowSet(t, lh, lakehouse.BronzeRawEvents), before)
+	if tr := tableReport(t, runOnce(t, m), lakehouse.BronzeRawEvents); tr.FilesCompacted != 0 {
+		t.Errorf("the second run compacted %d files, want none", tr.FilesCompacted)
+	}
+}
