@@ -65,12 +65,16 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		lat, mem, err := freshness(ctx, e, work, *dataDir, *liveRate, *liveFor, bcfg)
+		lat, steady, mem, err := freshness(ctx, e, work, *dataDir, *liveRate, *liveFor, bcfg)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "freshness at %.0f events/s for %s (%d events): p50 %.2f s, p99 %.2f s, max %.2f s (event due → its count served by GET /api/v1/stats/summary)\n",
 			*liveRate, *liveFor, len(lat), percentile(lat, 50).Seconds(), percentile(lat, 99).Seconds(), lat[len(lat)-1].Seconds())
+		if len(steady) > 0 {
+			fmt.Fprintf(e.stdout, "after the first %s: %d events, p50 %.2f s, p99 %.2f s, max %.2f s\n",
+				warmUp, len(steady), percentile(steady, 50).Seconds(), percentile(steady, 99).Seconds(), steady[len(steady)-1].Seconds())
+		}
 		fmt.Fprint(e.stdout, memoryLine(mem))
 		if rss := peakRSS(); rss > 0 {
 			fmt.Fprintf(e.stdout, "peak RSS:         %.0f MB\n", float64(rss)/(1<<20))

@@ -17,6 +17,8 @@ import (
 // --data-dir must not count the first run's events as its own: bronze
 // alone batches for up to a second, so no event is visible at once.
 func TestBenchFreshness(t *testing.T) {
+	defer func(old time.Duration) { warmUp = old }(warmUp)
+	warmUp = time.Second // the steady-state line counts the events due after it
 	dir := filepath.Join(t.TempDir(), "data")
 	var out string
 	for i := range 2 {
@@ -30,6 +32,14 @@ func TestBenchFreshness(t *testing.T) {
 		}
 		if p50, _ := strconv.ParseFloat(m[1], 64); p50 == 0 {
 			t.Errorf("run %d: p50 %s s: events counted before they were read\n%s", i+1, m[1], o)
+		}
+		// Events are due from 0 to 3 s: those due after the first second.
+		s := regexp.MustCompile(`after the first 1s: (\d+) events, p50 [0-9.]+ s, p99 [0-9.]+ s, max [0-9.]+ s`).FindStringSubmatch(o)
+		if s == nil {
+			t.Fatalf("run %d: no line for the events after the warm-up:\n%s", i+1, o)
+		}
+		if n, _ := strconv.Atoi(s[1]); n < 40 || n > 100 {
+			t.Errorf("run %d: %d events after the first second of 120 over 3 s, want about 80", i+1, n)
 		}
 		out = o
 	}
