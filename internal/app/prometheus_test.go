@@ -263,7 +263,7 @@ scrape_configs:
 	// Maintenance runs every few seconds instead of every hour, so that it
 	// finds the tables and compacts bronze's small files within the test.
 	mcfg := lakehouse.DefaultMaintainConfig()
-	mcfg.Interval = 3 * time.Second
+	mcfg.Interval, mcfg.FirstRunAfter = 3*time.Second, 0
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -19,6 +19,7 @@ import (
 // run.
 type maintainFlags struct {
 	interval       time.Duration
+	firstRunAfter  time.Duration
 	expireInterval time.Duration
 	targetFileSize byteSize
 	minInputFiles  int
@@ -32,6 +33,7 @@ func addMaintainFlags(fs *flag.FlagSet) *maintainFlags {
 	d := lakehouse.DefaultMaintainConfig()
 	f := &maintainFlags{targetFileSize: byteSize(d.TargetFileSize)}
 	fs.DurationVar(&f.interval, "maintain-interval", d.Interval, "how often every table is compacted, expired and cleaned of orphan files")
+	fs.DurationVar(&f.firstRunAfter, "maintain-first-run", d.FirstRunAfter, "how long after start the first maintenance run waits, so that a restart catches up first; 0: at once")
 	fs.DurationVar(&f.expireInterval, "expire-interval", d.ExpireInterval, "how often snapshots are expired between maintenance runs (streaming commits grow the metadata); 0: only in maintenance runs")
 	fs.Var(&f.targetFileSize, "target-file-size", "compaction writes files of about this size, e.g. 256MiB; files of at least 3/4 of it are left alone")
 	fs.IntVar(&f.minInputFiles, "min-input-files", d.MinInputFiles, "a partition is compacted once it has this many small files")
@@ -49,6 +51,8 @@ func (f *maintainFlags) config(e *env) (lakehouse.MaintainConfig, error) {
 	switch {
 	case f.interval <= 0:
 		return c, fmt.Errorf("--maintain-interval: got %v, want more than 0", f.interval)
+	case f.firstRunAfter < 0:
+		return c, fmt.Errorf("--maintain-first-run: got %v, want 0 (at once) or more", f.firstRunAfter)
 	case f.expireInterval < 0:
 		return c, fmt.Errorf("--expire-interval: got %v, want 0 or more", f.expireInterval)
 	case f.targetFileSize < 1<<20:
@@ -64,7 +68,7 @@ func (f *maintainFlags) config(e *env) (lakehouse.MaintainConfig, error) {
 	case f.orphanAge < time.Hour:
 		return c, fmt.Errorf("--orphan-age: got %v, want at least 1h (younger files may belong to commits in flight)", f.orphanAge)
 	}
-	c.Interval, c.ExpireInterval = f.interval, f.expireInterval
+	c.Interval, c.FirstRunAfter, c.ExpireInterval = f.interval, f.firstRunAfter, f.expireInterval
 	c.TargetFileSize, c.MinInputFiles = int64(f.targetFileSize), f.minInputFiles
 	c.KeepSnapshots, c.SnapshotMaxAge, c.MaxSnapshots = f.keepSnapshots, f.snapshotMaxAge, f.maxSnapshots
 	c.OrphanAge = f.orphanAge

@@ -29,6 +29,7 @@ func TestMaintainBadSettingsNameThemselves(t *testing.T) {
 		{[]string{"--orphan-age", "10m"}, "--orphan-age"},
 		{[]string{"--min-input-files", "1"}, "--min-input-files"},
 		{[]string{"--maintain-interval", "0s"}, "--maintain-interval"},
+		{[]string{"--maintain-first-run", "-1m"}, "--maintain-first-run"},
 		{[]string{"--table", "bronze.nope"}, `--table: unknown table "bronze.nope"`},
 		{[]string{"--dry-run"}, "--dry-run"},
 	}

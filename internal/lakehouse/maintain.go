@@ -39,6 +39,12 @@ type MaintainConfig struct {
 	Tables []table.Identifier
 	// Interval is how often Run maintains every table. Default 1h.
 	Interval time.Duration
+	// FirstRunAfter is how long after Run starts its first full run
+	// comes; 0: at once. A process started late in a busy day reads the
+	// day back and catches up meanwhile: compacting what a replay left at
+	// the same time made the first minute's events late (freshness p99
+	// over 4 minutes 4.7 s; 2.2 s with the run 2 minutes in). Default 2m.
+	FirstRunAfter time.Duration
 	// ExpireInterval is how often Run expires snapshots between two full
 	// runs; 0 expires only in full runs. Every snapshot is listed in the
 	// metadata file that each commit rewrites: at a commit a second, the
@@ -162,6 +168,7 @@ func DefaultMaintainConfig() MaintainConfig {
 	return MaintainConfig{
 		Tables:          Tables(),
 		Interval:        time.Hour,
+		FirstRunAfter:   2 * time.Minute,
 		ExpireInterval:  5 * time.Minute,
 		TargetFileSize:  256 << 20,
 		MinInputFiles:   5,
@@ -182,6 +189,8 @@ func (c MaintainConfig) Validate() error {
 		return errors.New("maintain: no tables")
 	case c.Interval <= 0:
 		return fmt.Errorf("maintain interval: got %v, want more than 0", c.Interval)
+	case c.FirstRunAfter < 0:
+		return fmt.Errorf("maintain first run after: got %v, want 0 (at once) or more", c.FirstRunAfter)
 	case c.ExpireInterval < 0:
 		return fmt.Errorf("maintain expire interval: got %v, want 0 (with each run) or more", c.ExpireInterval)
 	case c.TargetFileSize < 1<<20:
@@ -319,12 +328,12 @@ func (m *Maintainer) RunOnce(ctx context.Context) (Report, error) {
 	return rep, err
 }
 
-// Run maintains every table now and then every Interval, and expires
-// snapshots every ExpireInterval in between, until ctx ends. A failed run
-// is logged and counted; the next one tries again. It returns nil when ctx
-// ends.
+// Run maintains every table FirstRunAfter after it starts and then every
+// Interval, and expires snapshots every ExpireInterval in between, until
+// ctx ends. A failed run is logged and counted; the next one tries again.
+// It returns nil when ctx ends.
 func (m *Maintainer) Run(ctx context.Context) error {
-	full := time.NewTimer(0)
+	full := time.NewTimer(m.cfg.FirstRunAfter)
 	defer full.Stop()
 	var expire <-chan time.Time
 	if m.cfg.ExpireInterval > 0 && m.cfg.ExpireInterval < m.cfg.Interval {

@@ -235,6 +235,7 @@ func TestMaintainConfigValidate(t *testing.T) {
 		{func(c *MaintainConfig) { c.Tables = nil }, "no tables"},
 		{func(c *MaintainConfig) { c.Interval = 0 }, "maintain interval"},
 		{func(c *MaintainConfig) { c.ExpireInterval = -time.Second }, "expire interval"},
+		{func(c *MaintainConfig) { c.FirstRunAfter = -time.Second }, "first run after"},
 		{func(c *MaintainConfig) { c.TargetFileSize = 1000 }, "target file size"},
 		{func(c *MaintainConfig) { c.MinInputFiles = 1 }, "min input files"},
 		{func(c *MaintainConfig) { c.SortBufferBytes = 0 }, "sort buffer"},
@@ -256,8 +257,8 @@ func TestMaintainConfigValidate(t *testing.T) {
 	}
 }
 
-// TestMaintainerRunAndMetrics: Run maintains at once, then every
-// Interval, counts what it did on the registry, and returns nil when its
+// TestMaintainerRunAndMetrics: Run maintains at once (FirstRunAfter 0),
+// then every Interval, counts what it did on the registry, and returns nil when its
 // context ends.
 func TestMaintainerRunAndMetrics(t *testing.T) {
 	ctx := context.Background()
@@ -269,7 +270,7 @@ func TestMaintainerRunAndMetrics(t *testing.T) {
 	appendDays(t, l, 6, "2020-01-01")
 	m := testMaintainer(t, l, func(c *MaintainConfig) {
 		c.Registerer = reg
-		c.Interval, c.ExpireInterval = 50*time.Millisecond, 20*time.Millisecond
+		c.Interval, c.FirstRunAfter, c.ExpireInterval = 50*time.Millisecond, 0, 20*time.Millisecond
 		c.KeepSnapshots, c.MaxSnapshots = 2, 2
 	})
 	runCtx, cancel := context.WithCancel(ctx)
@@ -300,6 +301,32 @@ func TestMaintainerRunAndMetrics(t *testing.T) {
 	}
 	if n := testutil.CollectAndCount(reg, "wikistream_maintain_duration_seconds"); n != 1 {
 		t.Errorf("%d duration series, want 1 (one table)", n)
+	}
+}
+
+// TestMaintainerFirstRunWaits: with FirstRunAfter set, Run does not
+// maintain before it; snapshot expiry keeps its own interval meanwhile.
+func TestMaintainerFirstRunWaits(t *testing.T) {
+	ctx := context.Background()
+	l := openWith(t, Config{DataDir: t.TempDir()})
+	if _, err := l.EnsureTable(ctx, testDef); err != nil {
+		t.Fatal(err)
+	}
+	appendDays(t, l, 6, "2020-01-01")
+	m := testMaintainer(t, l, func(c *MaintainConfig) {
+		c.Registerer = prometheus.NewRegistry()
+		c.Interval, c.FirstRunAfter, c.ExpireInterval = 50*time.Millisecond, time.Hour, 0
+	})
+	runCtx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if err := m.Run(runCtx); err != nil {
+		t.Fatal(err)
+	}
+	if runs := testutil.ToFloat64(m.metrics.runs.WithLabelValues("ok")); runs != 0 {
+		t.Errorf("%v runs within half a second, want none before FirstRunAfter (an hour)", runs)
+	}
+	if n := testutil.ToFloat64(m.metrics.compacted.WithLabelValues(Name(testDef.Ident))); n != 0 {
+		t.Errorf("%v files compacted before the first run", n)
 	}
 }
 
