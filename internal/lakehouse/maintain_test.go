@@ -174,6 +174,21 @@ func (w *writer) reload(tb testing.TB) {
 	w.tbl = tbl
 }
 
+// newBronze opens a lakehouse in a temporary directory, closed when the
+// test ends, with a writer of bronze.raw_events that records offsets as
+// bronze does.
+func newBronze(tb testing.TB) (*lakehouse.Lakehouse, *writer) {
+	tb.Helper()
+	lh, err := lakehouse.Open(context.Background(), lakehouse.Config{DataDir: tb.TempDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { lh.Close() })
+	raw := newWriter(tb, lh, lakehouse.RawEventsTable)
+	raw.props = offsetProps
+	return lh, raw
+}
+
 // offsetProps is bronze's bookkeeping for row count n.
 func offsetProps(n int) iceberg.Properties {
 	return iceberg.Properties{lakehouse.SummaryOffsets: lakehouse.Offsets{"raw-events": {0: int64(n)}}.Encode(), "wikistream.stage": "bronze"}
@@ -327,13 +342,7 @@ func tableReport(tb testing.TB, rep lakehouse.Report, ident table.Identifier) la
 // removed and a young one kept.
 func TestMaintainAfterThousandsOfCommits(t *testing.T) {
 	ctx := context.Background()
-	lh, err := lakehouse.Open(ctx, lakehouse.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lh.Close()
-	raw := newWriter(t, lh, lakehouse.RawEventsTable)
-	raw.props = offsetProps
+	lh, raw := newBronze(t)
 	slv := newWriter(t, lh, lakehouse.CleanedEventsTable)
 	slv.region = true
 	caughtUp := lakehouse.Checkpoint{Snapshot: 1, Sequence: 1 << 40}
@@ -725,17 +734,11 @@ func TestCompactWhileAppending(t *testing.T) {
 // every row kept; a second run finds nothing to compact.
 func TestCompactionRunsShareFiles(t *testing.T) {
 	ctx := context.Background()
-	lh, err := lakehouse.Open(ctx, lakehouse.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lh.Close()
-	raw := newWriter(t, lh, lakehouse.RawEventsTable)
-	raw.props = offsetProps
+	lh, raw := newBronze(t)
 	hour := time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
 	const commits, rows = 20, 300 // about 4 MiB of Arrow data
 	for i := range commits {
-		times := raw.inHour(time.Time{}, rows)
+		times := make([]time.Time, rows)
 		for j := range times { // commit i covers the i-th 3 minutes, rows out of order
 			times[j] = hour.Add(time.Duration(i)*3*time.Minute + time.Duration(raw.rng.Int64N(int64(3*time.Minute))))
 		}
