@@ -105,7 +105,6 @@ func freshness(ctx context.Context, e *env, work, dataDir string, rate float64, 
 		due = append(due, started.Add(ts.Sub(first)))
 	}
 	visible := make([]time.Time, 0, n)
-
 	nextMem := started
 	for len(visible) < n {
 		if now := time.Now(); !now.Before(nextMem) {
@@ -148,8 +147,7 @@ func freshness(ctx context.Context, e *env, work, dataDir string, rate float64, 
 
 // warmUp is the start of a freshness run that its steady-state
 // percentiles leave out: a process restarted late in a busy day reads the
-// day back and compacts what a replay left meanwhile. (A variable for
-// tests.)
+// day back and catches up meanwhile. (A variable for tests.)
 var warmUp = time.Minute
 
 // gatedSource holds its source back until open is closed.
