@@ -215,18 +215,27 @@ func (e *entityDay) samples() []Sample {
 // activity turns the state into the risk score's input. The peak hour is
 // the earliest of the busiest hours.
 func (e *entityDay) activity(date, entity string) Activity {
+	a := e.counts()
+	a.Date, a.Entity, a.LargestRemoval = date, entity, e.minDelta
+	a.DomainList = e.domains[:min(len(e.domains), 10)]
+	a.DeletionTitles, a.DeletionRevs = e.delTitles.titles(), e.delRevs.revs()
+	a.SampleTitles, a.SampleRevisions = e.titles.titles(), e.revs.revs()
+	a.IsBot, a.Anonymous = e.bot, e.allAnonymous
+	a.TopDomain, a.Samples = e.topDomain(), e.samples()
+	return a
+}
+
+// counts is the part of the activity the score reads (ScoreOnly), which
+// allocates nothing.
+func (e *entityDay) counts() Activity {
 	peak := int32(0)
 	for h := range e.hours {
 		if e.hours[h] > e.hours[peak] {
 			peak = int32(h)
 		}
 	}
-	return Activity{Date: date, Entity: entity, Edits: e.edits, PeakHourEdits: e.hours[peak], PeakHour: peak,
-		LargeDeletions: e.largeDeletions, LargestRemoval: e.minDelta, AnonymousEdits: e.anonymous,
-		Domains: int64(len(e.domains)), DomainList: e.domains[:min(len(e.domains), 10)],
-		DeletionTitles: e.delTitles.titles(), DeletionRevs: e.delRevs.revs(),
-		SampleTitles: e.titles.titles(), SampleRevisions: e.revs.revs(), IsBot: e.bot, Anonymous: e.allAnonymous,
-		TopDomain: e.topDomain(), Samples: e.samples()}
+	return Activity{Edits: e.edits, PeakHourEdits: e.hours[peak], PeakHour: peak,
+		LargeDeletions: e.largeDeletions, AnonymousEdits: e.anonymous, Domains: int64(len(e.domains))}
 }
 
 // dayActivity is every entity's activity on one day.
@@ -361,15 +370,16 @@ func selectColumns(rec arrow.RecordBatch, cols []string) (arrow.RecordBatch, err
 	return array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, rec.NumRows()), nil
 }
 
-// dirtyEntities returns the day's dirty entities, in order.
-func (d *dayActivity) dirtyEntities() []string {
-	out := []string{}
+// dirtyEntities returns the day's dirty entities with their scores, in
+// the table's order (riskKey.compare).
+func (d *dayActivity) dirtyEntities() []riskKey {
+	out := []riskKey{}
 	for name, e := range d.entities {
 		if e.dirty {
-			out = append(out, name)
+			out = append(out, riskKey{score: float64(ScoreOnly(e.counts())), edits: e.edits, entity: name})
 		}
 	}
-	slices.SortFunc(out, cmp.Compare)
+	slices.SortFunc(out, riskKey.compare)
 	return out
 }
 

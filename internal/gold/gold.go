@@ -12,6 +12,7 @@
 package gold
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -499,17 +500,21 @@ func (s *Stage) evictDays() {
 }
 
 // riskReader writes the risk rows of the dates, one day after the other,
-// each day in four parts: the HIGH and MEDIUM rows first, then the LOW
-// ones, so that readers of those levels skip the LOW majority's row
-// groups by their statistics (the table's row-group limit is small). In
-// each part the rows of entities no new row touched are copied from the
-// table's current rows of the day, and the touched (dirty) entities are
-// scored again, with calculated_at now.
+// each day's rows in the table's order (riskKey.compare): the highest
+// scores first, so that readers of the HIGH and MEDIUM levels skip the LOW
+// majority's row groups by their statistics, and the risk feed's top rows
+// of every level are a day's first rows (see the API's risk feed). The
+// rows of entities no new row touched are copied from the table's current
+// rows of the day, which are in that order, and merged with the touched
+// (dirty) entities, scored again with calculated_at now.
 //
 // Keeping every entity's scored row in memory to rewrite the untouched
 // ones held 74 MB at the peak of a 2M-event replay, the evidence JSON above
 // all. Copying them from the table costs a read of the day's rows per run
-// instead, 0.3 µs of CPU per event in that replay.
+// instead, 0.3 µs of CPU per event in that replay. The table's rows are
+// copied only on a day this process wrote last (its entities are clean):
+// a day read from silver is all dirty, so rows that another writer, or an
+// older version that ordered them otherwise, wrote are scored again.
 type riskReader struct {
 	s     *Stage
 	ctx   context.Context
@@ -517,15 +522,31 @@ type riskReader struct {
 	dates []string
 	now   arrow.Timestamp
 
-	di    int      // the day being written
-	part  int      // 0 flagged rows copied, 1 flagged rows scored, 2 and 3 the same for LOW
-	dirty []string // the day's dirty entities in name order; nil until listed
-	ei    int      // the next of dirty
+	di    int       // the day being written
+	dirty []riskKey // the day's dirty entities in order; nil until listed
+	ei    int       // the next of dirty
 
-	next func() (arrow.RecordBatch, error, bool) // the copied part's table rows; nil when not reading
-	stop func()
-	old  arrow.RecordBatch // the table's rows being copied (riskColumns), from row oi
-	oi   int
+	copying bool                                    // the day has table rows left to copy
+	next    func() (arrow.RecordBatch, error, bool) // the day's table rows; nil when not reading
+	stop    func()
+	old     arrow.RecordBatch // the table's rows being copied (riskColumns), from row oi
+	oi      int
+	prev    riskKey // the table row before row oi, which it must follow
+	hasPrev bool
+}
+
+// riskKey is where a row of gold.risk_scores goes in a day's order.
+type riskKey struct {
+	score  float64
+	edits  int64
+	entity string
+}
+
+// compare orders the rows of a day: by score and edits, the highest
+// first, then by entity. The risk feed orders its rows the same way
+// within a day.
+func (a riskKey) compare(b riskKey) int {
+	return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(b.edits, a.edits), cmp.Compare(a.entity, b.entity))
 }
 
 // riskColumns are gold.risk_scores' columns, in order.
@@ -543,7 +564,7 @@ func (s *Stage) newRiskReader(ctx context.Context, tbl *table.Table, dates []str
 		return nil, err
 	}
 	r := &riskReader{s: s, ctx: ctx, tbl: tbl, dates: dates, now: now}
-	lr := newLazyReader(schema, r.fill)
+	lr := newOrderedReader(schema, r.fill) // a day's rows in order
 	lr.done = r.close
 	return lr, nil
 }
@@ -566,79 +587,71 @@ func (r *riskReader) fill(b *array.RecordBuilder) (bool, error) {
 		d := r.dates[r.di]
 		day := r.s.days[d]
 		if r.dirty == nil {
-			r.dirty = day.dirtyEntities()
+			r.dirty, r.ei = day.dirtyEntities(), 0
+			r.copying, r.hasPrev = len(r.dirty) < len(day.entities), false
 		}
-		var added int
-		var done bool
-		if r.part%2 == 0 {
-			var err error
-			if added, done, err = r.copyRows(b, d, day, r.part == 0, chunkRows-n); err != nil {
-				return false, err
-			}
-		} else {
-			added, done = r.scoreRows(b, d, day, r.part == 1, chunkRows-n)
-		}
+		added, done, err := r.merge(b, d, day, chunkRows-n)
 		n += added
+		if err != nil {
+			return false, err
+		}
 		if !done {
 			break // the record is full
 		}
-		r.part, r.ei = r.part+1, 0
-		if r.part == 4 {
-			r.di, r.part, r.dirty = r.di+1, 0, nil
-			if n > 0 {
-				break // one day per record: the writer passes it through whole
-			}
+		r.close()
+		r.di, r.dirty = r.di+1, nil
+		if n > 0 {
+			break // one day per record: the writer passes it through whole
 		}
 	}
 	return n > 0, nil
 }
 
-// scoreRows appends up to room rows of the day's dirty entities whose
-// level is HIGH or MEDIUM (flagged) or else LOW, and reports whether none
+// merge appends up to room of the day's rows, the table's rows to copy
+// and the dirty entities' scored rows in order, and reports whether none
 // is left.
-func (r *riskReader) scoreRows(b *array.RecordBuilder, d string, day *dayActivity, flagged bool, room int) (int, bool) {
+func (r *riskReader) merge(b *array.RecordBuilder, d string, day *dayActivity, room int) (int, bool, error) {
 	added := 0
-	for ; r.ei < len(r.dirty) && added < room; r.ei++ {
-		entity := r.dirty[r.ei]
-		e := day.entities[entity]
-		score, level, ev := Score(e.activity(d, entity), r.s.cfg.LargeDeletionBytes)
-		if (level != LevelLow) != flagged {
-			continue
+	for added < room {
+		var old riskKey
+		if r.copying {
+			var err error
+			if old, err = r.peek(d, day); err != nil {
+				return added, false, err
+			}
+		}
+		switch {
+		case r.copying && (r.ei == len(r.dirty) || old.compare(r.dirty[r.ei]) < 0):
+			if err := copyRow(b, r.old, r.oi); err != nil {
+				return added, false, err
+			}
+			r.prev, r.hasPrev, r.oi = old, true, r.oi+1
+			r.s.riskCopied++
+		case r.ei < len(r.dirty):
+			r.scoreRow(b, d, day.entities[r.dirty[r.ei].entity], r.dirty[r.ei])
+			r.ei++
+		default:
+			return added, true, nil
 		}
 		added++
-		b.Field(0).(*array.StringBuilder).Append(d)
-		b.Field(1).(*array.StringBuilder).Append(entity)
-		b.Field(2).(*array.Float64Builder).Append(float64(score))
-		b.Field(3).(*array.StringBuilder).Append(level)
-		b.Field(4).(*array.StringBuilder).Append(ev.JSON())
-		b.Field(5).(*array.BooleanBuilder).Append(level == LevelHigh && (r.s.cfg.AlertBots || !e.bot))
-		b.Field(6).(*array.BooleanBuilder).Append(e.bot)
-		b.Field(7).(*array.BooleanBuilder).Append(e.allAnonymous)
-		b.Field(8).(*array.Int64Builder).Append(e.edits)
-		b.Field(9).(*array.Int32Builder).Append(int32(len(e.domains)))
-		b.Field(10).(*array.TimestampBuilder).Append(r.now)
-		b.Field(11).(*array.Int32Builder).Append(lakehouse.GoldSchemaVersion)
 	}
-	return added, r.ei >= len(r.dirty)
+	return added, false, nil
 }
 
-// copyRows appends up to room of the table's rows of the day whose level
-// is HIGH or MEDIUM (flagged) or else LOW, of the entities no new row
-// touched, and reports whether none is left. A row of an entity the day's
-// activity does not have is dropped, as a recomputation would.
-func (r *riskReader) copyRows(b *array.RecordBuilder, d string, day *dayActivity, flagged bool, room int) (int, bool, error) {
-	if len(r.dirty) == len(day.entities) {
-		return 0, true, nil // every row is scored again
-	}
+// peek positions the table's rows of the day on the next one to copy (of
+// an entity the day has and no new row touched) and returns its key, or
+// clears copying when none is left. A row of an entity the day's activity
+// does not have is dropped, as a recomputation would. Rows out of order
+// fail the run (the next one scores the day whole).
+func (r *riskReader) peek(d string, day *dayActivity) (riskKey, error) {
 	if r.next == nil {
 		recs, err := dayRows(r.ctx, r.tbl, d)
 		if err != nil {
-			return 0, false, err
+			return riskKey{}, err
 		}
 		r.next, r.stop = iter.Pull2(recs)
 	}
-	added := 0
-	for added < room {
+	for {
 		if r.old == nil || r.oi >= int(r.old.NumRows()) {
 			if r.old != nil {
 				r.old.Release()
@@ -647,33 +660,49 @@ func (r *riskReader) copyRows(b *array.RecordBuilder, d string, day *dayActivity
 			rec, err, ok := r.next()
 			if !ok {
 				r.close()
-				return added, true, nil
+				r.copying = false
+				return riskKey{}, nil
 			}
 			if err != nil {
-				return added, false, err
+				return riskKey{}, err
 			}
 			r.old, r.oi = rec, 0
 		}
 		entities, ok1 := r.old.Column(1).(*array.String)
-		levels, ok2 := r.old.Column(3).(*array.String)
-		if !ok1 || !ok2 {
-			return added, false, fmt.Errorf("%s: unexpected column types %s", lakehouse.Name(lakehouse.GoldRiskScores), r.old.Schema())
+		scores, ok2 := r.old.Column(2).(*array.Float64)
+		edits, ok3 := r.old.Column(8).(*array.Int64)
+		if !ok1 || !ok2 || !ok3 {
+			return riskKey{}, fmt.Errorf("%s: unexpected column types %s", lakehouse.Name(lakehouse.GoldRiskScores), r.old.Schema())
 		}
-		for ; r.oi < int(r.old.NumRows()) && added < room; r.oi++ {
-			if (levels.Value(r.oi) != LevelLow) != flagged {
-				continue
+		for ; r.oi < int(r.old.NumRows()); r.oi++ {
+			k := riskKey{score: scores.Value(r.oi), edits: edits.Value(r.oi), entity: entities.Value(r.oi)}
+			if r.hasPrev && r.prev.compare(k) >= 0 {
+				return riskKey{}, fmt.Errorf("%s %s: the table's rows are out of order at %s, after %s",
+					lakehouse.Name(lakehouse.GoldRiskScores), d, k.entity, r.prev.entity)
 			}
-			if e := day.entities[entities.Value(r.oi)]; e == nil || e.dirty {
-				continue
+			if e := day.entities[k.entity]; e != nil && !e.dirty {
+				return k, nil
 			}
-			if err := copyRow(b, r.old, r.oi); err != nil {
-				return added, false, err
-			}
-			added++
-			r.s.riskCopied++
+			r.prev, r.hasPrev = k, true
 		}
 	}
-	return added, false, nil
+}
+
+// scoreRow appends the row of a dirty entity, scored again.
+func (r *riskReader) scoreRow(b *array.RecordBuilder, d string, e *entityDay, k riskKey) {
+	score, level, ev := Score(e.activity(d, k.entity), r.s.cfg.LargeDeletionBytes)
+	b.Field(0).(*array.StringBuilder).Append(d)
+	b.Field(1).(*array.StringBuilder).Append(k.entity)
+	b.Field(2).(*array.Float64Builder).Append(float64(score))
+	b.Field(3).(*array.StringBuilder).Append(level)
+	b.Field(4).(*array.StringBuilder).Append(ev.JSON())
+	b.Field(5).(*array.BooleanBuilder).Append(level == LevelHigh && (r.s.cfg.AlertBots || !e.bot))
+	b.Field(6).(*array.BooleanBuilder).Append(e.bot)
+	b.Field(7).(*array.BooleanBuilder).Append(e.allAnonymous)
+	b.Field(8).(*array.Int64Builder).Append(e.edits)
+	b.Field(9).(*array.Int32Builder).Append(int32(len(e.domains)))
+	b.Field(10).(*array.TimestampBuilder).Append(r.now)
+	b.Field(11).(*array.Int32Builder).Append(lakehouse.GoldSchemaVersion)
 }
 
 // dayRows returns the table's rows of day d (riskColumns), read one data

@@ -1,13 +1,18 @@
 package gold_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
 	"github.com/wikistream/wikistream/internal/gen"
 	"github.com/wikistream/wikistream/internal/gold"
+	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/stagetest"
 )
 
@@ -109,6 +114,55 @@ func TestIncrementalEqualsOneBatch(t *testing.T) {
 			if got := goldState(t, inc); got != want {
 				t.Errorf("incremental gold differs from one batch:\ngot  %.600s\nwant %.600s", got, want)
 			}
+			checkRiskOrder(t, one)
+			checkRiskOrder(t, inc)
 		})
+	}
+}
+
+// checkRiskOrder fails unless every data file of gold.risk_scores holds
+// one day's rows in the order the risk feed reads them by: the highest
+// score first, then the most edits, then by entity.
+func checkRiskOrder(t *testing.T, p *stagetest.Pipeline) {
+	t.Helper()
+	ctx := context.Background()
+	tbl, err := p.LH.Load(ctx, lakehouse.GoldRiskScores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := tbl.Scan().PlanFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, task := range tasks {
+		type key struct {
+			date, entity string
+			score        float64
+			edits        int64
+		}
+		var prev *key
+		err := lakehouse.ReadFile(ctx, tbl, task.File, []string{"stat_date", "entity_id", "risk_score", "total_edits"}, func(rec arrow.RecordBatch) error {
+			dates, entities := rec.Column(0).(*array.String), rec.Column(1).(*array.String)
+			scores, edits := rec.Column(2).(*array.Float64), rec.Column(3).(*array.Int64)
+			for i := range int(rec.NumRows()) {
+				k := key{dates.Value(i), entities.Value(i), scores.Value(i), edits.Value(i)}
+				rows++
+				if prev != nil {
+					order := cmp.Or(cmp.Compare(k.score, prev.score), cmp.Compare(k.edits, prev.edits), cmp.Compare(prev.entity, k.entity))
+					if k.date != prev.date || order >= 0 {
+						return fmt.Errorf("%s: row %+v follows %+v", task.File.FilePath(), k, *prev)
+					}
+				}
+				prev = &k
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rows == 0 {
+		t.Fatal("gold.risk_scores has no rows")
 	}
 }

@@ -86,20 +86,7 @@ type Evidence struct {
 // Score applies the four rules to a day of activity and returns the score,
 // the level and the evidence.
 func Score(a Activity, largeDeletionBytes int64) (int, string, Evidence) {
-	velocity := a.PeakHourEdits > VelocityThreshold
-	deletions := a.LargeDeletions > LargeDeletionsThreshold
-	anonShare := 0.0
-	if a.Edits > 0 {
-		anonShare = 100 * float64(a.AnonymousEdits) / float64(a.Edits)
-	}
-	anonymous := anonShare > AnonymousShareThreshold
-	cross := a.Domains > DomainsThreshold && velocity
-	points := func(on bool, p int) int {
-		if on {
-			return p
-		}
-		return 0
-	}
+	velocity, deletions, anonymous, cross, anonShare := rules(a)
 	ev := Evidence{
 		Edits: a.Edits, Domains: a.Domains,
 		SampleTitles: nonNil(a.SampleTitles), SampleRevisions: nonNil(a.SampleRevisions),
@@ -120,11 +107,37 @@ func Score(a Activity, largeDeletionBytes int64) (int, string, Evidence) {
 				Detail: map[string]any{"domains": nonNil(a.DomainList), "requires": "high_velocity"}},
 		},
 	}
-	score := 0
-	for _, f := range ev.Factors {
-		score += f.Points
-	}
+	score := ScoreOnly(a)
 	return score, Level(score), ev
+}
+
+// rules applies the four rules to a day of activity: which of them it
+// triggers, and its share of anonymous edits (percent).
+func rules(a Activity) (velocity, deletions, anonymous, cross bool, anonShare float64) {
+	velocity = a.PeakHourEdits > VelocityThreshold
+	deletions = a.LargeDeletions > LargeDeletionsThreshold
+	if a.Edits > 0 {
+		anonShare = 100 * float64(a.AnonymousEdits) / float64(a.Edits)
+	}
+	anonymous = anonShare > AnonymousShareThreshold
+	cross = a.Domains > DomainsThreshold && velocity
+	return velocity, deletions, anonymous, cross, anonShare
+}
+
+// ScoreOnly is Score's score alone, which reads only the counts of a
+// (Edits, PeakHourEdits, LargeDeletions, AnonymousEdits, Domains).
+func ScoreOnly(a Activity) int {
+	velocity, deletions, anonymous, cross, _ := rules(a)
+	return points(velocity, VelocityPoints) + points(deletions, DeletionPoints) +
+		points(anonymous, AnonymousPoints) + points(cross, CrossPoints)
+}
+
+// points are a rule's points when it is triggered.
+func points(on bool, p int) int {
+	if on {
+		return p
+	}
+	return 0
 }
 
 // Level is the risk level of a score.

@@ -340,7 +340,7 @@ func (m *Maintainer) plan(ctx context.Context, tbl *table.Table, snap *table.Sna
 	now := m.cfg.Now().UTC()
 	orderID := -1
 	if len(policy.SortBy) > 0 {
-		if f, ok := tbl.Schema().FindFieldByName(policy.SortBy[0]); ok {
+		if f, ok := tbl.Schema().FindFieldByName(sortColumn(policy.SortBy[0])); ok {
 			orderID = f.ID
 		}
 	}
@@ -660,7 +660,8 @@ func sortRecords(ctx context.Context, recs []arrow.RecordBatch, by []string) (ar
 		chunks[i], cols[i] = nil, c
 	}
 	var cmps []func(a, b int) int
-	for _, name := range by {
+	for _, key := range by {
+		name := sortColumn(key)
 		idx := schema.FieldIndices(name)
 		if len(idx) == 0 {
 			return nil, fmt.Errorf("sort: no column %s", name)
@@ -668,6 +669,10 @@ func sortRecords(ctx context.Context, recs []arrow.RecordBatch, by []string) (ar
 		c, err := comparator(cols[idx[0]])
 		if err != nil {
 			return nil, fmt.Errorf("sort by %s: %w", name, err)
+		}
+		if name != key { // descending
+			asc := c
+			c = func(i, j int) int { return asc(j, i) }
 		}
 		cmps = append(cmps, c)
 	}
@@ -705,6 +710,13 @@ func sortRecords(ctx context.Context, recs []arrow.RecordBatch, by []string) (ar
 		s.Release()
 	}
 	return rec, nil
+}
+
+// sortColumn is the column of a sort key: a column name, ascending, or
+// one followed by " DESC", descending.
+func sortColumn(key string) string {
+	name, _ := strings.CutSuffix(key, " DESC")
+	return name
 }
 
 // comparator orders the values of a column, nulls first.

@@ -65,8 +65,9 @@ var RiskScoresTable = TableDef{
 	Version:   GoldSchemaVersion,
 	// A day's rows are rewritten whenever it changes (tens of thousands of
 	// editors): dictionaries over the unique columns only cost memory.
-	// Gold writes a day's HIGH and MEDIUM rows first, in row groups of
-	// 8192 rows, so that readers of those levels skip the rest.
+	// Gold writes a day's rows the highest scores first (then the most
+	// edits, then by entity: the risk feed's order), in row groups of 8192
+	// rows, so that readers of the HIGH and MEDIUM levels skip the rest.
 	Props: withProps(parquetProps("entity_id", "evidence"), map[string]string{"write.parquet.row-group-limit": "8192"}),
 	Fields: []iceberg.NestedField{
 		field(1, "stat_date", str, true, "YYYY-MM-DD (UTC); partition"),

@@ -117,8 +117,9 @@ type MaintainConfig struct {
 // TablePolicy is how compaction treats one table.
 type TablePolicy struct {
 	// SortBy are the columns rows are ordered by in rewritten files, the
-	// event time first, so that time-range queries read few row groups.
-	// Empty: inputs are packed as they are.
+	// event time first, so that time-range queries read few row groups; a
+	// column followed by " DESC" is descending. Empty: inputs are packed as
+	// they are.
 	SortBy []string
 	// SkipOpen leaves the open partition alone: the current UTC hour for a
 	// table partitioned by *_date and *_hour, else the current UTC day (and
@@ -138,14 +139,16 @@ type TablePolicy struct {
 // day: gold replaces the current hours on every commit (copy-on-write), and
 // one compacted file spanning the day would be rewritten whole each time.
 // The hourly rollups are sorted by their keys' ids, the order gold writes
-// them in, which the daily rollups merge them by.
+// them in, which the daily rollups merge them by; gold.risk_scores by the
+// risk feed's order, the order gold writes a day in (the highest scores
+// first).
 func DefaultPolicies() map[string]TablePolicy {
 	return map[string]TablePolicy{
 		Name(BronzeRawEvents):        {SortBy: []string{"event_timestamp", "event_id"}, SkipOpen: true},
 		Name(BronzeDLQEvents):        {SortBy: []string{"first_seen", "dlq_id"}},
 		Name(SilverCleanedEvents):    {SortBy: []string{"event_timestamp", "event_id"}},
 		Name(GoldHourlyStats):        {SortBy: []string{"stat_hour", "domain"}, SkipOpen: true},
-		Name(GoldRiskScores):         {SortBy: []string{"entity_id"}, SkipOpen: true},
+		Name(GoldRiskScores):         {SortBy: []string{"risk_score DESC", "total_edits DESC", "entity_id"}, SkipOpen: true},
 		Name(GoldContributorsHourly): {SortBy: []string{"user_id", "domain", "user_normalized", "is_bot", "is_anonymous"}, SkipOpen: true},
 		Name(GoldPagesHourly):        {SortBy: []string{"page_id", "domain", "title", "is_bot"}, SkipOpen: true},
 		Name(OpsDQResults):           {SortBy: []string{"evaluated_at", "check"}},

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 	"github.com/prometheus/client_golang/prometheus"
@@ -350,5 +353,44 @@ func TestMaintainerStoppedRunIsNotAFailure(t *testing.T) {
 	}
 	if failed, ok := testutil.ToFloat64(m.metrics.runs.WithLabelValues("failed")), testutil.ToFloat64(m.metrics.runs.WithLabelValues("ok")); failed != 0 || ok != 1 {
 		t.Errorf("runs_total: failed %v, ok %v; want 0 and 1", failed, ok)
+	}
+}
+
+// TestSortRecordsDescending: a sort key followed by " DESC" orders its
+// column from the highest value, as gold.risk_scores' policy needs (its
+// rows by score and edits, the highest first, then by entity), across the
+// records of a run.
+func TestSortRecordsDescending(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "score", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "edits", Type: arrow.PrimitiveTypes.Int64}, {Name: "entity", Type: arrow.BinaryTypes.String}}, nil)
+	record := func(scores []float64, edits []int64, entities []string) arrow.RecordBatch {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		defer b.Release()
+		b.Field(0).(*array.Float64Builder).AppendValues(scores, nil)
+		b.Field(1).(*array.Int64Builder).AppendValues(edits, nil)
+		b.Field(2).(*array.StringBuilder).AppendValues(entities, nil)
+		return b.NewRecordBatch()
+	}
+	recs := []arrow.RecordBatch{
+		record([]float64{0, 20, 70}, []int64{5, 1, 2}, []string{"a", "b", "c"}),
+		record([]float64{20, 20, 0}, []int64{1, 3, 9}, []string{"a", "d", "e"}),
+	}
+	sorted, err := sortRecords(context.Background(), recs, []string{"score DESC", "edits DESC", "entity"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sorted.Release()
+	var got []string
+	for i := range int(sorted.NumRows()) {
+		got = append(got, fmt.Sprintf("%g/%d/%s", sorted.Column(0).(*array.Float64).Value(i),
+			sorted.Column(1).(*array.Int64).Value(i), sorted.Column(2).(*array.String).Value(i)))
+	}
+	want := []string{"70/2/c", "20/3/d", "20/1/a", "20/1/b", "0/9/e", "0/5/a"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("sorted %v, want %v", got, want)
+	}
+	if _, err := sortRecords(context.Background(), []arrow.RecordBatch{record([]float64{1}, []int64{1}, []string{"a"})},
+		[]string{"score ASC"}); err == nil || !strings.Contains(err.Error(), "no column score ASC") {
+		t.Errorf("an unknown sort key: got %v, want an error naming it", err)
 	}
 }
