@@ -68,7 +68,13 @@ var RiskScoresTable = TableDef{
 	// Gold writes a day's rows the highest scores first (then the most
 	// edits, then by entity: the risk feed's order), in row groups of 8192
 	// rows, so that readers of the HIGH and MEDIUM levels skip the rest.
-	Props: withProps(parquetProps("entity_id", "evidence"), map[string]string{"write.parquet.row-group-limit": "8192"}),
+	// LZ4, not zstd: a risk feed reads the evidence JSON of every row it
+	// ranks, and decompressing it was most of the feed's time. The LOW feed
+	// over 30 generated days took p50 28.6 ms instead of 44 (BenchmarkAPI),
+	// and over a busy day of 82k editors 22 ms instead of 26; that day's
+	// file is 14.8 MB instead of 9.9 (docs/PERFORMANCE.md, session 15).
+	Props: withProps(parquetProps("entity_id", "evidence"), map[string]string{"write.parquet.row-group-limit": "8192",
+		"write.parquet.compression-codec": "lz4raw"}),
 	Fields: []iceberg.NestedField{
 		field(1, "stat_date", str, true, "YYYY-MM-DD (UTC); partition"),
 		field(2, "entity_id", str, true, "the normalized user name or IP address"),
