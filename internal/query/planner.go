@@ -35,9 +35,14 @@ func (e *Engine) planLoop(ctx context.Context) {
 	defer close(e.planDone)
 	tick := time.NewTicker(e.cfg.ResidentPoll)
 	defer tick.Stop()
-	var lastErr string // logged once, until a round succeeds
+	var lastErr string      // logged once, until a round succeeds
+	var asked chan struct{} // closed once the round Refresh asked for is done
 	for {
 		err := e.planAll(ctx)
+		if asked != nil {
+			close(asked)
+			asked = nil
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -53,7 +58,7 @@ func (e *Engine) planLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		case <-e.planKick:
+		case asked = <-e.planKick:
 		}
 	}
 }

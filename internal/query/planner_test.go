@@ -3,6 +3,7 @@ package query
 import (
 	"bytes"
 	"context"
+	"errors"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -157,4 +158,33 @@ func planners(tb testing.TB) int {
 		tb.Fatal(err)
 	}
 	return strings.Count(b.String(), "query.(*Engine).planLoop(")
+}
+
+// Refresh returns once the planner has planned the planned tables' current
+// snapshots: the first query after a commit, made once Refresh returns (as
+// the live poller's is), finds the plan ready. The planner's own poll is an
+// hour here, so only Refresh makes it plan.
+func TestRefreshWaitsForPlanner(t *testing.T) {
+	ctx := context.Background()
+	lh := openLakehouse(t)
+	if _, err := lh.EnsureTable(ctx, lakehouse.RawEventsTable); err != nil {
+		t.Fatal(err)
+	}
+	e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents},
+		Config{Planned: []string{"bronze.raw_events"}, ResidentPoll: time.Hour})
+	for i, n := range []int{100, 20, 3} {
+		tbl := appendEvents(t, lh, lakehouse.BronzeRawEvents, n, uint64(i))
+		if err := e.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		id := tbl.CurrentSnapshot().SnapshotID
+		if !e.plans.has(planKey{name: "bronze.raw_events", snapshotID: id, schemaID: 0}) {
+			got, _ := plansOf(e, "bronze.raw_events")
+			t.Fatalf("commit %d: Refresh returned before snapshot %d was planned; cached plans: %v", i+1, id, got)
+		}
+	}
+	e.Close()
+	if err := e.Refresh(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("Refresh after Close: got %v, want ErrClosed", err)
+	}
 }

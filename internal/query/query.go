@@ -265,9 +265,9 @@ type Engine struct {
 	refreshDone chan struct{}
 
 	// The planner (planner.go), running while there are planned tables:
-	// Refresh sends on planKick (without waiting); Close waits for
-	// planDone.
-	planKick chan struct{}
+	// Refresh sends on planKick a channel the planner answers once it has
+	// planned; Close waits for planDone.
+	planKick chan chan struct{}
 	planDone chan struct{}
 }
 
@@ -333,7 +333,7 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 		names:        names,
 		resident:     residentNames,
 		planned:      plannedNames,
-		planKick:     make(chan struct{}, 1),
+		planKick:     make(chan chan struct{}),
 		residents:    residents{current: map[string]*resident{}},
 		log:          cfg.Logger,
 		kick:         make(chan chan error),

@@ -214,18 +214,42 @@ func (rs *residents) unused() []string {
 // Refresh so that its queries, and the ones it prompts, find the copy
 // ready.
 //
-// Refresh also asks the planner to plan the Planned tables' new snapshots
-// now, without waiting for it. Without resident tables that is all it does.
+// Refresh also has the planner plan the Planned tables' current snapshots
+// now, at the same time, and waits for it too, so that the first query
+// after a commit finds the plan ready instead of reading the manifests
+// itself (a failed plan is the planner's to log: queries then plan the
+// table themselves).
 func (e *Engine) Refresh(ctx context.Context) error {
+	var planned chan struct{}
 	if len(e.planned) > 0 {
+		planned = make(chan struct{})
 		select {
-		case e.planKick <- struct{}{}:
-		default: // asked already
+		case e.planKick <- planned:
+		case <-e.closing:
+			return ErrClosed
+		case <-ctx.Done():
+			return fmt.Errorf("plan new snapshots: %w", ctx.Err())
 		}
 	}
-	if len(e.resident) == 0 {
-		return nil
+	var err error
+	if len(e.resident) > 0 {
+		err = e.refreshCopies(ctx)
 	}
+	if planned != nil && err == nil {
+		select {
+		case <-planned:
+		case <-e.closing:
+			return ErrClosed
+		case <-ctx.Done():
+			return fmt.Errorf("plan new snapshots: %w", ctx.Err())
+		}
+	}
+	return err
+}
+
+// refreshCopies asks the refresher to copy new snapshots now and waits
+// for it.
+func (e *Engine) refreshCopies(ctx context.Context) error {
 	done := make(chan error, 1)
 	select {
 	case e.kick <- done:
