@@ -1,5 +1,11 @@
 package gold
 
+import (
+	"context"
+
+	"github.com/wikistream/wikistream/internal/lakehouse"
+)
+
 // SetChunkRows sets how many rows one record of a gold commit holds until
 // restore is called, so that tests with few rows still write several
 // records.
@@ -89,3 +95,13 @@ func BeforeBacklogCheck(fn func()) (restore func()) {
 
 // SetBeforeRisk has s call f as each risk refresh starts.
 func SetBeforeRisk(s *Stage, f func()) { s.beforeRisk = f }
+
+// RefreshRisk runs one refresh of gold.risk_scores alone, up to silver's
+// head.
+func RefreshRisk(ctx context.Context, s *Stage) (days, rows int, err error) {
+	silverTbl, err := s.lh.Load(ctx, lakehouse.SilverCleanedEvents)
+	if err != nil {
+		return 0, 0, err
+	}
+	return s.refreshRisk(ctx, silverTbl, lakehouse.Head(silverTbl))
+}

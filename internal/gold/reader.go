@@ -40,6 +40,12 @@ type lazyReader struct {
 	schema *arrow.Schema
 	fill   func(b *array.RecordBuilder) (bool, error)
 	done   func()
+	// The previous record's rows and the bytes of each string column's
+	// values, reserved in the next record's builder up front: grown from
+	// empty, a day's risk rows (a kilobyte of evidence each) were copied
+	// over and over as the builders doubled.
+	rows  int
+	bytes []int
 	cur    arrow.RecordBatch
 	err    error
 	queued chan struct{} // a token per record not yet released
@@ -120,12 +126,14 @@ func (r *lazyReader) Next() bool {
 	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, r.schema)
 	defer b.Release()
+	r.reserve(b)
 	ok, err := r.fill(b)
 	if err != nil || !ok {
 		r.err = err
 		return false
 	}
 	q := &queuedRecord{RecordBatch: b.NewRecordBatch()}
+	r.remember(q.RecordBatch)
 	q.refs.Store(1)
 	select {
 	case r.queued <- struct{}{}:
@@ -134,4 +142,31 @@ func (r *lazyReader) Next() bool {
 	}
 	r.cur = q
 	return true
+}
+
+// reserve makes room in b for as many rows as the previous record had, and
+// as many bytes of each string column's values.
+func (r *lazyReader) reserve(b *array.RecordBuilder) {
+	if r.rows == 0 {
+		return
+	}
+	b.Reserve(r.rows)
+	for i, n := range r.bytes {
+		if sb, ok := b.Field(i).(*array.StringBuilder); ok && n > 0 {
+			sb.ReserveData(n)
+		}
+	}
+}
+
+// remember notes the size of rec for the next record (reserve).
+func (r *lazyReader) remember(rec arrow.RecordBatch) {
+	r.rows = int(rec.NumRows())
+	if r.bytes == nil {
+		r.bytes = make([]int, rec.NumCols())
+	}
+	for i, col := range rec.Columns() {
+		if s, ok := col.(*array.String); ok {
+			r.bytes[i] = len(s.ValueBytes())
+		}
+	}
 }
