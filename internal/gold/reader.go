@@ -44,8 +44,8 @@ type lazyReader struct {
 	// values, reserved in the next record's builder up front: grown from
 	// empty, a day's risk rows (a kilobyte of evidence each) were copied
 	// over and over as the builders doubled.
-	rows  int
-	bytes []int
+	rows   int
+	bytes  []int
 	cur    arrow.RecordBatch
 	err    error
 	queued chan struct{} // a token per record not yet released
