@@ -28,6 +28,7 @@ import (
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/query"
 	"github.com/wikistream/wikistream/internal/recentchange"
+	"github.com/wikistream/wikistream/internal/quality"
 	"github.com/wikistream/wikistream/internal/silver"
 	"github.com/wikistream/wikistream/internal/source"
 	"github.com/wikistream/wikistream/internal/supervise"
@@ -344,7 +345,8 @@ func startRun(t *testing.T, dir string, src ingest.Source, token string) (httpAd
 	go func() {
 		_, err := Run(ctx, Config{Embedded: true, Broker: kafka.BrokerConfig{Addr: freeAddr(t), Partitions: 3},
 			Lakehouse: lakehouse.Config{DataDir: filepath.Join(dir, "data")}, HTTPAddr: httpAddr, HTTPToken: token,
-			Ingest: icfg, Source: src, Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig()})
+			Ingest: icfg, Source: src, Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig(),
+			Quality: quickDQ()})
 		done <- err
 	}()
 	var once sync.Once
@@ -355,4 +357,13 @@ func startRun(t *testing.T, dir string, src ingest.Source, token string) (httpAd
 		})
 		return err
 	}
+}
+
+// quickDQ is the data-quality configuration Run takes for a file source
+// (no source-age check), with the first run at once instead of a minute
+// in: the tests read its results.
+func quickDQ() *quality.Config {
+	c := quality.DefaultConfig()
+	c.MaxSourceAge, c.FirstRunAfter = 0, 0
+	return &c
 }

@@ -271,7 +271,7 @@ scrape_configs:
 			Broker:    kafka.BrokerConfig{Addr: brokerAddr, Partitions: 3},
 			Lakehouse: lakehouse.Config{DataDir: filepath.Join(dir, "data")}, HTTPAddr: httpAddr,
 			Ingest: icfg, Source: flaky, Bronze: bcfg, Silver: silver.DefaultConfig(), Gold: gold.DefaultConfig(),
-			Supervisor: supcfg, Maintain: &mcfg, Alerts: alert.SinksConfig{WebhookURL: refuse.URL}})
+			Supervisor: supcfg, Maintain: &mcfg, Quality: quickDQ(), Alerts: alert.SinksConfig{WebhookURL: refuse.URL}})
 		done <- err
 	}()
 	stops = append(stops, func() error {

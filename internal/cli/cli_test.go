@@ -183,6 +183,7 @@ func TestBadSettingsNameThemselves(t *testing.T) {
 		{"run on every interface without a token", []string{"run", "--source", "-", "--http", "0.0.0.0:8080"}, nil, "--http-token"},
 		{"serve off loopback without a token", []string{"serve", "--http", "10.0.0.1:8080"}, nil, "WIKISTREAM_HTTP_TOKEN"},
 		{"run bad dq interval", []string{"run", "--source", "-", "--dq-interval", "-1m"}, nil, "--dq-interval"},
+		{"run bad dq first run", []string{"run", "--source", "-", "--dq-first-run", "-1m"}, nil, "--dq-first-run"},
 		{"run bad query memory", []string{"run", "--source", "-", "--query-memory", "lots"}, nil, "--query-memory"},
 		{"serve bad query memory", []string{"serve", "--query-memory", "12 parsecs"}, nil, "--query-memory"},
 	}

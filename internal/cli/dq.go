@@ -19,6 +19,7 @@ var errChecksFailed = fmt.Errorf("data-quality checks failed: %w", errUsage)
 // dqFlags are the data-quality stage's settings.
 type dqFlags struct {
 	interval        time.Duration
+	firstRunAfter   time.Duration
 	lookbackDays    int
 	maxSourceAge    time.Duration
 	maxLag          time.Duration
@@ -37,6 +38,7 @@ func addDQFlags(fs *flag.FlagSet) *dqFlags {
 	d := quality.DefaultConfig()
 	f := &dqFlags{}
 	fs.DurationVar(&f.interval, "dq-interval", d.Interval, "time between data-quality runs (the original schedule is 15m)")
+	fs.DurationVar(&f.firstRunAfter, "dq-first-run", d.FirstRunAfter, "how long after start the first data-quality run waits, so that a restart catches up first; 0: at once (--once runs at once)")
 	fs.IntVar(&f.lookbackDays, "dq-lookback-days", d.LookbackDays, "row checks and reconciliations cover the event dates from this many days before the newest one; 0: every date")
 	fs.DurationVar(&f.maxSourceAge, "dq-max-source-age", d.MaxSourceAge, "fail when bronze's newest commit is older (ingest or bronze stopped); 0: no such check, for an idle pipeline")
 	fs.DurationVar(&f.maxLag, "dq-max-lag", d.MaxLag, "fail when silver or gold leaves an upstream commit unread for longer; 0: no such check")
@@ -62,6 +64,7 @@ func (f *dqFlags) config(e *env) (quality.Config, error) {
 		want string
 	}{
 		{"--dq-interval", f.interval > 0, f.interval, "a positive duration such as 15m"},
+		{"--dq-first-run", f.firstRunAfter >= 0, f.firstRunAfter, "0 (at once) or more"},
 		{"--dq-lookback-days", f.lookbackDays >= 0, f.lookbackDays, "0 (every date) or more"},
 		{"--dq-max-source-age", f.maxSourceAge >= 0, f.maxSourceAge, "0 (no check) or a positive duration"},
 		{"--dq-max-lag", f.maxLag >= 0, f.maxLag, "0 (no check) or a positive duration"},
@@ -78,7 +81,7 @@ func (f *dqFlags) config(e *env) (quality.Config, error) {
 			return c, fmt.Errorf("%s: got %v, want %s", bad.flag, bad.got, bad.want)
 		}
 	}
-	c.Interval, c.LookbackDays, c.MaxSourceAge, c.MaxLag = f.interval, f.lookbackDays, f.maxSourceAge, f.maxLag
+	c.Interval, c.FirstRunAfter, c.LookbackDays, c.MaxSourceAge, c.MaxLag = f.interval, f.firstRunAfter, f.lookbackDays, f.maxSourceAge, f.maxLag
 	c.FutureTolerance, c.LateWindow = f.futureTolerance, f.lateWindow
 	c.VolumeWindow, c.VolumeZ, c.VolumeMinRows = f.volumeWindow, f.volumeZ, f.volumeMinRows
 	c.Samples, c.ChunkRows = f.samples, f.chunkRows

@@ -72,6 +72,7 @@ func TestDQOnce(t *testing.T) {
 		want string
 	}{
 		{[]string{"--dq-interval", "0s"}, "--dq-interval"},
+		{[]string{"--dq-first-run", "-1s"}, "--dq-first-run"},
 		{[]string{"--format", "xml"}, "--format"},
 		{[]string{"--dq-volume-z", "-1"}, "--dq-volume-z"},
 		{[]string{"--dq-lookback-days", "-2"}, "--dq-lookback-days"},

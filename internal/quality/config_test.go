@@ -21,6 +21,7 @@ func TestConfigValidate(t *testing.T) {
 		want string
 	}{
 		{func(c *Config) { c.Interval = 0 }, "interval"},
+		{func(c *Config) { c.FirstRunAfter = -time.Second }, "first run after"},
 		{func(c *Config) { c.LookbackDays = -1 }, "lookback days"},
 		{func(c *Config) { c.MaxSourceAge = -time.Second }, "max source age"},
 		{func(c *Config) { c.MaxLag = -time.Second }, "max lag"},

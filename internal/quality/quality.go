@@ -43,6 +43,13 @@ type Config struct {
 	// Interval is the time between runs in Run. Default 15m, the original
 	// design's schedule.
 	Interval time.Duration
+	// FirstRunAfter is how long after Run starts its first run comes; 0:
+	// at once. A process restarted late in a busy day reads the day back
+	// and catches up meanwhile, and the checks over that day cost 4.2 s of
+	// CPU in its first minute, beside gold's 6.7 s (docs/PERFORMANCE.md,
+	// session 15). The last run's results stay in ops.dq_results until
+	// then. Default 1m.
+	FirstRunAfter time.Duration
 	// LookbackDays bounds the row-level checks and reconciliations to the
 	// event dates from this many days before the newest bronze event date
 	// (or today, if that is earlier). Default 7, the late-event window:
@@ -98,6 +105,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Interval:        15 * time.Minute,
+		FirstRunAfter:   time.Minute,
 		LookbackDays:    7,
 		MaxSourceAge:    15 * time.Minute,
 		MaxLag:          15 * time.Minute,
@@ -117,6 +125,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Interval <= 0:
 		return fmt.Errorf("dq interval: got %s, want a positive duration such as 15m", c.Interval)
+	case c.FirstRunAfter < 0:
+		return fmt.Errorf("dq first run after: got %s, want 0 (at once) or more", c.FirstRunAfter)
 	case c.LookbackDays < 0:
 		return fmt.Errorf("dq lookback days: got %d, want 0 (every date) or more", c.LookbackDays)
 	case c.MaxSourceAge < 0:
@@ -205,10 +215,20 @@ func (s *Stage) Last() (Report, bool) {
 	return s.last, s.has
 }
 
-// Run runs the checks at once and then every Interval until ctx ends. A run
+// Run runs the checks FirstRunAfter after it starts (at once when 0) and
+// then every Interval until ctx ends. A run
 // that fails is logged, counted and reported to OnFailure, and the next one
 // runs on schedule: Run returns nil when ctx ends.
 func (s *Stage) Run(ctx context.Context) error {
+	if s.cfg.FirstRunAfter > 0 {
+		first := time.NewTimer(s.cfg.FirstRunAfter)
+		select {
+		case <-ctx.Done():
+			first.Stop()
+			return nil
+		case <-first.C:
+		}
+	}
 	tick := time.NewTicker(s.cfg.Interval)
 	defer tick.Stop()
 	for {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -133,4 +134,37 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map
 		}
 	}
 	return 0, false
+}
+
+// TestRunWaitsForFirstRun: Run's first run comes FirstRunAfter after it
+// starts (a restarted process catches up meanwhile); with 0 it comes at
+// once.
+func TestRunWaitsForFirstRun(t *testing.T) {
+	lh := pipeline(t, events(t)).LH
+	for _, tc := range []struct {
+		first time.Duration
+		runs  bool
+	}{{time.Hour, false}, {0, true}} {
+		st := stage(t, lh, func(c *quality.Config) { c.FirstRunAfter = tc.first })
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- st.Run(ctx) }()
+		deadline := time.Now().Add(30 * time.Second)
+		if !tc.runs {
+			deadline = time.Now().Add(time.Second)
+		}
+		for time.Now().Before(deadline) {
+			if _, ok := st.Last(); ok {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := st.Last(); ok != tc.runs {
+			t.Errorf("first run after %v: a run within the wait: %v, want %v", tc.first, ok, tc.runs)
+		}
+	}
 }
