@@ -147,18 +147,18 @@ func printReport(e *env, rep lakehouse.Report) {
 		fmt.Fprintln(e.stdout, "dry run: nothing was changed; the numbers are what maintenance would do")
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "table\tfiles\tcompacted\twritten\tMiB\tsnapshots\texpired\torphans\tseconds\t")
+	fmt.Fprintln(tw, "table\tfiles\tcompacted\twritten\tMiB\tmanifests by day\tsnapshots\texpired\torphans\tseconds\t")
 	var notes []string
 	for _, t := range rep.Tables {
 		if t.Missing {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t\n", t.Table)
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", t.Table)
 			notes = append(notes, t.Table+": does not exist yet")
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d → %d\t%d\t%d\t%.1f → %.1f\t%d\t%d\t%d\t%.1f\t\n", t.Table,
+		fmt.Fprintf(tw, "%s\t%d → %d\t%d\t%d\t%.1f → %.1f\t%d → %d\t%d\t%d\t%d\t%.1f\t\n", t.Table,
 			t.FilesBefore, t.FilesAfter, t.FilesCompacted, t.FilesWritten,
 			float64(t.BytesBefore)/(1<<20), float64(t.BytesAfter)/(1<<20),
-			t.SnapshotsBefore, t.SnapshotsExpired, t.OrphansRemoved, t.Duration.Seconds())
+			t.ManifestsRewritten, t.ManifestsWritten, t.SnapshotsBefore, t.SnapshotsExpired, t.OrphansRemoved, t.Duration.Seconds())
 		if t.CompactionSkipped != "" && t.FilesCompacted == 0 {
 			notes = append(notes, fmt.Sprintf("%s: not compacted: %s", t.Table, t.CompactionSkipped))
 		}

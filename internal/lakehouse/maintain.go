@@ -15,9 +15,10 @@ import (
 )
 
 // Table maintenance keeps the streaming tables small and fast: each run
-// compacts small files (compact.go), expires old snapshots and deletes the
-// files only they referenced (expire.go), and removes orphan files
-// (orphans.go), one table after another.
+// compacts small files (compact.go), gives each closed day its own
+// manifest (manifests.go), expires old snapshots and deletes the files
+// only they referenced (expire.go), and removes orphan files (orphans.go),
+// one table after another.
 //
 // Maintenance never changes what a table holds, and it keeps the
 // bookkeeping the stages resume from:
@@ -277,6 +278,9 @@ type TableReport struct {
 	// compacted when nothing was.
 	FilesCompacted, FilesWritten, Partitions int
 	CompactionSkipped                        string
+	// Manifests: ManifestsRewritten manifests were rewritten into
+	// ManifestsWritten, one per closed day (manifests.go).
+	ManifestsRewritten, ManifestsWritten int
 	// Expiry: snapshots before and expired, and the data, manifest and
 	// manifest-list files only expired snapshots referenced, deleted.
 	SnapshotsBefore, SnapshotsExpired int
@@ -424,6 +428,17 @@ func (m *Maintainer) maintainTable(ctx context.Context, ident table.Identifier) 
 			"files_before", tr.FilesBefore, "files_after", tr.FilesAfter, "seconds", cr.took.Seconds(), "dry_run", m.cfg.DryRun)
 	} else if cr.skipped != "" {
 		log.Debug("compaction skipped", "reason", cr.skipped)
+	}
+
+	clustering := time.Now()
+	mr, err := m.clusterManifests(ctx, ident)
+	tr.ManifestsRewritten, tr.ManifestsWritten = mr.rewritten, mr.written
+	if err != nil && tr.Err == nil {
+		tr.Err = fmt.Errorf("rewrite manifests by day: %w", err)
+	}
+	if mr.rewritten > 0 {
+		log.Info("manifests rewritten by day", "manifests", mr.rewritten, "written", mr.written,
+			"seconds", time.Since(clustering).Seconds(), "dry_run", m.cfg.DryRun)
 	}
 
 	expiring := time.Now()
