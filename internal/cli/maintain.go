@@ -147,7 +147,7 @@ func printReport(e *env, rep lakehouse.Report) {
 		fmt.Fprintln(e.stdout, "dry run: nothing was changed; the numbers are what maintenance would do")
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "table\tfiles\tcompacted\twritten\tMiB\tmanifests by day\tsnapshots\texpired\torphans\tseconds\t")
+	fmt.Fprintln(tw, "table\tfiles\tcompacted\twritten\tMiB\tmanifests\tsnapshots\texpired\torphans\tseconds\t")
 	var notes []string
 	for _, t := range rep.Tables {
 		if t.Missing {

@@ -15,8 +15,8 @@ import (
 )
 
 // Table maintenance keeps the streaming tables small and fast: each run
-// compacts small files (compact.go), gives each closed day its own
-// manifest (manifests.go), expires old snapshots and deletes the files
+// compacts small files (compact.go), merges the manifests of closed days
+// apart from the open day's (manifests.go), expires old snapshots and deletes the files
 // only they referenced (expire.go), and removes orphan files (orphans.go),
 // one table after another.
 //
@@ -279,7 +279,8 @@ type TableReport struct {
 	FilesCompacted, FilesWritten, Partitions int
 	CompactionSkipped                        string
 	// Manifests: ManifestsRewritten manifests were rewritten into
-	// ManifestsWritten, one per closed day (manifests.go).
+	// ManifestsWritten, the closed days' apart from the open day's
+	// (manifests.go).
 	ManifestsRewritten, ManifestsWritten int
 	// Expiry: snapshots before and expired, and the data, manifest and
 	// manifest-list files only expired snapshots referenced, deleted.
@@ -434,10 +435,10 @@ func (m *Maintainer) maintainTable(ctx context.Context, ident table.Identifier) 
 	mr, err := m.clusterManifests(ctx, ident)
 	tr.ManifestsRewritten, tr.ManifestsWritten = mr.rewritten, mr.written
 	if err != nil && tr.Err == nil {
-		tr.Err = fmt.Errorf("rewrite manifests by day: %w", err)
+		tr.Err = fmt.Errorf("rewrite manifests of closed days: %w", err)
 	}
 	if mr.rewritten > 0 {
-		log.Info("manifests rewritten by day", "manifests", mr.rewritten, "written", mr.written,
+		log.Info("manifests of closed days rewritten", "manifests", mr.rewritten, "written", mr.written,
 			"seconds", time.Since(clustering).Seconds(), "dry_run", m.cfg.DryRun)
 	}
 

@@ -11,22 +11,29 @@ import (
 	"github.com/apache/iceberg-go/table"
 )
 
-// Manifests by day. Every WikiStream table is partitioned by a *_date
-// column (YYYY-MM-DD). A commit that replaces or deletes rows
-// (gold's copy-on-write of its open hours, every second) reads the entries
-// of each manifest whose partition bounds may hold the rows it replaces. A
-// manifest with files of many days (a replay's or a backfill's commits, a
-// compaction's, iceberg-go's rewrite of a parent manifest) has bounds that
-// hold today too, so each such commit decoded all of its entries twice:
-// over 30 days of gold, two thirds of the manifest decoding of a live
-// process, growing with the history kept (docs/PERFORMANCE.md, session 16).
+// Manifests of closed days. Every WikiStream table is partitioned by a
+// *_date column (YYYY-MM-DD). A commit that replaces rows (gold's
+// copy-on-write of its open hours, every second) reads every entry of each
+// manifest whose partition bounds may hold the rows it replaces, and
+// iceberg-go's overwrite then reads every manifest of the table once more,
+// parsing each one's Avro schema. So a commit costs more with every entry
+// and every manifest, and both grow with the history kept: a replay's or a
+// compaction's manifest with files of many days has bounds that hold
+// today's rows too, and at a commit a second each closed hour of a gold
+// table is left in a small manifest of its own (24 a day).
 //
-// Maintenance therefore rewrites the manifests of closed days so that each
-// closed day has one manifest of its own (a metadata-only REPLACE
-// snapshot; no data file is read or written): every manifest spanning more
-// than one day, and every closed day's manifests when it has more than one.
-// A commit on the open day then skips them by their bounds. The open day's
-// own manifests are left alone: they change with every commit.
+// Maintenance therefore rewrites the manifests of closed days into as few
+// as the manifest target size allows, apart from the open day's (a
+// metadata-only REPLACE snapshot; no data file is read or written): every
+// manifest holding both closed days and the open one, and the small
+// manifests of closed days when there are several. A commit on the open day
+// then skips the closed days' manifests by their bounds when it looks for
+// the rows it replaces, and reads a few manifests, not hundreds, in its
+// overwrite. The open day's own manifests are left alone: they change with
+// every commit. (One manifest per day was tried first: over 30 days of
+// gold it doubled the manifest reading of a live process, each of the 31
+// manifests' schemas parsed on every commit; docs/PERFORMANCE.md, session
+// 16.)
 
 // manifestResult is what clustering one table's manifests did (or would do,
 // in a dry run).
@@ -34,7 +41,7 @@ type manifestResult struct {
 	rewritten, written int
 }
 
-// clusterManifests rewrites ident's manifests by day (see above).
+// clusterManifests rewrites ident's manifests of closed days (see above).
 func (m *Maintainer) clusterManifests(ctx context.Context, ident table.Identifier) (manifestResult, error) {
 	today := m.cfg.Now().UTC().Format(time.DateOnly)
 	if m.cfg.DryRun {
@@ -46,8 +53,8 @@ func (m *Maintainer) clusterManifests(ctx context.Context, ident table.Identifie
 		if err != nil {
 			return manifestResult{}, err
 		}
-		days, err := daysOf(ctx, tbl, eligible)
-		return manifestResult{rewritten: len(eligible), written: days}, err
+		n, err := manifestsWritten(ctx, tbl, eligible, today)
+		return manifestResult{rewritten: len(eligible), written: n}, err
 	}
 	var res manifestResult
 	_, err := m.lh.Commit(ctx, ident, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
@@ -55,13 +62,10 @@ func (m *Maintainer) clusterManifests(ctx context.Context, ident table.Identifie
 		if err != nil || len(eligible) == 0 {
 			return errors.Join(err, ErrNoChange)
 		}
-		dateID, _ := dateField(tbl.Spec())
+		key := clusterKey(tbl, today)
 		out, err := tx.RewriteManifests(ctx,
 			table.WithRewriteManifestPredicate(func(mf iceberg.ManifestFile) bool { return eligible[mf.FilePath()] }),
-			table.WithRewriteManifestClusterBy(func(df iceberg.DataFile) any {
-				s, _ := df.Partition()[dateID].(string)
-				return s
-			}))
+			table.WithRewriteManifestClusterBy(key))
 		if err != nil {
 			return fmt.Errorf("rewrite manifests: %w", err)
 		}
@@ -77,9 +81,25 @@ func (m *Maintainer) clusterManifests(ctx context.Context, ident table.Identifie
 	return res, err
 }
 
+// clusterKey is the manifest a data file of tbl goes to when today is the
+// open day: "closed" for a closed day, else its day.
+func clusterKey(tbl *table.Table, today string) func(iceberg.DataFile) any {
+	dateID, _ := dateField(tbl.Spec())
+	return func(df iceberg.DataFile) any {
+		d, _ := df.Partition()[dateID].(string)
+		if d < today {
+			return "closed"
+		}
+		return d
+	}
+}
+
 // manifestsToCluster returns the paths of tbl's data manifests to rewrite
-// by day, when today (YYYY-MM-DD) is the open day. A table without a *_date partition field, or whose manifests were
-// written under another partition spec, has none.
+// when today (YYYY-MM-DD) is the open day: those holding both closed days
+// and later ones, and the small ones (under half the target size) of
+// closed days only when there is more than one manifest to merge. A table
+// without a *_date partition field, or whose manifests were written under
+// another partition spec, has none.
 func manifestsToCluster(ctx context.Context, tbl *table.Table, today string) (map[string]bool, error) {
 	snap := tbl.CurrentSnapshot()
 	if snap == nil {
@@ -98,36 +118,38 @@ func manifestsToCluster(ctx context.Context, tbl *table.Table, today string) (ma
 	if err != nil {
 		return nil, fmt.Errorf("list manifests of %s: %w", Name(tbl.Identifier()), err)
 	}
-	type span struct{ lo, hi string }
-	spans := map[string]span{}
-	perDay := map[string]int{}
+	small := int64(tbl.Properties().GetInt(table.ManifestTargetSizeBytesKey, table.ManifestTargetSizeBytesDefault)) / 2
+	var mixed, closed []string
 	for _, mf := range manifests {
 		if mf.ManifestContent() != iceberg.ManifestContentData || int(mf.PartitionSpecID()) != spec.ID() {
 			continue
 		}
 		parts := mf.Partitions()
-		if idx >= len(parts) || parts[idx].LowerBound == nil || parts[idx].UpperBound == nil || parts[idx].ContainsNull {
+		if idx >= len(parts) || parts[idx].LowerBound == nil || parts[idx].UpperBound == nil {
 			continue
 		}
-		s := span{string(*parts[idx].LowerBound), string(*parts[idx].UpperBound)}
-		spans[mf.FilePath()] = s
-		if s.lo == s.hi {
-			perDay[s.lo]++
+		lo, hi := string(*parts[idx].LowerBound), string(*parts[idx].UpperBound)
+		switch {
+		case lo < today && hi >= today:
+			mixed = append(mixed, mf.FilePath())
+		case hi < today && mf.Length() < small:
+			closed = append(closed, mf.FilePath())
 		}
 	}
+	if len(mixed) == 0 && len(closed) < 2 {
+		return nil, nil
+	}
 	eligible := map[string]bool{}
-	for path, s := range spans {
-		if s.lo != s.hi || (s.lo < today && perDay[s.lo] > 1) {
-			eligible[path] = true
-		}
+	for _, p := range append(mixed, closed...) {
+		eligible[p] = true
 	}
 	return eligible, nil
 }
 
-// daysOf counts the days of the live files in tbl's manifests at paths:
-// the manifests clustering them writes (a dry run's estimate; a day of
-// more files than a manifest's target size holds gets more).
-func daysOf(ctx context.Context, tbl *table.Table, paths map[string]bool) (int, error) {
+// manifestsWritten counts the manifests clustering tbl's manifests at paths
+// writes, at most: one per cluster key of their live files (a dry run's
+// estimate; a cluster over the target size gets more).
+func manifestsWritten(ctx context.Context, tbl *table.Table, paths map[string]bool, today string) (int, error) {
 	if len(paths) == 0 {
 		return 0, nil
 	}
@@ -139,8 +161,8 @@ func daysOf(ctx context.Context, tbl *table.Table, paths map[string]bool) (int, 
 	if err != nil {
 		return 0, err
 	}
-	dateID, _ := dateField(tbl.Spec())
-	days := map[any]bool{}
+	key := clusterKey(tbl, today)
+	keys := map[any]bool{}
 	for _, mf := range manifests {
 		if !paths[mf.FilePath()] {
 			continue
@@ -149,10 +171,10 @@ func daysOf(ctx context.Context, tbl *table.Table, paths map[string]bool) (int, 
 			if err != nil {
 				return 0, fmt.Errorf("read manifest %s: %w", mf.FilePath(), err)
 			}
-			days[e.DataFile().Partition()[dateID]] = true
+			keys[key(e.DataFile())] = true
 		}
 	}
-	return len(days), nil
+	return len(keys), nil
 }
 
 // dateField is the id of spec's *_date partition field and its position
