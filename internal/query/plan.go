@@ -210,6 +210,31 @@ func (e *Engine) plan(ctx context.Context, name string, tbl *table.Table, snap *
 	if c, ok := windowColumnOf(schema, e.cfg.ResidentWindow[name]); ok {
 		p.window = &c
 	}
+	cur := tbl.CurrentSnapshot()
+	files, ok, err := e.manifests.liveFiles(ctx, name, tbl, snap, p.window != nil, cur != nil && cur.SnapshotID == snap.SnapshotID)
+	if err != nil {
+		return nil, fmt.Errorf("plan files of %s snapshot %d: %w", name, snap.SnapshotID, err)
+	}
+	if ok {
+		seen := make(map[string]bool, len(files))
+		for _, f := range files {
+			path, err := e.local(f.path)
+			if err != nil {
+				return nil, fmt.Errorf("table %s: %w", name, err)
+			}
+			if seen[path] {
+				continue
+			}
+			seen[path] = true
+			p.files = append(p.files, path)
+			p.fileBytes = append(p.fileBytes, f.size)
+			p.bytes += f.size
+			if p.window != nil {
+				p.dataFiles = append(p.dataFiles, f.df)
+			}
+		}
+		return p, nil
+	}
 	tasks, err := tbl.Scan(table.WithSnapshotID(snap.SnapshotID)).PlanFiles(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("plan files of %s snapshot %d: %w", name, snap.SnapshotID, err)

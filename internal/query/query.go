@@ -245,6 +245,7 @@ type Engine struct {
 	closeOnce sync.Once
 
 	plans     planCache
+	manifests manifestCache // manifests.go
 	checks    checkCache
 	names     map[string]bool // the tables' dotted names, lower case
 	resident  map[string]bool // Config.Resident
