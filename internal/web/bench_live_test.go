@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,6 +50,8 @@ import (
 //   - alone: every endpoint of the dashboard (24 hours and 30 days) once
 //     per round, in random order, each after a random pause of 0-300 ms, so
 //     at random moments relative to the commits: metrics per endpoint.
+//   - idle: no requests, b.N seconds; metric cpu-ms/s, the process's CPU
+//     time per second (the background the requests compete with).
 //
 // At the end it logs the mean time between gold commits while timing and
 // how many data files silver's current snapshot has.
@@ -172,6 +175,16 @@ func BenchmarkAPILive(b *testing.B) {
 			reportTimes(b, c.name+"-", took[c.name])
 		}
 	})
+	b.Run("idle", func(b *testing.B) {
+		// No requests: what the pipeline, the engine's refresher and
+		// planner and the live poller cost between them, in CPU time per
+		// second of wall time.
+		before, start := cpuTime(b), time.Now()
+		for range b.N {
+			time.Sleep(time.Second)
+		}
+		b.ReportMetric(float64((cpuTime(b)-before).Milliseconds())/time.Since(start).Seconds(), "cpu-ms/s")
+	})
 
 	n := goldCommits(b, ctx, p.LH) - commits
 	tbl, err := p.LH.Load(ctx, lakehouse.SilverCleanedEvents)
@@ -184,6 +197,15 @@ func BenchmarkAPILive(b *testing.B) {
 	}
 	b.Logf("%d gold commits in %.0f s (one every %.2f s); silver's current snapshot has %d data files",
 		n, time.Since(began).Seconds(), time.Since(began).Seconds()/float64(max(n, 1)), len(tasks))
+}
+
+// cpuTime is the CPU time the process has used (user and system).
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // produceLive produces generated events to raw-events at the live rate
