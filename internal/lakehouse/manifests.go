@@ -59,8 +59,11 @@ func (m *Maintainer) clusterManifests(ctx context.Context, ident table.Identifie
 	var res manifestResult
 	_, err := m.lh.Commit(ctx, ident, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
 		eligible, err := manifestsToCluster(ctx, tbl, today)
-		if err != nil || len(eligible) == 0 {
-			return errors.Join(err, ErrNoChange)
+		if err != nil {
+			return err
+		}
+		if len(eligible) == 0 {
+			return ErrNoChange
 		}
 		key := clusterKey(tbl, today)
 		out, err := tx.RewriteManifests(ctx,
