@@ -45,7 +45,8 @@ func (v view) key() viewKey {
 	if v.plan == nil {
 		return viewKey{}
 	}
-	k := viewKey{defined: true, snapshotID: v.plan.snapshotID, schemaID: v.plan.schemaID}
+	k := viewKey{defined: true, snapshotID: v.plan.snapshotID, schemaID: v.plan.schemaID, pruned: v.plan.pruned,
+		files: len(v.plan.files)}
 	if v.copy != nil {
 		k.copy, k.recent = v.copy.table, v.recent
 	}
@@ -58,6 +59,11 @@ type viewKey struct {
 	schemaID   int
 	copy       string // the in-memory copy read, if any
 	recent     bool   // without the files the copy's window leaves out
+	// pruned: the plan's files are those that reach At.Since (see
+	// tablePlan.since); as the files left out are always the oldest, their
+	// number tells two such views of a snapshot apart.
+	pruned bool
+	files  int
 }
 
 // tablePlan is one snapshot of one table resolved to what DuckDB reads.
@@ -75,6 +81,8 @@ type tablePlan struct {
 	dataFiles  []iceberg.DataFile
 	dvs        []deletionVector // v3 deletion vectors
 	posDeletes []posDeleteFile  // v2 positional delete files
+	// pruned: this is the part of a plan that reaches an At.Since.
+	pruned bool
 }
 
 type column struct {
@@ -121,6 +129,9 @@ func (e *Engine) resolve(ctx context.Context, at At, reads []string) ([]view, er
 		}
 		g.Go(func() error {
 			v, found, err := e.resolveTable(gctx, ident, at)
+			if v.plan != nil && e.cfg.SinceColumn[name] != "" && at.Snapshot == 0 && at.AsOf.IsZero() {
+				v.plan = v.plan.since(at.Since)
+			}
 			views[i] = v
 			if found {
 				pinned.Store(true)
@@ -207,7 +218,11 @@ func (e *Engine) plan(ctx context.Context, name string, tbl *table.Table, snap *
 		return p, nil
 	}
 	p.snapshotID = snap.SnapshotID
-	if c, ok := windowColumnOf(schema, e.cfg.ResidentWindow[name]); ok {
+	col := e.cfg.ResidentWindow[name]
+	if col == "" {
+		col = e.cfg.SinceColumn[name]
+	}
+	if c, ok := windowColumnOf(schema, col); ok {
 		p.window = &c
 	}
 	cur := tbl.CurrentSnapshot()

@@ -116,6 +116,15 @@ type Config struct {
 	// column is below the oldest copied value: a query whose filter on the
 	// column stays within the copy never opens them (see resident.go).
 	ResidentWindow map[string]string
+	// SinceColumn names, for tables that are not Resident
+	// ("gold.risk_scores"), a required column that orders their rows in
+	// time ("stat_date"): a timestamp, a date, or a string holding a
+	// YYYY-MM-DD date. A query made with At.Since reads only the files
+	// whose upper bound of the column (in their manifest entries) is at or
+	// after Since; the older ones are left out of its view, where DuckDB
+	// would open each of them to prune it by its filter (about 0.15 ms a
+	// file, per reference). Snapshots with delete files are read whole.
+	SinceColumn map[string]string
 	// ResidentWindowSpan, when not zero, also bounds a windowed copy in
 	// time: it holds the files whose window column (a timestamp or a date)
 	// is within this span of the table's newest value, and no more, even
@@ -210,14 +219,15 @@ type At struct {
 	// query that refers to it fails with an error saying so.
 	AsOf time.Time
 	// Since, with neither of the above, is the caller's promise that the
-	// query reads no row of a ResidentWindow table whose window column is
-	// before it (its filters say so). A windowed table whose in-memory copy
-	// holds every row from Since on is then read from the copy alone: its
-	// older files are left out of the view instead of being pruned by the
-	// query's filter, which costs DuckDB a check of every older file at
+	// query reads no row of a ResidentWindow or SinceColumn table whose
+	// column is before it (its filters say so). A windowed table whose
+	// in-memory copy holds every row from Since on is then read from the
+	// copy alone, and a SinceColumn table from its files that reach Since:
+	// the older files are left out of the view instead of being pruned by
+	// the query's filter, which costs DuckDB a check of every older file at
 	// each reference (about 4 ms per reference to a week of hourly files). A
-	// query that breaks the promise misses rows. Only timestamp and date
-	// window columns honor it.
+	// query that breaks the promise misses rows. A string column is taken
+	// to hold YYYY-MM-DD dates, compared with Since's UTC date.
 	Since time.Time
 }
 
@@ -314,6 +324,11 @@ func Open(ctx context.Context, lh *lakehouse.Lakehouse, tables []table.Identifie
 	for name, col := range cfg.ResidentWindow {
 		if !residentNames[name] || col == "" {
 			return nil, fmt.Errorf("query: resident window %s: %q: want a column of a Resident table", name, col)
+		}
+	}
+	for name, col := range cfg.SinceColumn {
+		if !seen[name] || residentNames[name] || col == "" {
+			return nil, fmt.Errorf("query: since column %s: %q: want a column of one of the engine's tables that is not Resident", name, col)
 		}
 	}
 	plannedNames := map[string]bool{}

@@ -723,3 +723,57 @@ func rawEvents(t *testing.T, appends, n int, seed uint64) (*lakehouse.Lakehouse,
 	}
 	return lh, tbl
 }
+
+// A SinceColumn table's view, for a query made with At.Since, lists only
+// the files that reach Since: a query without a filter breaks the promise
+// and misses the older days' rows, a query within it reads the same rows
+// as without Since, and without Since every file is read. Views of the
+// same snapshot with and without the pruning switch back and forth.
+func TestSinceColumnLeavesOutOlderFiles(t *testing.T) {
+	ctx := context.Background()
+	lh, tbl := rawEvents(t, 2, 3000, 500)
+	const name = "bronze.raw_events"
+	ident := []table.Identifier{lakehouse.BronzeRawEvents}
+	files0 := openEngine(t, lh, ident, Config{})
+	res, err := files0.Query(ctx, "SELECT DISTINCT event_date FROM "+name+" ORDER BY 1", At{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) < 2 {
+		t.Fatalf("the fixture has %d days, want 2 or more", len(res.Rows))
+	}
+	all := count(t, files0, name, At{})
+	for _, col := range []string{"event_date", "event_timestamp"} {
+		t.Run(col, func(t *testing.T) {
+			e := openEngine(t, lh, ident, Config{SinceColumn: map[string]string{name: col}})
+			for _, row := range res.Rows[1:] {
+				day := row[0].(string)
+				since, err := time.Parse(time.DateOnly, day)
+				if err != nil {
+					t.Fatal(err)
+				}
+				within := fmt.Sprintf(" WHERE event_timestamp >= TIMESTAMPTZ '%s'", since.Format(time.RFC3339))
+				want := count(t, files0, name+within, At{})
+				for range 2 * e.nsessions {
+					// Every file of the older days ends before since
+					// (event_timestamp) or holds an earlier date.
+					if got := count(t, e, name, At{Since: since}); got != want {
+						t.Fatalf("since %s, no filter: %d rows, want %d (the days from %s on)", day, got, want, day)
+					}
+					if got := count(t, e, name+within, At{Since: since}); got != want {
+						t.Fatalf("since %s, within: %d rows, want %d", day, got, want)
+					}
+					if got := count(t, e, name, At{}); got != all {
+						t.Fatalf("without since: %d rows, want %d", got, all)
+					}
+				}
+			}
+			sameRows(t, "since the first day", sqlRows(t, e, name, compared, At{Since: time.Unix(0, 0)}),
+				icebergRows(t, tbl, tbl.CurrentSnapshot().SnapshotID, compared))
+		})
+	}
+	if _, err := Open(ctx, lh, ident, Config{Resident: []string{name}, SinceColumn: map[string]string{name: "event_date"}}); err == nil ||
+		!strings.Contains(err.Error(), "since column") {
+		t.Errorf("a since column of a resident table: got %v, want an error naming the since column", err)
+	}
+}

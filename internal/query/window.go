@@ -146,22 +146,61 @@ type older struct {
 // holds reports whether the copy holds every row whose window column is
 // at or after since (a date column: from since's day on).
 func (o *older) holds(since time.Time) bool {
-	if since.IsZero() {
-		return false
+	v, ok := o.column.at(since)
+	return ok && v.compare(o.bound) >= 0
+}
+
+// at is the column's value at the instant t: its microseconds, its day,
+// or, for a string column, its UTC date as YYYY-MM-DD. ok is false for
+// the zero time and for integer columns, which hold no instant.
+func (c windowColumn) at(t time.Time) (windowValue, bool) {
+	if t.IsZero() {
+		return windowValue{}, false
 	}
-	var v int64
-	switch o.column.field.Type.(type) {
+	switch c.field.Type.(type) {
 	case iceberg.TimestampType, iceberg.TimestampTzType:
-		v = since.UnixMicro()
+		return windowValue{n: t.UnixMicro()}, true
 	case iceberg.DateType:
-		v = since.Unix() / 86400
-		if since.Unix() < 0 && since.Unix()%86400 != 0 {
+		v := t.Unix() / 86400
+		if t.Unix() < 0 && t.Unix()%86400 != 0 {
 			v-- // floor
 		}
-	default:
-		return false
+		return windowValue{n: v}, true
+	case iceberg.StringType:
+		return windowValue{s: t.UTC().Format(time.DateOnly)}, true
 	}
-	return v >= o.bound.n
+	return windowValue{}, false
+}
+
+// since returns the part of the plan a query that promises At.Since
+// reads: the files whose upper bound of the window column is at or after
+// since (and those without bounds). It returns p itself when it leaves
+// nothing out or cannot tell: no window column or time, or delete files.
+func (p *tablePlan) since(since time.Time) *tablePlan {
+	if p.window == nil || len(p.dataFiles) != len(p.files) || len(p.dvs) > 0 || len(p.posDeletes) > 0 {
+		return p
+	}
+	v, ok := p.window.at(since)
+	if !ok {
+		return p
+	}
+	keep := make([]int, 0, len(p.files))
+	for i, f := range p.dataFiles {
+		if b := p.window.bounds(f); !b.ok || b.upper.compare(v) >= 0 {
+			keep = append(keep, i)
+		}
+	}
+	if len(keep) == len(p.files) {
+		return p
+	}
+	q := &tablePlan{snapshotID: p.snapshotID, schemaID: p.schemaID, columns: p.columns, window: p.window, pruned: true}
+	for _, i := range keep {
+		q.files = append(q.files, p.files[i])
+		q.fileBytes = append(q.fileBytes, p.fileBytes[i])
+		q.dataFiles = append(q.dataFiles, p.dataFiles[i])
+		q.bytes += p.fileBytes[i]
+	}
+	return q
 }
 
 // windowed splits a plan over maxBytes by its window column: the plan of

@@ -320,10 +320,10 @@ func (s *Server) risk(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "region and domain do not apply to /api/v1/risk: risk is per editor across wikis")
 		return
 	}
-	res, err := s.read(r.Context(), `SELECT stat_date, entity_id, risk_score, risk_level, alert_triggered,
+	res, err := s.readAt(r.Context(), `SELECT stat_date, entity_id, risk_score, risk_level, alert_triggered,
 		is_bot, is_anonymous, total_edits, domains, evidence
 		FROM gold.risk_scores WHERE `+f.where("stat_date", "")+` AND risk_level IN (`+in+`)
-		ORDER BY risk_score DESC, total_edits DESC, stat_date DESC, entity_id LIMIT `+strconv.Itoa(limit))
+		ORDER BY risk_score DESC, total_edits DESC, stat_date DESC, entity_id LIMIT `+strconv.Itoa(limit), query.At{Since: f.from})
 	if err != nil {
 		s.log.Warn("api query failed", "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusInternalServerError, err.Error())

@@ -110,8 +110,10 @@ func (l *live) update(ctx context.Context, heads map[string]int64) ([]byte, erro
 		u.Regions = append(u.Regions, row)
 	}
 	if u.Hour != "" {
+		day := u.Hour[:len(time.DateOnly)]
+		since, _ := time.Parse(time.DateOnly, day) // zero (every file) if gold's date were not one
 		res, err := l.eng.Query(ctx, `SELECT count(*) FROM gold.risk_scores WHERE risk_level = 'HIGH' AND stat_date = '`+
-			u.Hour[:len("2006-01-02")]+`'`, query.At{})
+			day+`'`, query.At{Since: since})
 		if err == nil && len(res.Rows) == 1 {
 			u.HighRisk, _ = res.Rows[0][0].(int64)
 		}

@@ -392,24 +392,33 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	// One statement, one round trip: the totals, the risk counts and the
-	// extent. The extent reads the first and the last day only (the date
-	// alone skips every other file or row group), not all of gold.
-	res, err := s.read(r.Context(), `WITH totals AS (SELECT coalesce(sum(total_events), 0)::BIGINT AS events,
+	// The range's totals and risk counts read its days only (the risk
+	// table's older files are left out of the view, query.At.Since); the
+	// extent reads the first and the last day of all of gold.
+	// hours_with_data counts (date, hour) pairs, not strings built from
+	// them: over 30 days that took the totals 10 ms instead of 5.
+	res, err := s.readAt(r.Context(), `WITH totals AS (SELECT coalesce(sum(total_events), 0)::BIGINT AS events,
 		coalesce(sum(human_events), 0)::BIGINT AS human, coalesce(sum(bot_events), 0)::BIGINT AS bots,
 		coalesce(sum(anonymous_events), 0)::BIGINT AS anonymous, coalesce(sum(new_pages), 0)::BIGINT AS new_pages,
 		coalesce(sum(bytes_added), 0)::BIGINT AS bytes_added, coalesce(sum(bytes_removed), 0)::BIGINT AS bytes_removed,
-		count(DISTINCT domain)::BIGINT AS wikis,
-		count(DISTINCT stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0'))::BIGINT AS hours_with_data
+		count(DISTINCT domain)::BIGINT AS wikis, count(DISTINCT (stat_date, stat_hour))::BIGINT AS hours_with_data
 		FROM gold.hourly_stats WHERE `+f.where("stat_date", "stat_hour")+`),
 	risk AS (SELECT count(*) FILTER (WHERE risk_level = 'HIGH')::BIGINT AS high,
 		count(*) FILTER (WHERE risk_level = 'MEDIUM')::BIGINT AS medium
-		FROM gold.risk_scores WHERE `+f.where("stat_date", "")+`),
-	days AS (SELECT min(stat_date) AS lo, max(stat_date) AS hi FROM gold.hourly_stats),
-	extent AS (SELECT lo || 'T' || lpad((SELECT min(stat_hour) FROM gold.hourly_stats, days WHERE stat_date = lo)::VARCHAR, 2, '0') AS first_hour,
-		hi || 'T' || lpad((SELECT max(stat_hour) FROM gold.hourly_stats, days WHERE stat_date = hi)::VARCHAR, 2, '0') AS last_hour
-		FROM days)
-	SELECT * FROM totals, risk, extent`)
+		FROM gold.risk_scores WHERE `+f.where("stat_date", "")+`)
+	SELECT * FROM totals, risk`, query.At{Since: f.from})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// The first and the newest hour, each the top of the hours in order (a
+	// single pass; the first day's then last day's hours took twice as
+	// long).
+	ext, err := s.read(r.Context(), `SELECT
+		(SELECT stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0') FROM gold.hourly_stats
+			ORDER BY stat_date, stat_hour LIMIT 1) AS first_hour,
+		(SELECT stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0') FROM gold.hourly_stats
+			ORDER BY stat_date DESC, stat_hour DESC LIMIT 1) AS last_hour`)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -424,13 +433,12 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 	if rows := rowsJSON(res); len(rows) == 1 {
 		row := rows[0]
 		risk := map[string]any{"high": row["high"], "medium": row["medium"]}
-		if row["last_hour"] != nil {
-			out["extent"] = map[string]any{"first_hour": hourRFC3339(row["first_hour"]), "last_hour": hourRFC3339(row["last_hour"])}
-		}
-		for _, k := range []string{"high", "medium", "first_hour", "last_hour"} {
-			delete(row, k)
-		}
+		delete(row, "high")
+		delete(row, "medium")
 		out["totals"], out["risk"] = row, risk
+	}
+	if rows := rowsJSON(ext); len(rows) == 1 && rows[0]["last_hour"] != nil {
+		out["extent"] = map[string]any{"first_hour": hourRFC3339(rows[0]["first_hour"]), "last_hour": hourRFC3339(rows[0]["last_hour"])}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

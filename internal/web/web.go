@@ -105,7 +105,8 @@ func ResidentTables() []string {
 // resident and planned tables (below); the other fields are the defaults.
 func QueryConfig() query.Config {
 	return query.Config{Resident: ResidentTables(), ResidentWindow: ResidentWindows(),
-		ResidentWindowSpan: ResidentWindowSpan, ResidentOrder: ResidentOrder(), Planned: PlannedTables()}
+		ResidentWindowSpan: ResidentWindowSpan, ResidentOrder: ResidentOrder(), Planned: PlannedTables(),
+		SinceColumn: SinceColumns()}
 }
 
 // ResidentOrder sorts the in-memory copy of gold.pages_hourly for the
@@ -151,6 +152,15 @@ func ResidentWindows() map[string]string {
 // over it plans on the request.
 func PlannedTables() []string {
 	return []string{lakehouse.Name(lakehouse.GoldRiskScores)}
+}
+
+// SinceColumns are the columns to name in query.Config.SinceColumn: the
+// risk feed and the summary read gold.risk_scores over a range of days,
+// and with At.Since their views list only the days' files, where DuckDB
+// opened every day's file to prune it (the one-day summary read 30 files
+// of a month for one or two; docs/PERFORMANCE.md, session 17).
+func SinceColumns() map[string]string {
+	return map[string]string{lakehouse.Name(lakehouse.GoldRiskScores): "stat_date"}
 }
 
 // New builds the server over the SQL engine eng (nil: no /api/v1/query).
