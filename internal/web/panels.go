@@ -411,14 +411,12 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// The first and the newest hour, each the top of the hours in order (a
-	// single pass; the first day's then last day's hours took twice as
-	// long).
-	ext, err := s.read(r.Context(), `SELECT
-		(SELECT stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0') FROM gold.hourly_stats
-			ORDER BY stat_date, stat_hour LIMIT 1) AS first_hour,
-		(SELECT stat_date || 'T' || lpad(stat_hour::VARCHAR, 2, '0') FROM gold.hourly_stats
-			ORDER BY stat_date DESC, stat_hour DESC LIMIT 1) AS last_hour`)
+	// The first and the newest hour, each the top of the hours in order,
+	// formatted here: building the string in SQL made DuckDB build it for
+	// every row before the top (6 ms instead of 2 for 33k rows).
+	ext, err := s.read(r.Context(), `SELECT * FROM
+		(SELECT stat_date AS first_date, stat_hour AS first_hour FROM gold.hourly_stats ORDER BY stat_date, stat_hour LIMIT 1),
+		(SELECT stat_date AS last_date, stat_hour AS last_hour FROM gold.hourly_stats ORDER BY stat_date DESC, stat_hour DESC LIMIT 1)`)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -437,20 +435,29 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 		delete(row, "medium")
 		out["totals"], out["risk"] = row, risk
 	}
-	if rows := rowsJSON(ext); len(rows) == 1 && rows[0]["last_hour"] != nil {
-		out["extent"] = map[string]any{"first_hour": hourRFC3339(rows[0]["first_hour"]), "last_hour": hourRFC3339(rows[0]["last_hour"])}
+	if len(ext.Rows) == 1 {
+		first, okFirst := hourOf(ext.Rows[0][0], ext.Rows[0][1])
+		last, okLast := hourOf(ext.Rows[0][2], ext.Rows[0][3])
+		if okFirst && okLast {
+			out["extent"] = map[string]any{"first_hour": first, "last_hour": last}
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// hourRFC3339 turns "2026-11-25T13" into "2026-11-25T13:00:00Z".
-func hourRFC3339(v any) any {
-	if s, ok := v.(string); ok {
-		if t, err := time.Parse("2006-01-02T15", s); err == nil {
-			return t.Format(time.RFC3339)
-		}
+// hourOf is the hour of a stat_date and stat_hour as RFC 3339
+// ("2026-11-25T13:00:00Z"); false when they are not a date and an hour.
+func hourOf(date, hour any) (string, bool) {
+	d, okD := date.(string)
+	h, okH := hour.(int32)
+	if !okD || !okH {
+		return "", false
 	}
-	return v
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil || h < 0 || h > 23 {
+		return "", false
+	}
+	return t.Add(time.Duration(h) * time.Hour).Format(time.RFC3339), true
 }
 
 // qualityStatus: GET /api/v1/quality — the newest data-quality run with
