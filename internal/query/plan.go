@@ -230,23 +230,14 @@ func (e *Engine) plan(ctx context.Context, name string, tbl *table.Table, snap *
 	if err != nil {
 		return nil, fmt.Errorf("plan files of %s snapshot %d: %w", name, snap.SnapshotID, err)
 	}
+	seen := map[string]bool{}
 	if ok {
-		seen := make(map[string]bool, len(files))
 		for _, f := range files {
 			path, err := e.local(f.path)
 			if err != nil {
 				return nil, fmt.Errorf("table %s: %w", name, err)
 			}
-			if seen[path] {
-				continue
-			}
-			seen[path] = true
-			p.files = append(p.files, path)
-			p.fileBytes = append(p.fileBytes, f.size)
-			p.bytes += f.size
-			if p.window != nil {
-				p.dataFiles = append(p.dataFiles, f.df)
-			}
+			p.add(seen, path, f.size, f.df)
 		}
 		return p, nil
 	}
@@ -254,7 +245,6 @@ func (e *Engine) plan(ctx context.Context, name string, tbl *table.Table, snap *
 	if err != nil {
 		return nil, fmt.Errorf("plan files of %s snapshot %d: %w", name, snap.SnapshotID, err)
 	}
-	seen := map[string]bool{}
 	posDeletes := map[string]*posDeleteFile{}
 	for _, t := range tasks {
 		if len(t.EqualityDeleteFiles) > 0 {
@@ -269,15 +259,8 @@ func (e *Engine) plan(ctx context.Context, name string, tbl *table.Table, snap *
 		if err != nil {
 			return nil, fmt.Errorf("table %s: %w", name, err)
 		}
-		if seen[path] { // a file split into several tasks
+		if !p.add(seen, path, t.File.FileSizeBytes(), t.File) { // a file split into several tasks
 			continue
-		}
-		seen[path] = true
-		p.files = append(p.files, path)
-		p.fileBytes = append(p.fileBytes, t.File.FileSizeBytes())
-		p.bytes += t.File.FileSizeBytes()
-		if p.window != nil {
-			p.dataFiles = append(p.dataFiles, t.File)
 		}
 		for _, d := range slices.Concat(t.DeletionVectorFiles, t.DeleteFiles) {
 			if d.FileFormat() == iceberg.PuffinFile {
@@ -303,6 +286,22 @@ func (e *Engine) plan(ctx context.Context, name string, tbl *table.Table, snap *
 	}
 	slices.SortFunc(p.posDeletes, func(a, b posDeleteFile) int { return strings.Compare(a.path, b.path) })
 	return p, nil
+}
+
+// add adds a data file at its local path to the plan, unless seen has
+// the path already; it reports whether it did.
+func (p *tablePlan) add(seen map[string]bool, path string, size int64, df iceberg.DataFile) bool {
+	if seen[path] {
+		return false
+	}
+	seen[path] = true
+	p.files = append(p.files, path)
+	p.fileBytes = append(p.fileBytes, size)
+	p.bytes += size
+	if p.window != nil {
+		p.dataFiles = append(p.dataFiles, df)
+	}
+	return true
 }
 
 // readDV reads the positions of a deletion vector (a blob in a Puffin file).

@@ -194,11 +194,9 @@ func (p *tablePlan) since(since time.Time) *tablePlan {
 		return p
 	}
 	q := &tablePlan{snapshotID: p.snapshotID, schemaID: p.schemaID, columns: p.columns, window: p.window, pruned: true}
+	seen := make(map[string]bool, len(keep))
 	for _, i := range keep {
-		q.files = append(q.files, p.files[i])
-		q.fileBytes = append(q.fileBytes, p.fileBytes[i])
-		q.dataFiles = append(q.dataFiles, p.dataFiles[i])
-		q.bytes += p.fileBytes[i]
+		q.add(seen, p.files[i], p.fileBytes[i], p.dataFiles[i])
 	}
 	return q
 }
