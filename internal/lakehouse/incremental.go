@@ -121,13 +121,9 @@ func AddedSince(ctx context.Context, tbl *table.Table, cp Checkpoint) ([]AddedFi
 	if snap == nil || snap.SequenceNumber <= cp.Sequence {
 		return nil, nil
 	}
-	fs, err := tbl.FS(ctx)
+	fs, manifests, err := Manifests(ctx, tbl, snap)
 	if err != nil {
 		return nil, err
-	}
-	manifests, err := snap.Manifests(fs)
-	if err != nil {
-		return nil, fmt.Errorf("list manifests of %s: %w", Name(tbl.Identifier()), err)
 	}
 	var out []AddedFile
 	for _, m := range manifests {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/apache/iceberg-go"
+	icebergio "github.com/apache/iceberg-go/io"
 	"github.com/apache/iceberg-go/table"
 )
 
@@ -97,6 +98,20 @@ func clusterKey(tbl *table.Table, today string) func(iceberg.DataFile) any {
 	}
 }
 
+// Manifests lists the manifests of snap, a snapshot of tbl, and returns
+// them with the table's file IO, which reads their entries.
+func Manifests(ctx context.Context, tbl *table.Table, snap *table.Snapshot) (icebergio.IO, []iceberg.ManifestFile, error) {
+	fs, err := tbl.FS(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	manifests, err := snap.Manifests(fs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list manifests of %s: %w", Name(tbl.Identifier()), err)
+	}
+	return fs, manifests, nil
+}
+
 // manifestsToCluster returns the paths of tbl's data manifests to rewrite
 // when today (YYYY-MM-DD) is the open day: those holding both closed days
 // and later ones, and the small ones (under half the target size) of
@@ -113,13 +128,9 @@ func manifestsToCluster(ctx context.Context, tbl *table.Table, today string) (ma
 	if dateID == 0 {
 		return nil, nil
 	}
-	fs, err := tbl.FS(ctx)
+	_, manifests, err := Manifests(ctx, tbl, snap)
 	if err != nil {
 		return nil, err
-	}
-	manifests, err := snap.Manifests(fs)
-	if err != nil {
-		return nil, fmt.Errorf("list manifests of %s: %w", Name(tbl.Identifier()), err)
 	}
 	small := int64(tbl.Properties().GetInt(table.ManifestTargetSizeBytesKey, table.ManifestTargetSizeBytesDefault)) / 2
 	var mixed, closed []string
@@ -156,11 +167,7 @@ func manifestsWritten(ctx context.Context, tbl *table.Table, paths map[string]bo
 	if len(paths) == 0 {
 		return 0, nil
 	}
-	fs, err := tbl.FS(ctx)
-	if err != nil {
-		return 0, err
-	}
-	manifests, err := tbl.CurrentSnapshot().Manifests(fs)
+	fs, manifests, err := Manifests(ctx, tbl, tbl.CurrentSnapshot())
 	if err != nil {
 		return 0, err
 	}

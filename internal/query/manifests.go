@@ -8,6 +8,8 @@ import (
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
+
+	"github.com/wikistream/wikistream/internal/lakehouse"
 )
 
 // Planning reads manifests once. Each commit of a table (a second, while
@@ -46,13 +48,9 @@ type manifestCache struct {
 // file's manifest entry. With newest, the manifests of snap become the
 // table's remembered ones.
 func (c *manifestCache) liveFiles(ctx context.Context, name string, tbl *table.Table, snap *table.Snapshot, keepEntries, newest bool) (files []manifestFile, ok bool, err error) {
-	fs, err := tbl.FS(ctx)
+	fs, manifests, err := lakehouse.Manifests(ctx, tbl, snap)
 	if err != nil {
 		return nil, false, err
-	}
-	manifests, err := snap.Manifests(fs)
-	if err != nil {
-		return nil, false, fmt.Errorf("list manifests: %w", err)
 	}
 	for _, m := range manifests {
 		if m.ManifestContent() != iceberg.ManifestContentData {
