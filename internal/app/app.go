@@ -156,6 +156,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return Summary{}, err
 	}
 	closers = append(closers, func() { lh.Close() })
+	reg.MustRegister(lh.Gate().Collectors()...)
 
 	metrics := cfg.IngestMetrics
 	if metrics == nil {

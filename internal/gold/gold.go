@@ -186,6 +186,7 @@ func (s *Stage) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return schedule.Incremental(ctx, s.cfg.Poll, s.cfg.MinInterval, func(ctx context.Context) (bool, bool, error) {
+			s.lh.Gate().Yield(ctx) // requests first (package priority)
 			silverTbl, err := s.loadSilver(ctx)
 			if silverTbl == nil {
 				return false, false, err
@@ -196,6 +197,7 @@ func (s *Stage) Run(ctx context.Context) error {
 	})
 	g.Go(func() error {
 		return schedule.IncrementalRest(ctx, s.cfg.Poll, s.cfg.MinInterval, s.cfg.RiskRest, func(ctx context.Context) (bool, bool, error) {
+			s.lh.Gate().Yield(ctx)
 			silverTbl, err := s.loadSilver(ctx)
 			if silverTbl == nil {
 				return false, false, err

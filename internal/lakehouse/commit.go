@@ -127,6 +127,7 @@ func (l *Lakehouse) commit(ctx context.Context, ident table.Identifier, build fu
 
 // attempt is one load, build and commit, holding the table's lock.
 func (l *Lakehouse) attempt(ctx context.Context, ident table.Identifier, build func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error) (*table.Table, error) {
+	l.gate.Yield(ctx) // requests first (see package priority)
 	unlock, err := l.lockTable(ctx, ident)
 	if err != nil {
 		return nil, err

@@ -24,6 +24,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	_ "github.com/uptrace/bun/driver/pgdriver" // registers the "pg" database/sql driver
 	"github.com/uptrace/bun/driver/sqliteshim"
+
+	"github.com/wikistream/wikistream/internal/priority"
 )
 
 // Config says where the catalog and the warehouse are.
@@ -52,6 +54,9 @@ type Config struct {
 	// Registerer, when set, receives the commit metrics
 	// (wikistream_lakehouse_*).
 	Registerer prometheus.Registerer
+	// Gate is what commits yield to (priority.Process when nil): each
+	// attempt first waits, briefly, for the API requests running.
+	Gate *priority.Gate
 }
 
 // Validate reports the first bad setting.
@@ -79,6 +84,7 @@ type Lakehouse struct {
 	warehouse string
 	log       *slog.Logger
 	metrics   *commitMetrics // nil: not measured
+	gate      *priority.Gate
 }
 
 // Open connects to the catalog, creating the default SQLite catalog and
@@ -128,7 +134,10 @@ func Open(ctx context.Context, cfg Config) (*Lakehouse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", redact(cfg.Catalog), err)
 	}
-	l := &Lakehouse{cat: cat, warehouse: cfg.Warehouse, log: log}
+	l := &Lakehouse{cat: cat, warehouse: cfg.Warehouse, log: log, gate: cfg.Gate}
+	if l.gate == nil {
+		l.gate = priority.Process
+	}
 	if cfg.Registerer != nil {
 		l.metrics = newCommitMetrics(cfg.Registerer)
 	}
@@ -200,6 +209,10 @@ func (l *Lakehouse) Warehouse() string { return l.warehouse }
 
 // Catalog is the underlying iceberg-go catalog.
 func (l *Lakehouse) Catalog() catalog.Catalog { return l.cat }
+
+// Gate is what this lakehouse's commits yield to; background work on its
+// tables (stage runs, in-memory copies) yields to it too.
+func (l *Lakehouse) Gate() *priority.Gate { return l.gate }
 
 // Close releases the catalog's connections.
 func (l *Lakehouse) Close() error {

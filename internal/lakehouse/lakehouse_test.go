@@ -16,6 +16,8 @@ import (
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
+
+	"github.com/wikistream/wikistream/internal/priority"
 )
 
 // catalogs are the catalog implementations every test runs against: the
@@ -403,5 +405,55 @@ func TestAppendsMergeManifests(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+func TestCommitYieldsToForegroundWork(t *testing.T) {
+	ctx := context.Background()
+	gate := priority.New(time.Hour) // only the foreground's end lets it through
+	l := openWith(t, Config{DataDir: t.TempDir(), Gate: gate})
+	if l.Gate() != gate {
+		t.Fatal("Gate() is not the configured gate")
+	}
+	if _, err := l.EnsureTable(ctx, testDef); err != nil {
+		t.Fatal(err)
+	}
+	leave := gate.Enter() // an API request runs
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Commit(ctx, testDef.Ident, func(ctx context.Context, tbl *table.Table, tx *table.Transaction) error {
+			return tx.Append(ctx, rows([]string{"a"}, "2026-01-01"), nil)
+		})
+		done <- err
+	}()
+	for gate.Stats().Waiting == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("the commit ended (%v) without waiting for the foreground work", err)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	tbl, err := l.Load(ctx, testDef.Ident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tbl.CurrentSnapshot() != nil {
+		t.Fatal("the commit landed while foreground work ran")
+	}
+	leave()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if tbl, err = l.Load(ctx, testDef.Ident); err != nil || count(t, tbl) != 1 {
+		t.Fatalf("after the foreground ended: %v, want the commit's row", err)
+	}
+	if s := gate.Stats(); s.Yields != 1 || s.Waited <= 0 {
+		t.Errorf("gate stats %+v, want one yield that waited", s)
+	}
+}
+
+func TestDefaultGateIsTheProcesss(t *testing.T) {
+	if l := openWith(t, Config{DataDir: t.TempDir()}); l.Gate() != priority.Process {
+		t.Fatal("a lakehouse without Config.Gate does not yield to priority.Process")
 	}
 }

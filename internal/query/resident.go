@@ -326,6 +326,9 @@ func (e *Engine) refreshAll(ctx context.Context, s *session) error {
 		if !e.resident[name] {
 			continue
 		}
+		// Requests first: a copy is the largest part of what a commit
+		// costs the engine (see package priority).
+		e.lh.Gate().Yield(ctx)
 		if err := e.refreshTable(ctx, s, ident); err != nil {
 			e.residents.publish(name, nil)
 			errs = append(errs, fmt.Errorf("copy %s into memory: %w", name, err))

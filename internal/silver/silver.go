@@ -104,6 +104,7 @@ func partitionFilter(part string) (iceberg.BooleanExpression, error) {
 // Run processes new bronze commits until ctx is cancelled.
 func (s *Stage) Run(ctx context.Context) error {
 	err := schedule.Incremental(ctx, s.cfg.Poll, s.cfg.MinInterval, func(ctx context.Context) (bool, bool, error) {
+		s.lh.Gate().Yield(ctx) // requests first (package priority)
 		res, err := s.RunOnce(ctx)
 		return res.Added > 0 || res.Files > 0, !res.Caught, err
 	})

@@ -77,6 +77,7 @@ func (l *live) run(ctx context.Context, log func(msg string, args ...any)) {
 			// memory. A failed copy is the engine's to log: queries then
 			// read the files.
 			l.eng.Refresh(ctx)
+			l.lh.Gate().Yield(ctx) // requests first (package priority)
 			if b, err := l.update(ctx, heads); err != nil {
 				if ctx.Err() == nil {
 					log("live update failed", "err", err)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/priority"
 	"github.com/wikistream/wikistream/internal/query"
 )
 
@@ -42,6 +43,11 @@ type Config struct {
 	// Dashboard replaces the embedded dashboard files (index.html and
 	// assets/) when set; tests use it.
 	Dashboard fs.FS
+	// Gate is held open by every API request while it runs, so that the
+	// process's background work (commits, in-memory copies, the live
+	// update) waits for it (package priority). Default: the Lakehouse's
+	// gate, or priority.Process without one.
+	Gate *priority.Gate
 }
 
 // Validate reports the first bad setting: above all, a non-loopback
@@ -176,6 +182,12 @@ func New(cfg Config, eng *query.Engine) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Gate == nil {
+		cfg.Gate = priority.Process
+		if cfg.Lakehouse != nil {
+			cfg.Gate = cfg.Lakehouse.Gate()
+		}
+	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), eng: eng, log: log, closing: make(chan struct{})}
 	if cfg.Lakehouse != nil && eng != nil {
 		poll := cfg.LivePoll
@@ -245,7 +257,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token: send Authorization: Bearer <token> (the --http-token of the server)")
 		return
 	}
+	if foreground(r) {
+		defer s.cfg.Gate.Enter()()
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// foreground reports whether r is a request someone waits for, which the
+// process's background work yields to: the API's, but the live stream,
+// which stays open.
+func foreground(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") && r.URL.Path != "/api/v1/live"
 }
 
 func (s *Server) authorized(r *http.Request) bool {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"github.com/wikistream/wikistream/internal/gold"
 
 	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/priority"
 	"github.com/wikistream/wikistream/internal/query"
 	"github.com/wikistream/wikistream/internal/stagetest"
 	"github.com/wikistream/wikistream/internal/wikimedia/ssetest"
@@ -538,5 +540,34 @@ func TestJSONRowsMatchRowsJSON(t *testing.T) {
 		if fmt.Sprint(g) != fmt.Sprint(w) {
 			t.Errorf("got %s, want %s", got, want)
 		}
+	}
+}
+
+func TestAPIRequestsGoFirst(t *testing.T) {
+	gate := priority.New(time.Hour)
+	s, err := New(Config{Addr: "127.0.0.1:8080", Gate: gate}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the process's background work sees while a request runs.
+	running := func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, gate.Stats().Foreground) }
+	s.Handle("GET /api/v1/probe", http.HandlerFunc(running))
+	s.Handle("GET /api/v1/live", http.HandlerFunc(running)) // stays open: not foreground work
+	s.Handle("GET /metrics", http.HandlerFunc(running))
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	for path, want := range map[string]string{"/api/v1/probe": "1", "/api/v1/live": "0", "/metrics": "0"} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != want {
+			t.Errorf("%s: %s request(s) held the gate while it ran, want %s", path, body, want)
+		}
+	}
+	if st := gate.Stats(); st.Foreground != 0 || st.Entered != 1 {
+		t.Errorf("gate after the requests: %+v, want 1 entered and none running", st)
 	}
 }
