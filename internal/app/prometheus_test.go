@@ -318,6 +318,7 @@ func (s *scraped) waitSettled(t *testing.T) {
 		`count(wikistream_dq_check_status)`:                                                      pos,
 		`wikistream_dq_last_run_timestamp_seconds`:                                               pos,
 		`sum(wikistream_maintain_runs_total)`:                                                    pos,
+		`count(wikistream_priority_yield_seconds_total)`:                                         eq(1),
 		`count(wikistream_maintain_duration_seconds_count)`:                                      func(v float64) bool { return v >= 7 }, // every table
 		`sum(wikistream_alert_raised_total)`:                                                     func(v float64) bool { return v >= 4 },
 		`sum(wikistream_alert_suppressed_total)`:                                                 func(v float64) bool { return v >= 2 },
