@@ -49,6 +49,9 @@ type Config struct {
 	// QueryMemory is the DuckDB memory limit of the API's engine, such as
 	// "512MB" (empty: query's default).
 	QueryMemory string
+	// QueryThreads is the number of DuckDB threads of the API's engine (0:
+	// web.QueryThreads).
+	QueryThreads int
 	// Ingest configures the ingest stage; Source feeds it.
 	Ingest ingest.Config
 	Source ingest.Source
@@ -256,6 +259,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if cfg.HTTPAddr != "" {
 		qcfg := web.QueryConfig()
 		qcfg.MemoryLimit, qcfg.Logger = cfg.QueryMemory, log
+		if cfg.QueryThreads > 0 {
+			qcfg.Threads = cfg.QueryThreads
+		}
 		eng, err := query.Open(ctx, lh, lakehouse.Tables(), qcfg)
 		if err != nil {
 			return Summary{}, err

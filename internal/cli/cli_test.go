@@ -186,6 +186,8 @@ func TestBadSettingsNameThemselves(t *testing.T) {
 		{"run bad dq first run", []string{"run", "--source", "-", "--dq-first-run", "-1m"}, nil, "--dq-first-run"},
 		{"run bad query memory", []string{"run", "--source", "-", "--query-memory", "lots"}, nil, "--query-memory"},
 		{"serve bad query memory", []string{"serve", "--query-memory", "12 parsecs"}, nil, "--query-memory"},
+		{"run no query threads", []string{"run", "--source", "-", "--query-threads", "0"}, nil, "--query-threads 0: want 1 or more"},
+		{"serve no query threads", []string{"serve", "--query-threads", "-2"}, nil, "--query-threads -2: want 1 or more"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

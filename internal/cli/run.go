@@ -25,6 +25,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	httpAddr, httpToken := addHTTPFlags(fs)
 	queryMemory := fs.String("query-memory", query.DefaultConfig().MemoryLimit,
 		"DuckDB memory limit of API queries and of the dashboard's in-memory copies of gold")
+	queryThreads := addQueryThreadsFlag(fs)
 	drain := fs.Bool("drain", false, "process the source to its end, let every stage catch up, print a summary and exit")
 	kf := addKafkaFlags(fs, "external Kafka brokers host:port[,...]; empty starts the embedded broker")
 	bf := addBrokerFlags(fs)
@@ -42,6 +43,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	if err := applyLog(); err != nil {
 		return err
+	}
+	if *queryThreads < 1 {
+		return fmt.Errorf("--query-threads %d: want 1 or more", *queryThreads)
 	}
 	applyMem(e.getenv)
 	if len(kf.brokers) > 0 {
@@ -96,6 +100,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		HTTPAddr:      *httpAddr,
 		HTTPToken:     *httpToken,
 		QueryMemory:   *queryMemory,
+		QueryThreads:  *queryThreads,
 		Ingest:        icfg,
 		Source:        src,
 		Registry:      reg,

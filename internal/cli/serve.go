@@ -18,6 +18,13 @@ func addHTTPFlags(fs *flag.FlagSet) (addr, token *string) {
 	return addr, token
 }
 
+// addQueryThreadsFlag adds --query-threads, the DuckDB threads of the API's
+// engine.
+func addQueryThreadsFlag(fs *flag.FlagSet) *int {
+	return fs.Int("query-threads", web.QueryThreads(),
+		"DuckDB threads of each API query (default: the machine's cores but one, leaving a core to the pipeline and the dashboard's other requests)")
+}
+
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", "./data", "the default catalog and warehouse live in <data-dir>")
@@ -26,6 +33,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	memory := fs.String("query-memory", query.DefaultConfig().MemoryLimit,
 		"DuckDB memory limit of API queries and of the dashboard's in-memory copies of gold")
 	timeout := fs.Duration("query-timeout", query.DefaultConfig().Timeout, "interrupt an API query after this long")
+	threads := addQueryThreadsFlag(fs)
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -41,7 +49,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	qcfg := web.QueryConfig()
-	qcfg.MemoryLimit, qcfg.Timeout, qcfg.Logger = *memory, *timeout, e.log
+	qcfg.MemoryLimit, qcfg.Timeout, qcfg.Threads, qcfg.Logger = *memory, *timeout, *threads, e.log
+	if *threads < 1 {
+		return fmt.Errorf("--query-threads %d: want 1 or more", *threads)
+	}
 	if err := qcfg.Validate(); err != nil {
 		return fmt.Errorf("--query-memory, --query-timeout: %w", err)
 	}

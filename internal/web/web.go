@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -112,8 +113,19 @@ func ResidentTables() []string {
 func QueryConfig() query.Config {
 	return query.Config{Resident: ResidentTables(), ResidentWindow: ResidentWindows(),
 		ResidentWindowSpan: ResidentWindowSpan, ResidentOrder: ResidentOrder(), Planned: PlannedTables(),
-		SinceColumn: SinceColumns()}
+		SinceColumn: SinceColumns(), Threads: QueryThreads()}
 }
+
+// QueryThreads is the default number of DuckDB threads of the API's
+// engine: the machine's cores but one, and at least one. On two cores a
+// query runs on one thread, and the other core is left to the pipeline
+// and to the dashboard's other requests (it sends seven at once): with
+// the pipeline running live, the 30-day lists' medians were 3-7 ms lower
+// and a dashboard refresh's slowest request 15-25 ms faster than with two
+// threads (docs/PERFORMANCE.md, session 18). A single large query (SQL
+// over silver, a week's top lists at the live feed's volume) is slower
+// for it; --query-threads sets it.
+func QueryThreads() int { return max(1, runtime.NumCPU()-1) }
 
 // ResidentOrder sorts the in-memory copy of gold.pages_hourly for the
 // trending pages' ranking (rankedSQL.ranking): the rows it bounds the list

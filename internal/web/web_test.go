@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -569,5 +570,21 @@ func TestAPIRequestsGoFirst(t *testing.T) {
 	}
 	if st := gate.Stats(); st.Foreground != 0 || st.Entered != 1 {
 		t.Errorf("gate after the requests: %+v, want 1 entered and none running", st)
+	}
+}
+
+func TestQueryThreadsLeaveACore(t *testing.T) {
+	want := max(1, runtime.NumCPU()-1)
+	eng, err := query.Open(context.Background(), stagetest.New(t).LH, lakehouse.Tables(), QueryConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	res, err := eng.Query(context.Background(), "SELECT current_setting('threads')::BIGINT", query.At{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Rows[0][0]; got != int64(want) {
+		t.Errorf("the API's engine runs %v DuckDB threads on %d cores, want %d", got, runtime.NumCPU(), want)
 	}
 }
