@@ -173,6 +173,21 @@ func (rs *residents) publish(name string, r *resident) {
 	rs.built++
 }
 
+// CopySnapshot returns the snapshot of the table (a name such as
+// "gold.pages_daily") that its in-memory copy holds, which the next query
+// of the table reads (or a newer one, should a copy be published
+// meanwhile); false when the table has no copy and queries read its files.
+// It reads nothing: callers use it to tell whether an answer they keep for
+// the table's snapshot still holds.
+func (e *Engine) CopySnapshot(table string) (int64, bool) {
+	e.residents.mu.Lock()
+	defer e.residents.mu.Unlock()
+	if r := e.residents.current[table]; r != nil {
+		return r.key.snapshotID, true
+	}
+	return 0, false
+}
+
 // isCurrent reports whether r is the copy queries of its table read now.
 func (rs *residents) isCurrent(r *resident) bool {
 	rs.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wikistream/wikistream/internal/query"
@@ -180,6 +181,9 @@ func (s *Server) dailyDays(ctx context.Context, daily string, f filters) (span, 
 	if sql == "" {
 		return span{f: f}, nil
 	}
+	if newest, ok := s.newestDays.get(s.eng, daily, sql); ok {
+		return spanTo(f, first, newest)
+	}
 	res, err := s.readAt(ctx, sql, query.At{Since: first})
 	if err != nil {
 		return span{f: f}, err
@@ -188,7 +192,52 @@ func (s *Server) dailyDays(ctx context.Context, daily string, f filters) (span, 
 	if len(res.Rows) == 1 && len(res.Rows[0]) == 1 {
 		newest = res.Rows[0][0]
 	}
+	s.newestDays.put(sql, res.Snapshots[daily], newest)
 	return spanTo(f, first, newest)
+}
+
+// newestDays keeps the answers of dailyDays' query (newestDaySQL) for the
+// daily rollup's snapshot they were read from. The daily rollups change
+// when a day is over (and when late events reach a past day), the hourly
+// ones every gold run: a 7- or 30-day top list's first query, about 4 ms
+// of it, is then asked again only after the day's rollup changed.
+type newestDays struct {
+	mu sync.Mutex
+	m  map[newestDayKey]any
+}
+
+type newestDayKey struct {
+	sql      string
+	snapshot int64
+}
+
+// maxNewestDays bounds the answers kept (each range and filter has one).
+const maxNewestDays = 256
+
+// get returns the answer to sql kept for the snapshot that the in-memory
+// copy of daily holds now, which the query would read.
+func (n *newestDays) get(eng *query.Engine, daily, sql string) (any, bool) {
+	snap, ok := eng.CopySnapshot(daily)
+	if !ok {
+		return nil, false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	v, ok := n.m[newestDayKey{sql, snap}]
+	return v, ok
+}
+
+// put keeps newest as the answer to sql at snapshot (0: unknown, not kept).
+func (n *newestDays) put(sql string, snapshot int64, newest any) {
+	if snapshot == 0 {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.m == nil || len(n.m) >= maxNewestDays {
+		n.m = map[newestDayKey]any{} // older snapshots' answers go with the rest
+	}
+	n.m[newestDayKey{sql, snapshot}] = newest
 }
 
 // newestDaySQL is the query for the newest day of the daily rollup among

@@ -1,12 +1,21 @@
 package web
 
 import (
+	"context"
 	"database/sql"
 	"errors"
+	"maps"
+	"net/http/httptest"
+	"reflect"
 	"testing"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/wikistream/wikistream/internal/gen"
+	"github.com/wikistream/wikistream/internal/lakehouse"
+	"github.com/wikistream/wikistream/internal/query"
+	"github.com/wikistream/wikistream/internal/stagetest"
 )
 
 // TestRankingKeepsCollidingKeys: two pages (X and Y) share a key, and
@@ -44,5 +53,104 @@ func TestRankingKeepsCollidingKeys(t *testing.T) {
 	}
 	if title, edits, _ := list(true); title != "X" || edits != 12 {
 		t.Errorf("ranked by name: got %q with %d edits, want X with 12", title, edits)
+	}
+}
+
+// TestNewestDayKeptPerSnapshot: the top lists' newest whole day of the
+// daily rollup (dailyDays) is asked once per snapshot of that rollup, and
+// asked again when a day's rows are committed, so a list never reads its
+// days by a stale answer.
+func TestNewestDayKeptPerSnapshot(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	batch := func(seed int64, from time.Time, days float64) [][]byte {
+		cfg := gen.DefaultConfig()
+		cfg.Count, cfg.Seed, cfg.Start = 2000, seed, from
+		cfg.Rate = float64(cfg.Count) / (days * 24 * 3600)
+		events, err := gen.Lines(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return events
+	}
+	p := stagetest.New(t)
+	p.Bronze(t, batch(1, start, 2.5)) // the 1st, 2nd and half the 3rd
+	p.Silver(t)
+	p.Gold(t)
+	eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), QueryConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if err := eng.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Addr: "127.0.0.1:8080"}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	path := "/api/v1/top/pages?limit=10&from=2026-11-01T00:00:00Z&to=2026-11-04T23:00:00Z"
+	list := func() []map[string]any {
+		code, out := get(t, ts.URL+path)
+		if code != 200 {
+			t.Fatalf("%s: %d %v", path, code, out)
+		}
+		return rowsOf(t, out)
+	}
+	kept := func() map[newestDayKey]any {
+		s.newestDays.mu.Lock()
+		defer s.newestDays.mu.Unlock()
+		return maps.Clone(s.newestDays.m)
+	}
+
+	first := list()
+	snap, ok := eng.CopySnapshot("gold.pages_daily")
+	if !ok {
+		t.Fatal("gold.pages_daily has no in-memory copy")
+	}
+	if k := kept(); len(k) != 1 {
+		t.Fatalf("kept %v after the first list, want one answer", k)
+	}
+	if again := list(); !reflect.DeepEqual(again, first) {
+		t.Fatal("the same list twice differs")
+	}
+	if k := kept(); len(k) != 1 {
+		t.Fatalf("kept %v after the same list again, want the one answer", k)
+	}
+
+	// The rest of the 3rd and the 4th: gold writes the 3rd's daily rows.
+	p.Bronze(t, batch(2, start.Add(60*time.Hour), 1.4))
+	p.Silver(t)
+	p.Gold(t)
+	if err := eng.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if now, _ := eng.CopySnapshot("gold.pages_daily"); now == snap {
+		t.Fatal("gold did not commit gold.pages_daily again")
+	}
+	later := list()
+	k := kept()
+	if len(k) != 2 {
+		t.Fatalf("kept %v after the daily rollup's commit, want an answer per snapshot", k)
+	}
+	var answers []any
+	for _, v := range k {
+		answers = append(answers, v)
+	}
+	if reflect.DeepEqual(answers[0], answers[1]) {
+		t.Errorf("both snapshots' newest day is %v; the commit added a day", answers[0])
+	}
+	// A server without kept answers gives the same list.
+	fresh, err := New(Config{Addr: "127.0.0.1:8080"}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fts := httptest.NewServer(fresh)
+	defer fts.Close()
+	_, out := get(t, fts.URL+path)
+	if want := rowsOf(t, out); !reflect.DeepEqual(later, want) {
+		t.Errorf("list after the commit differs from a fresh server's:\n got %v\nwant %v", later, want)
 	}
 }

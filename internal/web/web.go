@@ -88,6 +88,9 @@ type Server struct {
 	eng  *query.Engine
 	log  *slog.Logger
 	live *live // nil without a lakehouse
+	// newestDays keeps the top lists' newest whole day per daily rollup
+	// snapshot.
+	newestDays newestDays
 	// closing is closed when Serve begins shutting down: streaming
 	// handlers end then, or Shutdown would wait for them.
 	closing chan struct{}
