@@ -44,8 +44,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
-	if *queryThreads < 1 {
-		return fmt.Errorf("--query-threads %d: want 1 or more", *queryThreads)
+	threads, err := queryThreads()
+	if err != nil {
+		return err
 	}
 	applyMem(e.getenv)
 	if len(kf.brokers) > 0 {
@@ -100,7 +101,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		HTTPAddr:      *httpAddr,
 		HTTPToken:     *httpToken,
 		QueryMemory:   *queryMemory,
-		QueryThreads:  *queryThreads,
+		QueryThreads:  threads,
 		Ingest:        icfg,
 		Source:        src,
 		Registry:      reg,

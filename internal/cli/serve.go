@@ -19,10 +19,16 @@ func addHTTPFlags(fs *flag.FlagSet) (addr, token *string) {
 }
 
 // addQueryThreadsFlag adds --query-threads, the DuckDB threads of the API's
-// engine.
-func addQueryThreadsFlag(fs *flag.FlagSet) *int {
-	return fs.Int("query-threads", web.QueryThreads(),
+// engine; the returned func reads it once parsed, or says why it is bad.
+func addQueryThreadsFlag(fs *flag.FlagSet) func() (int, error) {
+	n := fs.Int("query-threads", web.QueryThreads(),
 		"DuckDB threads of each API query (default: the machine's cores but one, leaving a core to the pipeline and the dashboard's other requests)")
+	return func() (int, error) {
+		if *n < 1 {
+			return 0, fmt.Errorf("--query-threads %d: want 1 or more", *n)
+		}
+		return *n, nil
+	}
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -48,11 +54,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	qcfg := web.QueryConfig()
-	qcfg.MemoryLimit, qcfg.Timeout, qcfg.Threads, qcfg.Logger = *memory, *timeout, *threads, e.log
-	if *threads < 1 {
-		return fmt.Errorf("--query-threads %d: want 1 or more", *threads)
+	n, err := threads()
+	if err != nil {
+		return err
 	}
+	qcfg := web.QueryConfig()
+	qcfg.MemoryLimit, qcfg.Timeout, qcfg.Threads, qcfg.Logger = *memory, *timeout, n, e.log
 	if err := qcfg.Validate(); err != nil {
 		return fmt.Errorf("--query-memory, --query-timeout: %w", err)
 	}
