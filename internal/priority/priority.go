@@ -3,8 +3,9 @@
 // starts while the pipeline commits shares the CPU with the commit, and
 // the slowest requests were the ones that met a commit's burst: iceberg-go
 // reading the table's manifests, DuckDB copying the new rows into memory.
-// The pipeline has seconds of freshness to spend (DESIGN.md §5: 2 s from
-// ingest to the API); a request has tens of milliseconds.
+// The pipeline can spare a few hundred milliseconds of its freshness
+// (DESIGN.md §5: 2 s from ingest to the API; about 1.5 s at p50 here); a
+// request has tens of milliseconds.
 //
 // Foreground work (an API request) holds the gate open with Enter while it
 // runs. Background work (a stage's run, a table commit, a refresh of the
