@@ -556,6 +556,22 @@ func TestResidentWindow(t *testing.T) {
 	e.residents.mu.Lock()
 	lowest := time.UnixMicro(e.residents.current[name].older.bound.n)
 	e.residents.mu.Unlock()
+	// The copy's files' record counts: all of the copy from its lowest
+	// value on, nothing after its rows; no answer for a range that reaches
+	// the older files, or from an engine without the copy.
+	far := time.Now().AddDate(100, 0, 0)
+	if n, ok := e.CopyRowsWithin(name, lowest, far); !ok || n != inCopy {
+		t.Errorf("rows within the copy: %d, %t; want %d (counted), true", n, ok, inCopy)
+	}
+	if n, ok := e.CopyRowsWithin(name, far, far.Add(time.Hour)); !ok || n != 0 {
+		t.Errorf("rows after the copy's: %d, %t; want 0, true", n, ok)
+	}
+	if n, ok := e.CopyRowsWithin(name, lowest.Add(-time.Microsecond), far); ok {
+		t.Errorf("rows of a range reaching the older files: %d, true; want no answer", n)
+	}
+	if n, ok := files0.CopyRowsWithin(name, lowest, far); ok {
+		t.Errorf("rows of a table without a copy: %d, true; want no answer", n)
+	}
 	for _, tc := range []struct {
 		since time.Time
 		want  int64

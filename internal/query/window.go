@@ -262,7 +262,7 @@ func (p *tablePlan) windowed(maxBytes int64, span time.Duration) (*tablePlan, *o
 	if split == 0 {
 		return nil, nil
 	}
-	recent := &tablePlan{snapshotID: p.snapshotID, schemaID: p.schemaID, columns: p.columns, bytes: bytes}
+	recent := &tablePlan{snapshotID: p.snapshotID, schemaID: p.schemaID, columns: p.columns, bytes: bytes, window: p.window}
 	old := &tablePlan{snapshotID: p.snapshotID, schemaID: p.schemaID, columns: p.columns}
 	for k, i := range order {
 		if k < split {
@@ -278,4 +278,43 @@ func (p *tablePlan) windowed(maxBytes int64, span time.Duration) (*tablePlan, *o
 	lowest := bounds[order[split-1]].lower
 	return recent, &older{plan: old, column: *p.window, bound: lowest,
 		where: fmt.Sprintf("%s < %s", quoteIdent(p.window.field.Name), p.window.literal(lowest))}
+}
+
+// CopyRowsWithin returns how many rows at most the in-memory copy of a
+// table (a name such as "gold.pages_hourly") holds whose window column
+// (Config.ResidentWindow) is in [from, to]: the record counts of the
+// copy's data files whose bounds of the column reach the range, read from
+// their manifest entries, deleted rows included. It reads nothing. It
+// returns false when it cannot tell: the table has no copy or no window
+// column, a file lacks its bounds, or the range reaches files older than
+// the copy's window, which queries read from the files.
+func (e *Engine) CopyRowsWithin(table string, from, to time.Time) (int64, bool) {
+	r := e.residents.hold(table)
+	if r == nil {
+		return 0, false
+	}
+	defer e.residents.release(r)
+	p := r.plan
+	if p.window == nil || len(p.dataFiles) != len(p.files) || r.older != nil && !r.older.holds(from) {
+		return 0, false
+	}
+	lo, okLo := p.window.at(from)
+	hi, okHi := p.window.at(to)
+	if !okLo || !okHi {
+		return 0, false
+	}
+	var n int64
+	for _, f := range p.dataFiles {
+		if f == nil {
+			return 0, false
+		}
+		b := p.window.bounds(f)
+		if !b.ok {
+			return 0, false
+		}
+		if b.upper.compare(lo) >= 0 && b.lower.compare(hi) <= 0 {
+			n += f.Count()
+		}
+	}
+	return n, true
 }

@@ -157,6 +157,9 @@ type rankedSQL struct {
 	rowsPerSpan int
 	// span is the range and what reads it; ranked sets it.
 	span span
+	// few: the range holds fewer than minPrunedRangeRows rows, so the
+	// ranking sums every entity (see ranking); ranked sets it.
+	few bool
 	// cols are the columns of the candidates' rows that name, detail and
 	// rows read.
 	cols string
@@ -280,25 +283,45 @@ func (sp span) rows() int {
 	return hours - 24*days + days
 }
 
+// spanPart is one rollup's share of a span: its rows from..to (hour or
+// day starts, inclusive).
+type spanPart struct {
+	table    string
+	daily    bool
+	from, to time.Time
+}
+
+// parts splits the span of q between its rollups: the days first to last
+// from the daily one, the other hours from the hourly one.
+func (q rankedSQL) parts() []spanPart {
+	sp, f := q.span, q.span.f
+	if sp.first.IsZero() {
+		return []spanPart{{table: q.table, from: f.from, to: f.to}}
+	}
+	var parts []spanPart
+	if f.from.Before(sp.first) {
+		parts = append(parts, spanPart{table: q.table, from: f.from, to: sp.first.Add(-time.Hour)})
+	}
+	parts = append(parts, spanPart{table: q.daily, daily: true, from: sp.first, to: sp.last})
+	if end := sp.last.Add(24 * time.Hour); !end.After(f.to) {
+		parts = append(parts, spanPart{table: q.table, from: end, to: f.to})
+	}
+	return parts
+}
+
 // base is the rows in the range with the columns the list reads (cols)
 // and the rank_id the ranking groups by.
 func (q rankedSQL) base() string {
 	sel := `SELECT ` + q.cols + `, ` + q.id + ` AS rank_id FROM `
-	sp, f := q.span, q.span.f
-	hourly := func(from, to time.Time) string {
-		return sel + q.table + ` WHERE ` + filters{from: from, to: to, regions: f.regions, domains: f.domains}.whereHourStart() + q.cond
-	}
-	if sp.first.IsZero() {
-		return `(` + hourly(f.from, f.to) + `)`
-	}
+	f := q.span.f
 	var parts []string
-	if f.from.Before(sp.first) {
-		parts = append(parts, hourly(f.from, sp.first.Add(-time.Hour)))
-	}
-	parts = append(parts, sel+q.daily+` WHERE `+f.and([]string{fmt.Sprintf("day_start BETWEEN TIMESTAMPTZ '%s' AND TIMESTAMPTZ '%s'",
-		sp.first.Format(time.RFC3339), sp.last.Format(time.RFC3339))})+q.cond)
-	if end := sp.last.Add(24 * time.Hour); !end.After(f.to) {
-		parts = append(parts, hourly(end, f.to))
+	for _, p := range q.parts() {
+		if p.daily {
+			parts = append(parts, sel+p.table+` WHERE `+f.and([]string{fmt.Sprintf("day_start BETWEEN TIMESTAMPTZ '%s' AND TIMESTAMPTZ '%s'",
+				p.from.Format(time.RFC3339), p.to.Format(time.RFC3339))})+q.cond)
+			continue
+		}
+		parts = append(parts, sel+p.table+` WHERE `+filters{from: p.from, to: p.to, regions: f.regions, domains: f.domains}.whereHourStart()+q.cond)
 	}
 	return `(` + strings.Join(parts, ` UNION ALL `) + `)`
 }
@@ -337,17 +360,43 @@ func (q rankedSQL) sql(byName bool) string {
 // twice the rows, so nothing was skipped, and computing it cost 4 ms of
 // the list's 25 (300k events over 30 days). Over a week of days at the
 // live feed's volume it leaves the 214 pages with a day of 204 or more
-// edits to sum, of about 4 million rows in the range; over the
-// benchmark's small month it skips nothing and costs about 3 ms.
+// edits to sum, of about 4 million rows in the range. Ranges of fewer
+// rows than minPrunedRangeRows sum every page all the same.
 const maxPrunedRows = 128
 
 // boundEdits: rows with at least this many edits give the ranking its
 // lower bound (see ranking).
 const boundEdits = 4
 
+// minPrunedRangeRows: the trending pages skip pages only in ranges of at
+// least this many rows of the rollups (a variable for tests, which set it
+// to 0). Below it the bound and the heavy pages cost more than they save.
+// The
+// 24-hour list without bots, p50 with and without them: 10.0-11.7 ms
+// against 6.6 over 5,700 rows; over 30 days of 149,000 rows 21.6-22.0
+// against 20.3-21.0; over one day of 191,000 rows 17.1-18.1 against
+// 18.7-19.1, and of 279,000 rows 20.3-20.5 against 23.7-24.1
+// (docs/PERFORMANCE.md, session 19).
+var minPrunedRangeRows int64 = 170_000
+
+// rangeRows returns at most how many rows of the rollups the span of q
+// reads (their files' record counts, which the engine's in-memory copies
+// know without reading), or false when it cannot tell.
+func (s *Server) rangeRows(q rankedSQL) (int64, bool) {
+	var n int64
+	for _, p := range q.parts() {
+		rows, ok := s.eng.CopyRowsWithin(p.table, p.from, p.to)
+		if !ok {
+			return 0, false
+		}
+		n += rows
+	}
+	return n, true
+}
+
 // ranking is the CTE "ranked": every entity's edits in the range, or,
-// when maxRows bounds an entity's rows, those of the entities that can
-// reach the list.
+// when maxRows bounds an entity's rows and the range is not one of few
+// rows (q.few), those of the entities that can reach the list.
 //
 // Grouping a day of production page-hours (half a million rows, most of
 // them single edits) by page is the list's largest cost. The limit-th
@@ -361,7 +410,7 @@ const boundEdits = 4
 // rows are one name's: should two names share one, t is 1.
 func (q rankedSQL) ranking(base, key string) string {
 	maxRows := q.rowsPerSpan * q.span.rows()
-	if maxRows <= 0 || maxRows > maxPrunedRows {
+	if maxRows <= 0 || maxRows > maxPrunedRows || q.few {
 		return `ranked AS (SELECT ` + key + `, sum(edits) AS edits FROM ` + base + ` GROUP BY ALL)`
 	}
 	limit := strconv.Itoa(q.limit)
@@ -387,6 +436,9 @@ func (s *Server) ranked(w http.ResponseWriter, r *http.Request, f filters, q ran
 	if q.span, err = s.dailyDays(r.Context(), q.daily, f); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if n, ok := s.rangeRows(q); ok && n < minPrunedRangeRows {
+		q.few = true
 	}
 	res, err := s.readAt(r.Context(), q.sql(false), at)
 	if err == nil && collided(res) {

@@ -154,3 +154,93 @@ func TestNewestDayKeptPerSnapshot(t *testing.T) {
 		t.Errorf("list after the commit differs from a fresh server's:\n got %v\nwant %v", later, want)
 	}
 }
+
+// TestRangeRowsCountsTheRollups: the rows a top list's range reads, told
+// from the in-memory copies' files without a query (rangeRows, which
+// decides whether the ranking skips pages), equal the rows a query counts
+// (the rollups' files each hold one hour or day), over a range of hours
+// and over one with whole days from the daily rollup; a range older than
+// a windowed copy has no answer.
+func TestRangeRowsCountsTheRollups(t *testing.T) {
+	ctx := context.Background()
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed, cfg.Start = 3000, 5, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	cfg.Rate = float64(cfg.Count) / (2.5 * 24 * 3600)
+	events, err := gen.Lines(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := stagetest.New(t)
+	p.Bronze(t, events)
+	p.Silver(t)
+	p.Gold(t)
+	server := func(qc query.Config) *Server {
+		eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), qc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { eng.Close() })
+		if err := eng.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(Config{Addr: "127.0.0.1:8080"}, eng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := server(QueryConfig())
+	hours := filters{from: cfg.Start.Add(30 * time.Hour), to: cfg.Start.Add(53 * time.Hour)}
+	days := filters{from: cfg.Start.Add(5 * time.Hour), to: cfg.Start.Add(58 * time.Hour)}
+	for _, tc := range []struct {
+		name  string
+		f     filters
+		daily bool
+	}{{"24 hours", hours, false}, {"across days", days, true}} {
+		q := trendingSQL(10, false)
+		if q.span, err = s.dailyDays(ctx, q.daily, tc.f); err != nil {
+			t.Fatal(err)
+		}
+		if got := !q.span.first.IsZero(); got != tc.daily {
+			t.Fatalf("%s: reads the daily rollup %t, want %t", tc.name, got, tc.daily)
+		}
+		res, err := s.eng.Query(ctx, "SELECT count(*) FROM "+q.base()+" AS b", query.At{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := res.Rows[0][0].(int64)
+		if n, ok := s.rangeRows(q); !ok || n != want || n == 0 {
+			t.Errorf("%s: rangeRows %d, %t; want %d (counted), true", tc.name, n, ok, want)
+		}
+	}
+
+	// The hourly rollup's copy windowed to its newest hours: the range
+	// before them is read from the files, whose rows the copy cannot tell.
+	tbl, err := p.LH.Load(ctx, lakehouse.GoldPagesHourly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := tbl.Scan().PlanFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, task := range tasks {
+		total += task.File.FileSizeBytes()
+	}
+	windowed := QueryConfig()
+	windowed.ResidentMaxBytes = total - 1
+	windowed.ResidentWindowSpan = 6 * time.Hour
+	w := server(windowed)
+	last := cfg.Start.Add(59 * time.Hour)
+	for _, tc := range []struct {
+		f  filters
+		ok bool
+	}{{filters{from: last.Add(-2 * time.Hour), to: last}, true}, {hours, false}} {
+		q := trendingSQL(10, false)
+		q.span = span{f: tc.f}
+		if n, ok := w.rangeRows(q); ok != tc.ok || ok && n == 0 {
+			t.Errorf("windowed copy, %s to %s: rangeRows %d, %t; want an answer %t", tc.f.from, tc.f.to, n, ok, tc.ok)
+		}
+	}
+}
