@@ -92,6 +92,12 @@ type resident struct {
 	older *older
 	// order sorts a whole copy (Config.ResidentOrder; "": as read).
 	order string
+
+	// bounds are the window column's bounds and the record count of each
+	// of plan's files, decoded once (see CopyRowsWithin); nil when some
+	// file lacks them.
+	boundsOnce sync.Once
+	bounds     []countedBounds
 }
 
 // source is the DuckDB relation of the copy's rows (with fileIDColumn).

@@ -294,27 +294,51 @@ func (e *Engine) CopyRowsWithin(table string, from, to time.Time) (int64, bool) 
 		return 0, false
 	}
 	defer e.residents.release(r)
-	p := r.plan
-	if p.window == nil || len(p.dataFiles) != len(p.files) || r.older != nil && !r.older.holds(from) {
+	if r.plan.window == nil || r.older != nil && !r.older.holds(from) {
 		return 0, false
 	}
-	lo, okLo := p.window.at(from)
-	hi, okHi := p.window.at(to)
-	if !okLo || !okHi {
+	lo, okLo := r.plan.window.at(from)
+	hi, okHi := r.plan.window.at(to)
+	bounds := r.fileBounds()
+	if !okLo || !okHi || bounds == nil {
 		return 0, false
 	}
 	var n int64
-	for _, f := range p.dataFiles {
-		if f == nil {
-			return 0, false
-		}
-		b := p.window.bounds(f)
-		if !b.ok {
-			return 0, false
-		}
+	for _, b := range bounds {
 		if b.upper.compare(lo) >= 0 && b.lower.compare(hi) <= 0 {
-			n += f.Count()
+			n += b.count
 		}
 	}
 	return n, true
+}
+
+// countedBounds are a data file's bounds of the window column and its
+// record count.
+type countedBounds struct {
+	fileBounds
+	count int64
+}
+
+// fileBounds decodes the bounds of the copy's files once: iceberg-go
+// copies a file's bound maps on every call (3 ms a request for a month of
+// hourly files).
+func (r *resident) fileBounds() []countedBounds {
+	r.boundsOnce.Do(func() {
+		p := r.plan
+		if p.window == nil || len(p.dataFiles) != len(p.files) {
+			return
+		}
+		bounds := make([]countedBounds, len(p.dataFiles))
+		for i, f := range p.dataFiles {
+			if f == nil {
+				return
+			}
+			if bounds[i].fileBounds = p.window.bounds(f); !bounds[i].ok {
+				return
+			}
+			bounds[i].count = f.Count()
+		}
+		r.bounds = bounds
+	})
+	return r.bounds
 }

@@ -437,8 +437,9 @@ func (s *Server) ranked(w http.ResponseWriter, r *http.Request, f filters, q ran
 		s.fail(w, r, err)
 		return
 	}
-	if n, ok := s.rangeRows(q); ok && n < minPrunedRangeRows {
-		q.few = true
+	if q.rowsPerSpan > 0 {
+		n, ok := s.rangeRows(q)
+		q.few = ok && n < minPrunedRangeRows
 	}
 	res, err := s.readAt(r.Context(), q.sql(false), at)
 	if err == nil && collided(res) {
