@@ -35,6 +35,10 @@ type live struct {
 	lh   *lakehouse.Lakehouse
 	eng  *query.Engine
 	poll time.Duration
+	// read, when not nil, reads for each commit, before the update is
+	// published, what the requests the update prompts would read alike
+	// (the server's kept answers).
+	read func(ctx context.Context) error
 
 	mu   sync.Mutex
 	subs map[chan []byte]bool
@@ -78,6 +82,11 @@ func (l *live) run(ctx context.Context, log func(msg string, args ...any)) {
 			// read the files.
 			l.eng.Refresh(ctx)
 			l.lh.Gate().Yield(ctx) // requests first (package priority)
+			if l.read != nil {
+				if err := l.read(ctx); err != nil && ctx.Err() == nil {
+					log("live update: reading ahead failed", "err", err)
+				}
+			}
 			if b, err := l.update(ctx, heads); err != nil {
 				if ctx.Err() == nil {
 					log("live update failed", "err", err)

@@ -513,12 +513,7 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// The first and the newest hour, each the top of the hours in order,
-	// formatted here: building the string in SQL made DuckDB build it for
-	// every row before the top (6 ms instead of 2 for 33k rows).
-	ext, err := s.read(r.Context(), `SELECT * FROM
-		(SELECT stat_date AS first_date, stat_hour AS first_hour FROM gold.hourly_stats ORDER BY stat_date, stat_hour LIMIT 1),
-		(SELECT stat_date AS last_date, stat_hour AS last_hour FROM gold.hourly_stats ORDER BY stat_date DESC, stat_hour DESC LIMIT 1)`)
+	ext, err := s.goldExtent(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -537,14 +532,63 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 		delete(row, "medium")
 		out["totals"], out["risk"] = row, risk
 	}
-	if len(ext.Rows) == 1 {
-		first, okFirst := hourOf(ext.Rows[0][0], ext.Rows[0][1])
-		last, okLast := hourOf(ext.Rows[0][2], ext.Rows[0][3])
-		if okFirst && okLast {
-			out["extent"] = map[string]any{"first_hour": first, "last_hour": last}
-		}
+	if ext.ok {
+		out["extent"] = map[string]any{"first_hour": ext.first, "last_hour": ext.last}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// extent is gold's first and newest hour ("2026-11-25T13:00:00Z"); ok is
+// false when gold has no rows.
+type extent struct {
+	first, last string
+	ok          bool
+}
+
+// keptExtent is the extent read from a snapshot of gold.hourly_stats'
+// in-memory copy (0: none kept).
+type keptExtent struct {
+	mu       sync.Mutex
+	snapshot int64
+	extent   extent
+}
+
+// goldExtent returns gold's extent, read again only when the in-memory
+// copy of gold.hourly_stats holds another snapshot than the one it was
+// read from. The live poller reads it for each commit before it tells the
+// dashboard (live.read), so the summary the dashboard then asks for finds
+// it: 2.3-2.6 ms of the one-day summary's 9-11.
+func (s *Server) goldExtent(ctx context.Context) (extent, error) {
+	const hourly = "gold.hourly_stats"
+	if snap, ok := s.eng.CopySnapshot(hourly); ok {
+		s.extent.mu.Lock()
+		kept, v := s.extent.snapshot, s.extent.extent
+		s.extent.mu.Unlock()
+		if kept == snap {
+			return v, nil
+		}
+	}
+	// The first and the newest hour, each the top of the hours in order,
+	// formatted here: building the string in SQL made DuckDB build it for
+	// every row before the top (6 ms instead of 2 for 33k rows).
+	res, err := s.read(ctx, `SELECT * FROM
+		(SELECT stat_date AS first_date, stat_hour AS first_hour FROM gold.hourly_stats ORDER BY stat_date, stat_hour LIMIT 1),
+		(SELECT stat_date AS last_date, stat_hour AS last_hour FROM gold.hourly_stats ORDER BY stat_date DESC, stat_hour DESC LIMIT 1)`)
+	if err != nil {
+		return extent{}, err
+	}
+	var v extent
+	if len(res.Rows) == 1 {
+		first, okFirst := hourOf(res.Rows[0][0], res.Rows[0][1])
+		last, okLast := hourOf(res.Rows[0][2], res.Rows[0][3])
+		v = extent{first: first, last: last, ok: okFirst && okLast}
+	}
+	if snap := res.Snapshots[hourly]; snap != 0 {
+		s.extent.mu.Lock()
+		s.extent.snapshot, s.extent.extent = snap, v
+		s.extent.mu.Unlock()
+	}
+	return v, nil
 }
 
 // hourOf is the hour of a stat_date and stat_hour as RFC 3339

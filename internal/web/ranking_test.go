@@ -13,6 +13,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/wikistream/wikistream/internal/gen"
+	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/query"
 	"github.com/wikistream/wikistream/internal/stagetest"
@@ -242,5 +243,102 @@ func TestRangeRowsCountsTheRollups(t *testing.T) {
 		if n, ok := w.rangeRows(q); ok != tc.ok || ok && n == 0 {
 			t.Errorf("windowed copy, %s to %s: rangeRows %d, %t; want an answer %t", tc.f.from, tc.f.to, n, ok, tc.ok)
 		}
+	}
+}
+
+// TestExtentKeptPerSnapshot: the live poller reads gold's extent for each
+// commit before it tells the dashboard, the summary serves the answer
+// kept for the in-memory copy's snapshot, and after gold commits a later
+// hour the summary's extent is the new one, never the kept older one.
+func TestExtentKeptPerSnapshot(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed = 600, 9
+	cfg.Rate = float64(cfg.Count) / (5 * 3600) // five hours
+	events, err := gen.Lines(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := stagetest.New(t)
+	g, err := gold.New(ctx, gold.DefaultConfig(), p.LH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	batch := func(ev [][]byte) {
+		p.Bronze(t, ev)
+		p.Silver(t)
+		if _, err := g.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch(events[:300])
+	eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), QueryConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	s, err := New(Config{Addr: "127.0.0.1:8080", Lakehouse: p.LH, LivePoll: 20 * time.Millisecond}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.RunLive(ctx)
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+
+	// want is the extent by SQL; kept waits for the poller to keep it for
+	// the copy's current snapshot, with no request made.
+	want := func() extent {
+		rows := p.Query(t, `SELECT strftime(min(h), '%Y-%m-%dT%H:00:00Z'), strftime(max(h), '%Y-%m-%dT%H:00:00Z')
+			FROM (SELECT stat_date::DATE + INTERVAL (stat_hour) HOUR AS h FROM gold.hourly_stats)`)
+		return extent{first: rows[0][0].(string), last: rows[0][1].(string), ok: true}
+	}
+	kept := func() extent {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			snap, ok := eng.CopySnapshot("gold.hourly_stats")
+			s.extent.mu.Lock()
+			k, v := s.extent.snapshot, s.extent.extent
+			s.extent.mu.Unlock()
+			if ok && k == snap {
+				return v
+			}
+		}
+		t.Fatal("the live poller kept no extent for the copy's snapshot within 30 s")
+		return extent{}
+	}
+	served := func() extent {
+		t.Helper()
+		code, out := get(t, ts.URL+"/api/v1/stats/summary")
+		ext, _ := out["extent"].(map[string]any)
+		if code != 200 || ext == nil {
+			t.Fatalf("summary: %d %v", code, out)
+		}
+		first, _ := ext["first_hour"].(string)
+		last, _ := ext["last_hour"].(string)
+		return extent{first: first, last: last, ok: first != "" && last != ""}
+	}
+
+	first := want()
+	if k := kept(); k != first {
+		t.Fatalf("kept extent %+v, want %+v", k, first)
+	}
+	if got := served(); got != first {
+		t.Fatalf("summary's extent %+v, want %+v", got, first)
+	}
+	batch(events[300:])
+	second := want()
+	if second.last == first.last {
+		t.Fatalf("the second batch did not reach a later hour than %s", first.last)
+	}
+	if err := eng.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := served(); got != second {
+		t.Fatalf("summary's extent after gold's commit %+v, want %+v", got, second)
+	}
+	if k := kept(); k != second {
+		t.Fatalf("kept extent after gold's commit %+v, want %+v", k, second)
 	}
 }

@@ -91,6 +91,8 @@ type Server struct {
 	// newestDays keeps the top lists' newest whole day per daily rollup
 	// snapshot.
 	newestDays newestDays
+	// extent keeps gold's extent per snapshot of the hourly statistics.
+	extent keptExtent
 	// closing is closed when Serve begins shutting down: streaming
 	// handlers end then, or Shutdown would wait for them.
 	closing chan struct{}
@@ -209,7 +211,8 @@ func New(cfg Config, eng *query.Engine) (*Server, error) {
 		if poll <= 0 {
 			poll = 250 * time.Millisecond
 		}
-		s.live = &live{lh: cfg.Lakehouse, eng: eng, poll: poll, subs: map[chan []byte]bool{}}
+		s.live = &live{lh: cfg.Lakehouse, eng: eng, poll: poll, subs: map[chan []byte]bool{},
+			read: func(ctx context.Context) error { _, err := s.goldExtent(ctx); return err }}
 	}
 	for pattern, h := range s.routes() {
 		if eng != nil || pattern == "GET /healthz" {
