@@ -79,7 +79,13 @@ func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("kind: got %q, want all, human, bot or anonymous", kind))
 		return
 	}
-	s.ranked(w, r, f, rankedSQL{table: "gold.contributors_hourly", daily: "gold.contributors_daily",
+	s.ranked(w, r, f, contributorsSQL(limit, cond))
+}
+
+// contributorsSQL is the top contributors' list; cond selects the kind
+// of editor (" AND ...").
+func contributorsSQL(limit int, cond string) rankedSQL {
+	return rankedSQL{table: "gold.contributors_hourly", daily: "gold.contributors_daily",
 		id: rankKeys["contributors"], name: "user_normalized", cond: cond, limit: limit,
 		cols: "user_normalized, domain, edits, is_bot, is_anonymous, bytes_added, bytes_removed, new_pages, last_edit",
 		detail: `SELECT user_normalized, domain, sum(edits) AS n, bool_or(is_bot) AS bot, bool_or(is_anonymous) AS anon,
@@ -89,7 +95,7 @@ func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
 				first(domain ORDER BY n DESC, domain) AS top_domain, bool_or(bot) AS is_bot, bool_or(anon) AS is_anonymous,
 				sum(added)::BIGINT AS bytes_added, sum(removed)::BIGINT AS bytes_removed, sum(created)::BIGINT AS new_pages,
 				max(last_edit) AS last_edit
-			FROM detail GROUP BY user_normalized ORDER BY edits DESC, "user"`})
+			FROM detail GROUP BY user_normalized ORDER BY edits DESC, "user"`}
 }
 
 // trendingPages: GET /api/v1/top/pages — the pages edited most in the
