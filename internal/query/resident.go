@@ -364,34 +364,48 @@ func (e *Engine) refreshAll(ctx context.Context, s *session) error {
 // replaced copies: a session's views keep the copies they read until its
 // next query, and while gold commits every second, sessions waiting for
 // their turn held several generations of every copy, until DuckDB ran out
-// of memory. A session without a view of a table defines it again at its
-// next query, as after any commit.
+// of memory. Their views read the current copies instead (releaseStale),
+// so that their next query need not define them again: under live commits
+// that was about a millisecond of most queries (docs/PERFORMANCE.md,
+// session 19). It takes one idle session at a time, and waits for running
+// requests before each (package priority), so a request never waits for a
+// session it holds for long.
 func (e *Engine) releaseIdle(ctx context.Context) {
-	var idle []*session
-	defer func() {
-		for _, s := range idle {
-			e.idle <- s
-		}
-	}()
 	for range e.nsessions {
+		e.lh.Gate().Yield(ctx)
 		select {
 		case s := <-e.idle:
-			idle = append(idle, s)
 			s.releaseStale(ctx, &e.residents)
+			e.idle <- s
 		default:
 			return // the others are running queries, which hold what they read
 		}
 	}
 }
 
-// releaseStale drops the session's views of copies that are no longer
-// current, giving their references back.
+// releaseStale makes the session's views of copies that are no longer
+// current read the current copies (or drops them when the table has none),
+// giving the replaced copies' references back.
 func (s *session) releaseStale(ctx context.Context, rs *residents) {
 	for name, r := range s.residents {
 		if rs.isCurrent(r) {
 			continue
 		}
 		schema, tbl, _ := strings.Cut(name, ".")
+		if cur := rs.hold(name); cur != nil { // the view's reference, if it is built
+			// As resolve would define it; a query reading the copy's
+			// window otherwise (At.Since) defines it again.
+			v := view{ident: table.Identifier{schema, tbl}, name: name, existsNow: true, plan: cur.plan, copy: cur,
+				recent: s.views[name].recent && cur.older != nil}
+			if err := s.build(ctx, v); err == nil {
+				s.views[name] = v.key()
+				s.residents[name] = cur
+				s.builds++
+				rs.release(r)
+				continue
+			}
+			rs.release(cur)
+		}
 		if _, err := s.conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+quoteIdent(schema)+"."+quoteIdent(tbl)); err != nil {
 			continue // keeps the view and its copy; the next query replaces both
 		}

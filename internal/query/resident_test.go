@@ -361,7 +361,8 @@ func TestResidentConcurrentCommits(t *testing.T) {
 }
 
 // Sessions waiting for a query do not keep replaced copies: after commits
-// that no query reads, only the current copy is left. (Each session's view
+// that no query reads, only the current copy is left, and the sessions'
+// views read it without a query defining them. (Each session's view
 // used to hold the copy of its last query; while gold committed every
 // second, the generations they held filled DuckDB's memory.)
 func TestIdleSessionsReleaseReplacedCopies(t *testing.T) {
@@ -395,10 +396,16 @@ func TestIdleSessionsReleaseReplacedCopies(t *testing.T) {
 			t.Errorf("after commit %d without queries: %d tables in memory, want %d (the current copy's)", i, got, want)
 		}
 	}
-	for range 2 * e.nsessions { // and the sessions define their views again
+	// The idle sessions' views were defined again over the current copy
+	// after each commit, so their queries define none themselves.
+	before := e.builds(t)
+	for range 2 * e.nsessions {
 		if got := count(t, e, "bronze.raw_events", At{}); got != want {
 			t.Fatalf("after the idle commits: %d rows, want %d", got, want)
 		}
+	}
+	if got := e.builds(t) - before; got != 0 {
+		t.Errorf("queries after the refresh defined %d views; want 0 (the refresher defines them)", got)
 	}
 }
 
