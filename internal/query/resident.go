@@ -367,12 +367,12 @@ func (e *Engine) refreshAll(ctx context.Context, s *session) error {
 // of memory. Their views read the current copies instead (releaseStale),
 // so that their next query need not define them again: under live commits
 // that was about a millisecond of most queries (docs/PERFORMANCE.md,
-// session 19). It takes one idle session at a time, and waits for running
-// requests before each (package priority), so a request never waits for a
-// session it holds for long.
+// session 19). It waits for running requests first (package priority),
+// then takes one idle session at a time, so a request never waits long
+// for a session it holds.
 func (e *Engine) releaseIdle(ctx context.Context) {
+	e.lh.Gate().Yield(ctx)
 	for range e.nsessions {
-		e.lh.Gate().Yield(ctx)
 		select {
 		case s := <-e.idle:
 			s.releaseStale(ctx, &e.residents)

@@ -377,8 +377,7 @@ const boundEdits = 4
 // minPrunedRangeRows: the trending pages skip pages only in ranges of at
 // least this many rows of the rollups (a variable for tests, which set it
 // to 0). Below it the bound and the heavy pages cost more than they save.
-// The
-// 24-hour list without bots, p50 with and without them: 10.0-11.7 ms
+// The 24-hour list without bots, p50 with and without them: 10.0-11.7 ms
 // against 6.6 over 5,700 rows; over 30 days of 149,000 rows 21.6-22.0
 // against 20.3-21.0; over one day of 191,000 rows 17.1-18.1 against
 // 18.7-19.1, and of 279,000 rows 20.3-20.5 against 23.7-24.1
