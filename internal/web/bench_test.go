@@ -135,15 +135,7 @@ func loadMonth(b *testing.B) (p *stagetest.Pipeline, start, end time.Time) {
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Seed = 300_000, 30
 	cfg.Rate = float64(cfg.Count) / (30 * 24 * 3600) // 30 days of event time
-	events, err := gen.Lines(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	p = stagetest.New(b)
-	p.Bronze(b, events)
-	p.Silver(b)
-	p.Gold(b)
-	return p, cfg.Start, cfg.Start.Add(30 * 24 * time.Hour)
+	return goldPipeline(b, cfg), cfg.Start, cfg.Start.Add(30 * 24 * time.Hour)
 }
 
 // timeGet requests url, reads the whole answer and returns how long it took.

@@ -13,7 +13,6 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/wikistream/wikistream/internal/gen"
-	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/query"
 	"github.com/wikistream/wikistream/internal/stagetest"
@@ -167,14 +166,7 @@ func TestRangeRowsCountsTheRollups(t *testing.T) {
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Seed, cfg.Start = 3000, 5, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	cfg.Rate = float64(cfg.Count) / (2.5 * 24 * 3600)
-	events, err := gen.Lines(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := stagetest.New(t)
-	p.Bronze(t, events)
-	p.Silver(t)
-	p.Gold(t)
+	p := goldPipeline(t, cfg)
 	server := func(qc query.Config) *Server {
 		eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), qc)
 		if err != nil {
@@ -199,6 +191,7 @@ func TestRangeRowsCountsTheRollups(t *testing.T) {
 		daily bool
 	}{{"24 hours", hours, false}, {"across days", days, true}} {
 		q := trendingSQL(10, false)
+		var err error
 		if q.span, err = s.dailyDays(ctx, q.daily, tc.f); err != nil {
 			t.Fatal(err)
 		}
@@ -256,23 +249,7 @@ func TestExtentKeptPerSnapshot(t *testing.T) {
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Seed = 600, 9
 	cfg.Rate = float64(cfg.Count) / (5 * 3600) // five hours
-	events, err := gen.Lines(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := stagetest.New(t)
-	g, err := gold.New(ctx, gold.DefaultConfig(), p.LH)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	batch := func(ev [][]byte) {
-		p.Bronze(t, ev)
-		p.Silver(t)
-		if _, err := g.RunOnce(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	p, events, batch := goldBatches(t, cfg)
 	batch(events[:300])
 	eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), QueryConfig())
 	if err != nil {

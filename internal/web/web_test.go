@@ -183,14 +183,7 @@ func goldServer(t *testing.T) (*httptest.Server, *stagetest.Pipeline) {
 	t.Helper()
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Seed, cfg.VandalBurst, cfg.Rate = 4000, 21, 80, 1 // about 67 minutes: two or three hours
-	events, err := gen.Lines(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := stagetest.New(t)
-	p.Bronze(t, events)
-	p.Silver(t)
-	p.Gold(t)
+	p := goldPipeline(t, cfg)
 	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -204,6 +197,46 @@ func goldServer(t *testing.T) (*httptest.Server, *stagetest.Pipeline) {
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return ts, p
+}
+
+// goldPipeline runs the events cfg generates through bronze, silver and
+// gold.
+func goldPipeline(tb testing.TB, cfg gen.Config) *stagetest.Pipeline {
+	tb.Helper()
+	events, err := gen.Lines(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := stagetest.New(tb)
+	p.Bronze(tb, events)
+	p.Silver(tb)
+	p.Gold(tb)
+	return p
+}
+
+// goldBatches returns a pipeline, the events cfg generates, and a func
+// that runs a batch of them through bronze, silver and one run of a gold
+// stage kept across the batches, as in a live process.
+func goldBatches(t *testing.T, cfg gen.Config) (*stagetest.Pipeline, [][]byte, func(events [][]byte)) {
+	t.Helper()
+	events, err := gen.Lines(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := stagetest.New(t)
+	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	return p, events, func(events [][]byte) {
+		t.Helper()
+		p.Bronze(t, events)
+		p.Silver(t)
+		if _, err := g.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func get(t *testing.T, url string) (int, map[string]any) {
@@ -383,23 +416,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 func TestLiveUpdates(t *testing.T) {
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Seed, cfg.Rate = 600, 5, 1
-	events, err := gen.Lines(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := stagetest.New(t)
-	g, err := gold.New(context.Background(), gold.DefaultConfig(), p.LH)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	batch := func(ev [][]byte) {
-		p.Bronze(t, ev)
-		p.Silver(t)
-		if _, err := g.RunOnce(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	p, events, batch := goldBatches(t, cfg)
 	batch(events[:300])
 	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), query.Config{})
 	if err != nil {
