@@ -15,6 +15,10 @@ func SetChunkRows(n int) (restore func()) {
 	return func() { chunkRows = old }
 }
 
+// RiskRowGroups are the rows of the head row group of each day's file of
+// gold.risk_scores and of each later one.
+func RiskRowGroups() (head, rest int) { return riskHeadRows(), riskRecordRows() }
+
 // SetKeepHours sets how many hours of rollup state a stage keeps until
 // restore is called.
 func SetKeepHours(n int) (restore func()) {

@@ -567,6 +567,7 @@ func (s *Stage) newRiskReader(ctx context.Context, tbl *table.Table, dates []str
 	}
 	r := &riskReader{s: s, ctx: ctx, tbl: tbl, dates: dates, now: now}
 	lr := newOrderedReader(schema, r.fill) // a day's rows in order
+	lr.size = r.records
 	lr.done = r.close
 	return lr, nil
 }
@@ -583,16 +584,36 @@ func (r *riskReader) close() {
 	}
 }
 
+// riskHeadRows is how many rows open each day's file, in a record and so
+// a row group of their own, and riskRecordRows how many each later record
+// holds. A risk feed ranks every row of its days but reads the evidence
+// of the few it keeps, and DuckDB decompresses the evidence of every row
+// group that holds one of them: the top of each day. In one 8192-row group,
+// the LOW feed over 30 generated days decompressed every day's evidence
+// (docs/PERFORMANCE.md, session 20). The table's writer properties make
+// each record a row group (lakehouse.RiskScoresTable).
+func riskHeadRows() int   { return max(chunkRows/8, 1) }
+func riskRecordRows() int { return chunkRows * 8 }
+
+// records returns how many rows the next record holds: a day's first
+// record is its head.
+func (r *riskReader) records() int {
+	if r.dirty == nil {
+		return riskHeadRows()
+	}
+	return riskRecordRows()
+}
+
 func (r *riskReader) fill(b *array.RecordBuilder) (bool, error) {
-	n := 0
-	for n < chunkRows && r.di < len(r.dates) {
+	n, room := 0, r.records()
+	for n < room && r.di < len(r.dates) {
 		d := r.dates[r.di]
 		day := r.s.days[d]
 		if r.dirty == nil {
 			r.dirty, r.ei = day.dirtyEntities(), 0
 			r.copying, r.hasPrev = len(r.dirty) < len(day.entities), false
 		}
-		added, done, err := r.merge(b, d, day, chunkRows-n)
+		added, done, err := r.merge(b, d, day, room-n)
 		n += added
 		if err != nil {
 			return false, err

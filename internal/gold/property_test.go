@@ -5,10 +5,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
 
 	"github.com/wikistream/wikistream/internal/gen"
 	"github.com/wikistream/wikistream/internal/gold"
@@ -122,8 +126,10 @@ func TestIncrementalEqualsOneBatch(t *testing.T) {
 
 // checkRiskOrder fails unless every data file of gold.risk_scores holds
 // one day's rows in the order the risk feed reads them by: the highest
-// score first, then the most edits, then by entity.
-func checkRiskOrder(t *testing.T, p *stagetest.Pipeline) {
+// score first, then the most edits, then by entity; and in row groups of
+// the head rows, then full groups but the last (gold.RiskRowGroups). It
+// returns the most row groups a file has.
+func checkRiskOrder(t *testing.T, p *stagetest.Pipeline) int {
 	t.Helper()
 	ctx := context.Background()
 	tbl, err := p.LH.Load(ctx, lakehouse.GoldRiskScores)
@@ -134,8 +140,18 @@ func checkRiskOrder(t *testing.T, p *stagetest.Pipeline) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := 0
+	rows, most := 0, 0
+	head, rest := gold.RiskRowGroups()
 	for _, task := range tasks {
+		groups := rowGroups(t, tbl, task.File)
+		most = max(most, len(groups))
+		want := []int64{min(int64(head), task.File.Count())}
+		for left := task.File.Count() - want[0]; left > 0; left -= int64(rest) {
+			want = append(want, min(left, int64(rest)))
+		}
+		if !slices.Equal(groups, want) {
+			t.Errorf("%s: row groups of %v rows, want %v", task.File.FilePath(), groups, want)
+		}
 		type key struct {
 			date, entity string
 			score        float64
@@ -165,4 +181,29 @@ func checkRiskOrder(t *testing.T, p *stagetest.Pipeline) {
 	if rows == 0 {
 		t.Fatal("gold.risk_scores has no rows")
 	}
+	return most
+}
+
+// rowGroups returns the rows of each row group of a data file.
+func rowGroups(t *testing.T, tbl *table.Table, df iceberg.DataFile) []int64 {
+	t.Helper()
+	fs, err := tbl.FS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Open(df.FilePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pr, err := file.NewParquetReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	var out []int64
+	for _, rg := range pr.MetaData().RowGroups {
+		out = append(out, rg.NumRows)
+	}
+	return out
 }

@@ -44,8 +44,12 @@ type lazyReader struct {
 	// values, reserved in the next record's builder up front: grown from
 	// empty, a day's risk rows (a kilobyte of evidence each) were copied
 	// over and over as the builders doubled.
-	rows   int
-	bytes  []int
+	rows  int
+	bytes []int
+	// size, when set, says how many rows the next record will hold, for
+	// records that are not all of one size: reserve scales the previous
+	// record's bytes to it.
+	size   func() int
 	cur    arrow.RecordBatch
 	err    error
 	queued chan struct{} // a token per record not yet released
@@ -144,16 +148,21 @@ func (r *lazyReader) Next() bool {
 	return true
 }
 
-// reserve makes room in b for as many rows as the previous record had, and
-// as many bytes of each string column's values.
+// reserve makes room in b for as many rows as the previous record had (or
+// as size says), and as many bytes of each string column's values as the
+// previous record had per row.
 func (r *lazyReader) reserve(b *array.RecordBuilder) {
 	if r.rows == 0 {
 		return
 	}
-	b.Reserve(r.rows)
+	rows := r.rows
+	if r.size != nil {
+		rows = r.size()
+	}
+	b.Reserve(rows)
 	for i, n := range r.bytes {
 		if sb, ok := b.Field(i).(*array.StringBuilder); ok && n > 0 {
-			sb.ReserveData(n)
+			sb.ReserveData(int(int64(n) * int64(rows) / int64(r.rows)))
 		}
 	}
 }

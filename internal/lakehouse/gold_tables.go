@@ -66,15 +66,28 @@ var RiskScoresTable = TableDef{
 	// A day's rows are rewritten whenever it changes (tens of thousands of
 	// editors): dictionaries over the unique columns only cost memory.
 	// Gold writes a day's rows the highest scores first (then the most
-	// edits, then by entity: the risk feed's order), in row groups of 8192
-	// rows, so that readers of the HIGH and MEDIUM levels skip the rest.
+	// edits, then by entity: the risk feed's order), so that readers of
+	// the HIGH and MEDIUM levels skip the rest. Gold, the table's only
+	// writer, sizes its row groups itself: a page size and a row-group
+	// size of one byte make each Arrow record it writes a row group of its
+	// own (iceberg-go starts a row group before a record once the current
+	// one has flushed a page, and each write flushes its pages), up to the
+	// row limit. Gold writes each day's first 128 rows as one record and
+	// the rest 8192 at a time, so that a risk feed, which reads the
+	// evidence of the top of each day only, decompresses 128 rows' worth
+	// of it a day instead of the whole day's (the LOW feed over 30
+	// generated days: p50 24 ms instead of 42, BenchmarkAPI; session 20).
 	// LZ4, not zstd: a risk feed reads the evidence JSON of every row it
 	// ranks, and decompressing it was most of the feed's time. The LOW feed
 	// over 30 generated days took p50 28.6 ms instead of 44 (BenchmarkAPI),
 	// and over a busy day of 82k editors 22 ms instead of 26; that day's
 	// file is 14.8 MB instead of 9.9 (docs/PERFORMANCE.md, session 15).
-	Props: withProps(parquetProps("entity_id", "evidence"), map[string]string{"write.parquet.row-group-limit": "8192",
-		"write.parquet.compression-codec": "lz4raw"}),
+	Props: withProps(parquetProps("entity_id", "evidence"), map[string]string{
+		"write.parquet.row-group-limit":      "8192",
+		"write.parquet.row-group-size-bytes": "1",
+		"write.parquet.page-size-bytes":      "1",
+		"write.parquet.page-row-limit":       "8192",
+		"write.parquet.compression-codec":    "lz4raw"}),
 	Fields: []iceberg.NestedField{
 		field(1, "stat_date", str, true, "YYYY-MM-DD (UTC); partition"),
 		field(2, "entity_id", str, true, "the normalized user name or IP address"),
