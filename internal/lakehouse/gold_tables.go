@@ -73,15 +73,14 @@ var RiskScoresTable = TableDef{
 	// own (iceberg-go starts a row group before a record once the current
 	// one has flushed a page, and each write flushes its pages), up to the
 	// row limit. Gold writes each day's first 128 rows as one record and
-	// the rest 8192 at a time, so that a risk feed, which reads the
-	// evidence of the top of each day only, decompresses 128 rows' worth
-	// of it a day instead of the whole day's (the LOW feed over 30
-	// generated days: p50 24 ms instead of 42, BenchmarkAPI; session 20).
-	// LZ4, not zstd: a risk feed reads the evidence JSON of every row it
-	// ranks, and decompressing it was most of the feed's time. The LOW feed
-	// over 30 generated days took p50 28.6 ms instead of 44 (BenchmarkAPI),
-	// and over a busy day of 82k editors 22 ms instead of 26; that day's
-	// file is 14.8 MB instead of 9.9 (docs/PERFORMANCE.md, session 15).
+	// the rest 1024 at a time, so that a risk feed, which keeps the top of
+	// each day, decompresses 128 rows' evidence a day instead of the whole
+	// day's (the LOW feed over 30 generated days: p50 28-30 ms instead of
+	// 42, BenchmarkAPI; docs/PERFORMANCE.md, session 20).
+	// LZ4, not zstd: decompressing the evidence JSON was most of a feed's
+	// time. The LOW feed over 30 generated days took p50 28.6 ms instead
+	// of 44, and over a busy day of 82k editors 22 ms instead of 26; that
+	// day's file is 14.8 MB instead of 9.9 (session 15).
 	Props: withProps(parquetProps("entity_id", "evidence"), map[string]string{
 		"write.parquet.row-group-limit":      "8192",
 		"write.parquet.row-group-size-bytes": "1",
