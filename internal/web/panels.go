@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -315,19 +316,33 @@ func (q rankedSQL) parts() []spanPart {
 	return parts
 }
 
+// partWhere is the condition on p's rows of its rollup.
+func (q rankedSQL) partWhere(p spanPart) string {
+	f := q.span.f
+	if p.daily {
+		return f.and([]string{fmt.Sprintf("day_start BETWEEN TIMESTAMPTZ '%s' AND TIMESTAMPTZ '%s'",
+			p.from.Format(time.RFC3339), p.to.Format(time.RFC3339))}) + q.cond
+	}
+	return filters{from: p.from, to: p.to, regions: f.regions, domains: f.domains}.whereHourStart() + q.cond
+}
+
 // base is the rows in the range with the columns the list reads (cols)
 // and the rank_id the ranking groups by.
 func (q rankedSQL) base() string {
+	return q.baseOf(func(spanPart) bool { return true })
+}
+
+// baseOf is base over the parts keep selects ("" when none).
+func (q rankedSQL) baseOf(keep func(spanPart) bool) string {
 	sel := `SELECT ` + q.cols + `, ` + q.id + ` AS rank_id FROM `
-	f := q.span.f
 	var parts []string
 	for _, p := range q.parts() {
-		if p.daily {
-			parts = append(parts, sel+p.table+` WHERE `+f.and([]string{fmt.Sprintf("day_start BETWEEN TIMESTAMPTZ '%s' AND TIMESTAMPTZ '%s'",
-				p.from.Format(time.RFC3339), p.to.Format(time.RFC3339))})+q.cond)
-			continue
+		if keep(p) {
+			parts = append(parts, sel+p.table+` WHERE `+q.partWhere(p))
 		}
-		parts = append(parts, sel+p.table+` WHERE `+filters{from: p.from, to: p.to, regions: f.regions, domains: f.domains}.whereHourStart()+q.cond)
+	}
+	if len(parts) == 0 {
+		return ""
 	}
 	return `(` + strings.Join(parts, ` UNION ALL `) + `)`
 }
@@ -339,25 +354,44 @@ func (q rankedSQL) base() string {
 // instead, exact whatever the keys. Each row also counts, in a last column
 // "collisions", the candidates' keys that more than one name shares.
 //
+// With top (the kept ranking of the span's whole days, see closedTops;
+// not with byName), the ranking adds the other hours' rows to it instead
+// of grouping the days' rows, and each row says in a column "inexact"
+// (before "collisions") whether the kept ranking could not tell the list.
+//
 // The candidates' rows (hits) are read once, with only the columns the
 // list needs, and materialized for both the collision count and the list:
 // reading them is a second scan of the range (DuckDB reads every column a
 // join's side projects for all of its rows), and the names and the pages'
 // editor lists are its costly columns.
-func (q rankedSQL) sql(byName bool) string {
+func (q rankedSQL) sql(byName bool, top *closedTop) string {
 	base, key := q.base(), "rank_id"
 	if byName {
-		key = q.name
+		key, top = q.name, nil
 	}
 	limit := strconv.Itoa(q.limit)
-	return `WITH ` + q.ranking(base, key) + `,
+	ranking, upper, inexact := q.ranking(base, key), "edits", ""
+	if top != nil {
+		open := `SELECT NULL::BIGINT AS rank_id, NULL::BIGINT AS edits WHERE false`
+		if hours := q.baseOf(func(p spanPart) bool { return !p.daily }); hours != "" {
+			open = `SELECT rank_id, sum(edits) AS edits FROM ` + hours + ` GROUP BY ALL`
+		}
+		bound := strconv.FormatInt(top.bound, 10)
+		ranking = top.values() + `,
+		open AS (` + open + `),
+		ranked AS (SELECT rank_id, coalesce(c.edits, 0) + coalesce(o.edits, 0) AS edits,
+			coalesce(c.edits, ` + bound + `) + coalesce(o.edits, 0) AS upper
+			FROM closed AS c FULL JOIN open AS o USING (rank_id))`
+		upper, inexact = "upper", `, (`+bound+` >= cut.edits) AS inexact`
+	}
+	return `WITH ` + ranking + `,
 		cut AS (SELECT coalesce(min(edits), 0) AS edits FROM (SELECT edits FROM ranked ORDER BY edits DESC LIMIT ` + limit + `)),
-		candidates AS (SELECT ` + key + ` FROM ranked, cut WHERE ranked.edits >= cut.edits),
+		candidates AS (SELECT ` + key + ` FROM ranked, cut WHERE ranked.` + upper + ` >= cut.edits),
 		hits AS MATERIALIZED (SELECT rank_id, ` + q.cols + ` FROM ` + base + ` AS b SEMI JOIN candidates USING (` + key + `)),
 		collisions AS (SELECT count(*) AS n FROM (SELECT rank_id FROM hits
 			GROUP BY rank_id HAVING count(DISTINCT (` + q.name + `)) > 1)),
 		detail AS (` + fmt.Sprintf(q.detail, "hits") + `)
-		SELECT list.*, collisions.n::BIGINT AS collisions FROM (` + q.rows + ` LIMIT ` + limit + `) AS list, collisions`
+		SELECT list.*` + inexact + `, collisions.n::BIGINT AS collisions FROM (` + q.rows + ` LIMIT ` + limit + `) AS list, cut, collisions`
 }
 
 // maxPrunedRows: the trending pages skip pages only in ranges of at most
@@ -446,22 +480,38 @@ func (s *Server) ranked(w http.ResponseWriter, r *http.Request, f filters, q ran
 		n, ok := s.rangeRows(q)
 		q.few = ok && n < minPrunedRangeRows
 	}
-	res, err := s.readAt(r.Context(), q.sql(false), at)
-	if err == nil && collided(res) {
+	top, err := s.closedTop(r.Context(), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.readAt(r.Context(), q.sql(false, top), at)
+	// An empty list says nothing of whether the kept ranking told it.
+	if err == nil && top != nil {
+		if len(res.Rows) > 0 && !flag(res, "inexact") {
+			s.closed.told.Add(1)
+		} else {
+			s.closed.untold.Add(1)
+			res, err = s.readAt(r.Context(), q.sql(false, nil), at)
+		}
+	}
+	if err == nil && flag(res, "collisions") {
 		s.log.Info("top list: two names share a key; ranking by name", "path", r.URL.Path)
-		res, err = s.readAt(r.Context(), q.sql(true), at)
+		res, err = s.readAt(r.Context(), q.sql(true, nil), at)
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if n := len(res.Columns); n > 0 && res.Columns[n-1] == "collisions" {
-		res.Columns = res.Columns[:n-1]
-		if len(res.Types) == n {
-			res.Types = res.Types[:n-1]
-		}
-		for i := range res.Rows {
-			res.Rows[i] = res.Rows[i][:n-1]
+	for _, name := range []string{"collisions", "inexact"} {
+		if n := len(res.Columns); n > 0 && res.Columns[n-1] == name {
+			res.Columns = res.Columns[:n-1]
+			if len(res.Types) == n {
+				res.Types = res.Types[:n-1]
+			}
+			for i := range res.Rows {
+				res.Rows[i] = res.Rows[i][:n-1]
+			}
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -469,10 +519,20 @@ func (s *Server) ranked(w http.ResponseWriter, r *http.Request, f filters, q ran
 	})
 }
 
-// collided reports whether a ranked result says that names shared keys.
-func collided(res *query.Result) bool {
-	n := len(res.Columns)
-	return n > 0 && res.Columns[n-1] == "collisions" && len(res.Rows) > 0 && res.Rows[0][n-1] != int64(0)
+// flag reports whether a ranked result's column name (collisions: names
+// shared keys; inexact: the kept ranking could not tell the list) is set.
+func flag(res *query.Result, name string) bool {
+	i := slices.Index(res.Columns, name)
+	if i < 0 || len(res.Rows) == 0 {
+		return false
+	}
+	switch v := res.Rows[0][i].(type) {
+	case bool:
+		return v
+	case int64:
+		return v != 0
+	}
+	return false
 }
 
 // wikis: GET /api/v1/stats/wikis — the busiest wikis over the range, with

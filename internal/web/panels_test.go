@@ -536,6 +536,25 @@ func TestTopListsEqualSilver(t *testing.T) {
 	if n, _, _ := topListsEqualSilver(t, ts.URL); n < 1000 {
 		t.Errorf("compared %d rows in all; the sample must give longer lists", n)
 	}
+	// The lists over the whole day (the 24th) add the other hours to a
+	// kept ranking of the day (closedTops)...
+	srv := ts.Config.Handler.(*Server)
+	if told := srv.closed.told.Load(); told < 10 {
+		t.Errorf("%d lists were told by a kept ranking of whole days; want many", told)
+	}
+	// ...and when it keeps too few keys to tell a list, the list is
+	// ranked again without it: kept rankings of limit keys, whose bound
+	// is often the list's cut.
+	keep := closedTopKeep
+	closedTopKeep = func(limit int) int { return limit }
+	told, untold := srv.closed.told.Load(), srv.closed.untold.Load()
+	topListsEqualSilver(t, ts.URL)
+	told, untold = srv.closed.told.Load()-told, srv.closed.untold.Load()-untold
+	if told < 3 || untold < 3 {
+		t.Errorf("with kept rankings of limit keys, %d lists were told by them and %d not; want several of each", told, untold)
+	}
+	t.Logf("kept rankings of limit keys: %d lists told by them, %d not", told, untold)
+	closedTopKeep = keep
 	defer func(rows int64) { minPrunedRangeRows = rows }(minPrunedRangeRows)
 	minPrunedRangeRows = 0
 	compared, pruned, daily := topListsEqualSilver(t, ts.URL)

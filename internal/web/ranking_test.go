@@ -42,7 +42,7 @@ func TestRankingKeepsCollidingKeys(t *testing.T) {
 	list := func(byName bool) (title string, edits, collisions int64) {
 		t.Helper()
 		var domain string
-		err := db.QueryRow(q.sql(byName)).Scan(&domain, &title, &edits, &collisions)
+		err := db.QueryRow(q.sql(byName, nil)).Scan(&domain, &title, &edits, &collisions)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			t.Fatalf("byName %t: %v", byName, err)
 		}
@@ -53,6 +53,52 @@ func TestRankingKeepsCollidingKeys(t *testing.T) {
 	}
 	if title, edits, _ := list(true); title != "X" || edits != 12 {
 		t.Errorf("ranked by name: got %q with %d edits, want X with 12", title, edits)
+	}
+}
+
+// TestKeptRankingFindsEntitiesOutsideIt: a list over a whole day and the
+// hour after it, ranked with a kept ranking of the day that holds pages A
+// and B but not C (five edits that day: the bound). C's six edits in the
+// hour make it the top page with 11, though the edits known of it (6) are
+// below the cut (A's 10): it is a candidate by what it can have at most.
+// With a bound at the cut the statement says the kept ranking cannot tell
+// the list.
+func TestKeptRankingFindsEntitiesOutsideIt(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	next := day.Add(24 * time.Hour)
+	q := rankedSQL{
+		daily: `(SELECT *, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS day_start FROM (VALUES ('d', 'A', 1::BIGINT, 10::BIGINT),
+			('d', 'B', 2::BIGINT, 9::BIGINT), ('d', 'C', 3::BIGINT, 5::BIGINT)) AS v(domain, title, page_id, edits))`,
+		table: `(SELECT *, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS hour_start FROM (VALUES ('d', 'C', 3::BIGINT, 6::BIGINT))
+			AS v(domain, title, page_id, edits))`,
+		id: "page_id", name: "domain, title", limit: 1,
+		span:   span{f: filters{from: day, to: next}, first: day, last: day},
+		cols:   "domain, title, edits",
+		detail: `SELECT domain, title, sum(edits)::BIGINT AS edits FROM %s GROUP BY ALL`,
+		rows:   `SELECT * FROM detail ORDER BY edits DESC, domain, title`,
+	}
+	list := func(top *closedTop) (title string, edits int64, inexact bool) {
+		t.Helper()
+		var domain string
+		var collisions int64
+		if err := db.QueryRow(q.sql(false, top)).Scan(&domain, &title, &edits, &inexact, &collisions); err != nil {
+			t.Fatal(err)
+		}
+		return title, edits, inexact
+	}
+	if title, edits, inexact := list(&closedTop{keys: []int64{1, 2}, edits: []int64{10, 9}, bound: 5}); title != "C" || edits != 11 || inexact {
+		t.Errorf("kept A and B, bound 5: got %q with %d edits (inexact %t), want C with 11", title, edits, inexact)
+	}
+	if _, _, inexact := list(&closedTop{keys: []int64{1}, edits: []int64{10}, bound: 9}); inexact {
+		t.Errorf("kept A, bound 9 below the cut of 10: inexact")
+	}
+	if _, _, inexact := list(&closedTop{keys: []int64{2}, edits: []int64{9}, bound: 10}); !inexact {
+		t.Errorf("kept B, bound 10 at the cut of 9 or more: not inexact")
 	}
 }
 

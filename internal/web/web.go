@@ -93,6 +93,9 @@ type Server struct {
 	newestDays newestDays
 	// extent keeps gold's extent per snapshot of the hourly statistics.
 	extent keptExtent
+	// closed keeps the top lists' rankings of whole days per daily rollup
+	// snapshot.
+	closed closedTops
 	// closing is closed when Serve begins shutting down: streaming
 	// handlers end then, or Shutdown would wait for them.
 	closing chan struct{}

@@ -1,0 +1,142 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/wikistream/wikistream/internal/query"
+)
+
+// A top list over whole days ranks their daily rollup's rows, which
+// change only when a day is over (and when late events reach a past day),
+// and the hours around them, which change with every gold run. Grouping
+// the days' rows by entity was the largest part of a 30-day list (75k
+// pages from 100k rows of BenchmarkAPI's month; millions at the live
+// feed's volume), done again on every request. closedTops keeps, per
+// snapshot of the daily rollup's in-memory copy, the entities with the
+// most edits over the days and a bound on every other entity's; a request
+// adds the hours' rows to them (rankedSQL.sql).
+//
+// The kept ranking answers exactly when the bound is below the list's
+// cut: the limit-th largest of the totals it knows, each at most the
+// entity's true total. An entity the kept ranking leaves out has at most
+// the bound over the days, so it can reach the cut only through the hours'
+// rows, and those entities are candidates too (upper). When the bound is
+// not below the cut the statement says so (inexact) and the list is ranked
+// without the kept ranking.
+type closedTops struct {
+	mu sync.Mutex
+	m  map[closedTopKey]*closedTop
+	// told and untold count the lists ranked with a kept ranking and those
+	// it could not tell (ranked again without it).
+	told, untold atomic.Int64
+}
+
+type closedTopKey struct {
+	sql  string // the days' ranking (closedTopSQL)
+	keep int
+}
+
+// closedTop is the ranking of a daily part: its keys with their edits
+// over the days, the most first, and the most edits any other key has
+// there (0: none has any). snapshot is the daily rollup's it was read at.
+type closedTop struct {
+	snapshot int64
+	keys     []int64
+	edits    []int64
+	bound    int64
+}
+
+// closedTopKeep is how many keys a kept ranking holds for a list of limit
+// entities: enough for the bound to fall well below a short list's cut,
+// few enough to pass as a list of values in each statement. A variable for
+// tests, which make it small.
+var closedTopKeep = func(limit int) int { return max(8*limit, 128) }
+
+// maxClosedTops bounds the rankings kept (one per daily part, filter and
+// limit).
+const maxClosedTops = 64
+
+// closedTopSQL is the query for the ranking of a daily part: its keys by
+// edits, one more than keep.
+func (q rankedSQL) closedTopSQL(p spanPart, keep int) string {
+	return `SELECT ` + q.id + ` AS rank_id, sum(edits)::BIGINT AS edits FROM ` + p.table + ` WHERE ` + q.partWhere(p) +
+		` GROUP BY ALL ORDER BY edits DESC LIMIT ` + strconv.Itoa(keep+1)
+}
+
+// closedTop returns the kept ranking of q's daily part at the daily
+// rollup's current snapshot, reading it first if none is kept; nil when q
+// reads no whole day, ranks by name, or the rollup has no in-memory copy.
+func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error) {
+	var daily *spanPart
+	for _, p := range q.parts() {
+		if p.daily {
+			daily = &p
+		}
+	}
+	if daily == nil {
+		return nil, nil
+	}
+	snap, ok := s.eng.CopySnapshot(q.daily)
+	if !ok {
+		return nil, nil
+	}
+	keep := closedTopKeep(q.limit)
+	key := closedTopKey{q.closedTopSQL(*daily, keep), keep}
+	s.closed.mu.Lock()
+	top := s.closed.m[key]
+	s.closed.mu.Unlock()
+	if top != nil && top.snapshot == snap {
+		return top, nil
+	}
+	res, err := s.readAt(ctx, key.sql, query.At{Since: daily.from})
+	if err != nil {
+		return nil, err
+	}
+	top = &closedTop{snapshot: res.Snapshots[q.daily]}
+	for i, row := range res.Rows {
+		k, ok1 := row[0].(int64)
+		e, ok2 := row[1].(int64)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("ranking of %s: got key %T and edits %T, want integers", q.daily, row[0], row[1])
+		}
+		if i == keep {
+			top.bound = e
+			break
+		}
+		top.keys, top.edits = append(top.keys, k), append(top.edits, e)
+	}
+	if top.snapshot == 0 {
+		return top, nil // read from files: nothing to keep it for
+	}
+	s.closed.mu.Lock()
+	defer s.closed.mu.Unlock()
+	if s.closed.m == nil || len(s.closed.m) >= maxClosedTops {
+		s.closed.m = map[closedTopKey]*closedTop{} // older snapshots' rankings go with the rest
+	}
+	s.closed.m[key] = top
+	return top, nil
+}
+
+// values is the kept ranking as the relation closed(rank_id, edits): two
+// list literals unnested, which DuckDB plans faster than a VALUES row per
+// key.
+func (c *closedTop) values() string {
+	if len(c.keys) == 0 {
+		return `closed AS (SELECT NULL::BIGINT AS rank_id, NULL::BIGINT AS edits WHERE false)`
+	}
+	var keys, edits strings.Builder
+	for i, k := range c.keys {
+		if i > 0 {
+			keys.WriteString(", ")
+			edits.WriteString(", ")
+		}
+		keys.WriteString(strconv.FormatInt(k, 10))
+		edits.WriteString(strconv.FormatInt(c.edits[i], 10))
+	}
+	return `closed AS (SELECT unnest([` + keys.String() + `]::BIGINT[]) AS rank_id, unnest([` + edits.String() + `]::BIGINT[]) AS edits)`
+}
