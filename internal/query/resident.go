@@ -194,6 +194,36 @@ func (e *Engine) CopySnapshot(table string) (int64, bool) {
 	return 0, false
 }
 
+// Snapshot returns the snapshot of the table (a name such as
+// "gold.pages_daily") that its next query reads: its in-memory copy's
+// (CopySnapshot), or else its current snapshot in the catalog, a metadata
+// load that the lakehouse serves from memory while the table has not
+// changed. A query may read a newer one, should a commit land meanwhile.
+// It is false when the table has no snapshot, or is not one of the
+// engine's.
+func (e *Engine) Snapshot(ctx context.Context, name string) (int64, bool, error) {
+	if id, ok := e.CopySnapshot(name); ok {
+		return id, true, nil
+	}
+	for _, ident := range e.tables {
+		if lakehouse.Name(ident) != name {
+			continue
+		}
+		tbl, err := e.lh.Load(ctx, ident)
+		if errors.Is(err, catalog.ErrNoSuchTable) {
+			return 0, false, nil
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		if snap := tbl.CurrentSnapshot(); snap != nil {
+			return snap.SnapshotID, true, nil
+		}
+		return 0, false, nil
+	}
+	return 0, false, nil
+}
+
 // isCurrent reports whether r is the copy queries of its table read now.
 func (rs *residents) isCurrent(r *resident) bool {
 	rs.mu.Lock()

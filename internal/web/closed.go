@@ -17,9 +17,9 @@ import (
 // the days' rows by entity was the largest part of a 30-day list (75k
 // pages from 100k rows of BenchmarkAPI's month; millions at the live
 // feed's volume), done again on every request. closedTops keeps, per
-// snapshot of the daily rollup's in-memory copy, the entities with the
-// most edits over the days and a bound on every other entity's; a request
-// adds the hours' rows to them (rankedSQL.sql).
+// snapshot of the daily rollup, the entities with the most edits over the
+// days and a bound on every other entity's; a request adds the hours' rows
+// to them (rankedSQL.sql).
 //
 // The kept ranking answers exactly when the bound is below the list's
 // cut: the limit-th largest of the totals it knows, each at most the
@@ -70,7 +70,7 @@ func (q rankedSQL) closedTopSQL(p spanPart, keep int) string {
 
 // closedTop returns the kept ranking of q's daily part at the daily
 // rollup's current snapshot, reading it first if none is kept; nil when q
-// reads no whole day, ranks by name, or the rollup has no in-memory copy.
+// reads no whole day or the rollup has no snapshot.
 func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error) {
 	var daily *spanPart
 	for _, p := range q.parts() {
@@ -81,9 +81,9 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 	if daily == nil {
 		return nil, nil
 	}
-	snap, ok := s.eng.CopySnapshot(q.daily)
-	if !ok {
-		return nil, nil
+	snap, ok, err := s.eng.Snapshot(ctx, q.daily)
+	if err != nil || !ok {
+		return nil, err
 	}
 	keep := closedTopKeep(q.limit)
 	key := closedTopKey{q.closedTopSQL(*daily, keep), keep}
@@ -111,7 +111,7 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 		top.keys, top.edits = append(top.keys, k), append(top.edits, e)
 	}
 	if top.snapshot == 0 {
-		return top, nil // read from files: nothing to keep it for
+		return top, nil // no snapshot to keep it for
 	}
 	s.closed.mu.Lock()
 	defer s.closed.mu.Unlock()

@@ -105,7 +105,8 @@ func TestKeptRankingFindsEntitiesOutsideIt(t *testing.T) {
 // TestNewestDayKeptPerSnapshot: the top lists' newest whole day of the
 // daily rollup (dailyDays) is asked once per snapshot of that rollup, and
 // asked again when a day's rows are committed, so a list never reads its
-// days by a stale answer.
+// days by a stale answer. Engine.Snapshot, by which the kept rankings of
+// whole days go, is the copy's snapshot, or without copies the catalog's.
 func TestNewestDayKeptPerSnapshot(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -158,6 +159,38 @@ func TestNewestDayKeptPerSnapshot(t *testing.T) {
 	}
 	if k := kept(); len(k) != 1 {
 		t.Fatalf("kept %v after the first list, want one answer", k)
+	}
+	if got, ok, err := eng.Snapshot(ctx, "gold.pages_daily"); err != nil || !ok || got != snap {
+		t.Fatalf("Snapshot of the copied gold.pages_daily: %d %t %v, want the copy's %d", got, ok, err, snap)
+	}
+	// Without in-memory copies the kept rankings of whole days go by the
+	// catalog's snapshot, and the list is the same.
+	files, err := query.Open(ctx, p.LH, lakehouse.Tables(), query.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer files.Close()
+	tbl, err := p.LH.Load(ctx, lakehouse.GoldPagesDaily)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := files.Snapshot(ctx, "gold.pages_daily"); err != nil || !ok || got != tbl.CurrentSnapshot().SnapshotID {
+		t.Fatalf("Snapshot of gold.pages_daily without a copy: %d %t %v, want %d", got, ok, err, tbl.CurrentSnapshot().SnapshotID)
+	}
+	if _, ok, err := files.Snapshot(ctx, "gold.no_such_table"); ok || err != nil {
+		t.Fatalf("Snapshot of a table the engine does not have: %t %v", ok, err)
+	}
+	fromFiles, err := New(Config{Addr: "127.0.0.1:8080"}, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := httptest.NewServer(fromFiles)
+	defer fs.Close()
+	if _, out := get(t, fs.URL+path); !reflect.DeepEqual(rowsOf(t, out), first) {
+		t.Error("the list read from the files differs from the one read from the copies")
+	}
+	if told := fromFiles.closed.told.Load(); told != 1 {
+		t.Errorf("%d lists read from the files were told by a kept ranking, want 1", told)
 	}
 	if again := list(); !reflect.DeepEqual(again, first) {
 		t.Fatal("the same list twice differs")
