@@ -28,6 +28,12 @@ import (
 // rows, and those entities are candidates too (upper). When the bound is
 // not below the cut the statement says so (inexact) and the list is ranked
 // without the kept ranking.
+//
+// A request checks the kept ranking against the snapshot its query is
+// about to read; should the daily rollup commit in between (a day over, a
+// late event into a past day), that one list is ranked by the days as
+// they were a moment before, as dailyDays' kept answers are. The rows it
+// shows are always read at the query's snapshot.
 type closedTops struct {
 	mu sync.Mutex
 	m  map[closedTopKey]*closedTop
