@@ -38,8 +38,9 @@ type closedTops struct {
 	mu sync.Mutex
 	m  map[closedTopKey]*closedTop
 	// told and untold count the lists ranked with a kept ranking and those
-	// it could not tell (ranked again without it).
-	told, untold atomic.Int64
+	// it could not tell (ranked again without it); fewHours those whose
+	// hours were summed for some entities only (openThreshold).
+	told, untold, fewHours atomic.Int64
 }
 
 type closedTopKey struct {

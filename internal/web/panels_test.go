@@ -542,6 +542,13 @@ func TestTopListsEqualSilver(t *testing.T) {
 	if told := srv.closed.told.Load(); told < 10 {
 		t.Errorf("%d lists were told by a kept ranking of whole days; want many", told)
 	}
+	// The list of 5 pages over the day and the hour after it sums that
+	// hour only for the kept pages and those with a row that could lift
+	// them to the cut (rankedSQL.openThreshold; the sample's other lists
+	// have too many hours, or cuts too low, to leave any page out).
+	if few := srv.closed.fewHours.Load(); few < 1 {
+		t.Errorf("no list summed the hours of a kept ranking for some pages only")
+	}
 	// ...and when it keeps too few keys to tell a list, the list is
 	// ranked again without it: kept rankings of limit keys, whose bound
 	// is often the list's cut.
@@ -623,7 +630,9 @@ func topListsEqualSilver(t *testing.T, base string) (compared, pruned, daily int
 	t.Helper()
 	// Whole days, a range around them, and ranges whose ends cut through hours with data: each
 	// day's busiest hour alone, from it to the end, and up to it.
-	ranges := []string{"from=2023-01-24&to=2023-01-25", "from=2023-01-23T12:00:00Z&to=2023-01-25T18:00:00Z"}
+	// A whole day and the hour after it: few hours around a kept ranking.
+	ranges := []string{"from=2023-01-24&to=2023-01-25", "from=2023-01-23T12:00:00Z&to=2023-01-25T18:00:00Z",
+		"from=2023-01-24&to=2023-01-25T00:00:00Z"}
 	code, res := post(t, base, "", sqlBody(`SELECT strftime(h, '%Y-%m-%dT%H:00:00Z') FROM (
 		SELECT date_trunc('hour', event_timestamp) AS h, count(*) AS n FROM silver.cleaned_events GROUP BY 1)
 		QUALIFY row_number() OVER (PARTITION BY h::DATE ORDER BY n DESC, h) = 1 ORDER BY 1`))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http/httptest"
 	"reflect"
@@ -99,6 +100,56 @@ func TestKeptRankingFindsEntitiesOutsideIt(t *testing.T) {
 	}
 	if _, _, inexact := list(&closedTop{keys: []int64{2}, edits: []int64{9}, bound: 10}); !inexact {
 		t.Errorf("kept B, bound 10 at the cut of 9 or more: not inexact")
+	}
+}
+
+// TestKeptRankingSumsFewHours: with a kept ranking whose limit-th total
+// (A's 100) is far above its bound (10), the hour after the day is summed
+// for the kept pages and for those with a row that could lift them to the
+// cut (openThreshold: 45 edits in the one row an hour gives a page
+// without bots, counted twice). C, outside the kept ranking, has such a
+// row and tops the list when A's hour is small; D has no such row and
+// cannot make the list. The kept pages' hours are summed whatever their
+// rows: B's 20 edits in the hour make it the top page.
+func TestKeptRankingSumsFewHours(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	next := day.Add(24 * time.Hour)
+	top := &closedTop{keys: []int64{1, 2}, edits: []int64{100, 90}, bound: 10}
+	for _, c := range []struct {
+		hourA, hourB int
+		title        string
+		edits        int64
+	}{{7, 0, "A", 107}, {5, 0, "C", 106}, {7, 20, "B", 110}} {
+		q := rankedSQL{
+			daily: `(SELECT *, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS day_start FROM (VALUES ('d', 'A', 1::BIGINT, 100::BIGINT),
+				('d', 'B', 2::BIGINT, 90::BIGINT), ('d', 'C', 3::BIGINT, 10::BIGINT), ('d', 'D', 4::BIGINT, 10::BIGINT))
+				AS v(domain, title, page_id, edits))`,
+			table: fmt.Sprintf(`(SELECT *, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS hour_start FROM (VALUES ('d', 'A', 1::BIGINT, %d::BIGINT),
+				('d', 'B', 2::BIGINT, %d::BIGINT), ('d', 'C', 3::BIGINT, 96::BIGINT), ('d', 'D', 4::BIGINT, 40::BIGINT))
+				AS v(domain, title, page_id, edits))`, c.hourA, c.hourB),
+			id: "page_id", name: "domain, title", limit: 1, rowsPerSpan: 1,
+			span:   span{f: filters{from: day, to: next}, first: day, last: day},
+			cols:   "domain, title, edits",
+			detail: `SELECT domain, title, sum(edits)::BIGINT AS edits FROM %s GROUP BY ALL`,
+			rows:   `SELECT * FROM detail ORDER BY edits DESC, domain, title`,
+		}
+		if got := q.openThreshold(top); got != 45 {
+			t.Fatalf("threshold: got %d, want 45 = ceil((100 - 10) / 2)", got)
+		}
+		var domain, title string
+		var edits, collisions int64
+		var inexact bool
+		if err := db.QueryRow(q.sql(false, top)).Scan(&domain, &title, &edits, &inexact, &collisions); err != nil {
+			t.Fatal(err)
+		}
+		if title != c.title || edits != c.edits || inexact {
+			t.Errorf("A's hour %d, B's %d: got %q with %d edits (inexact %t), want %q with %d", c.hourA, c.hourB, title, edits, inexact, c.title, c.edits)
+		}
 	}
 }
 
