@@ -369,8 +369,20 @@ func (q rankedSQL) sql(byName bool, top *closedTop) string {
 	if byName {
 		key, top = q.name, nil
 	}
+	return `WITH ` + q.candidates(key, top) + `,
+		hits AS MATERIALIZED (SELECT rank_id, ` + q.cols + ` FROM ` + base + ` AS b SEMI JOIN candidates USING (` + key + `)),
+		collisions AS (SELECT count(*) AS n FROM (SELECT rank_id FROM hits
+			GROUP BY rank_id HAVING count(DISTINCT (` + q.name + `)) > 1)),
+		detail AS (` + fmt.Sprintf(q.detail, "hits") + `)
+		SELECT list.*` + q.inexact(top) + `, collisions.n::BIGINT AS collisions FROM (` + q.rows + ` LIMIT ` + strconv.Itoa(q.limit) + `) AS list, cut, collisions`
+}
+
+// candidates is the CTEs ranked, cut and candidates (the key of each
+// entity that can make the list) of sql, by key, with the kept ranking
+// top when not nil.
+func (q rankedSQL) candidates(key string, top *closedTop) string {
 	limit := strconv.Itoa(q.limit)
-	ranking, upper, inexact := q.ranking(base, key), "edits", ""
+	ranking, upper := q.ranking(q.base(), key), "edits"
 	if top != nil {
 		open := `SELECT NULL::BIGINT AS rank_id, NULL::BIGINT AS edits WHERE false`
 		if hours := q.baseOf(func(p spanPart) bool { return !p.daily }); hours != "" {
@@ -380,22 +392,25 @@ func (q rankedSQL) sql(byName bool, top *closedTop) string {
 					UNION SELECT rank_id FROM ` + hours + ` AS h WHERE h.edits >= ` + strconv.FormatInt(t, 10) + `) USING (rank_id) GROUP BY ALL`
 			}
 		}
-		bound := strconv.FormatInt(top.bound, 10)
 		ranking = top.values() + `,
 		open AS (` + open + `),
 		ranked AS (SELECT rank_id, coalesce(c.edits, 0) + coalesce(o.edits, 0) AS edits,
-			coalesce(c.edits, ` + bound + `) + coalesce(o.edits, 0) AS upper
+			coalesce(c.edits, ` + strconv.FormatInt(top.bound, 10) + `) + coalesce(o.edits, 0) AS upper
 			FROM closed AS c FULL JOIN open AS o USING (rank_id))`
-		upper, inexact = "upper", `, (`+bound+` >= cut.edits) AS inexact`
+		upper = "upper"
 	}
-	return `WITH ` + ranking + `,
+	return ranking + `,
 		cut AS (SELECT coalesce(min(edits), 0) AS edits FROM (SELECT edits FROM ranked ORDER BY edits DESC LIMIT ` + limit + `)),
-		candidates AS (SELECT ` + key + ` FROM ranked, cut WHERE ranked.` + upper + ` >= cut.edits),
-		hits AS MATERIALIZED (SELECT rank_id, ` + q.cols + ` FROM ` + base + ` AS b SEMI JOIN candidates USING (` + key + `)),
-		collisions AS (SELECT count(*) AS n FROM (SELECT rank_id FROM hits
-			GROUP BY rank_id HAVING count(DISTINCT (` + q.name + `)) > 1)),
-		detail AS (` + fmt.Sprintf(q.detail, "hits") + `)
-		SELECT list.*` + inexact + `, collisions.n::BIGINT AS collisions FROM (` + q.rows + ` LIMIT ` + limit + `) AS list, cut, collisions`
+		candidates AS (SELECT ` + key + ` FROM ranked, cut WHERE ranked.` + upper + ` >= cut.edits)`
+}
+
+// inexact is the column of sql's rows saying whether the kept ranking top
+// could not tell the list ("" without one).
+func (q rankedSQL) inexact(top *closedTop) string {
+	if top == nil {
+		return ""
+	}
+	return `, (` + strconv.FormatInt(top.bound, 10) + ` >= cut.edits) AS inexact`
 }
 
 // openThreshold is the fewest edits in one row of the hours around the
