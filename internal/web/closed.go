@@ -41,6 +41,11 @@ type closedTops struct {
 	// it could not tell (ranked again without it); fewHours those whose
 	// hours were summed for some entities only (openThreshold).
 	told, untold, fewHours atomic.Int64
+	// hashes is what the kept rankings' parts hold (closedTop.hashes).
+	hashes int
+	// keptParts counts the trending pages' lists told by a kept ranking
+	// and summed from its kept parts (and counted as told).
+	keptParts atomic.Int64
 }
 
 type closedTopKey struct {
@@ -56,6 +61,9 @@ type closedTop struct {
 	keys     []int64
 	edits    []int64
 	bound    int64
+	// parts are the days' rows of the first keys per page, for the
+	// trending pages (keptpages.go); nil when not kept.
+	parts map[int64][]pagePart
 }
 
 // closedTopKeep is how many keys a kept ranking holds for a list of limit
@@ -120,13 +128,34 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 	if top.snapshot == 0 {
 		return top, nil // no snapshot to keep it for
 	}
+	if err := s.keepPageParts(ctx, q, top); err != nil {
+		return nil, err
+	}
 	s.closed.mu.Lock()
 	defer s.closed.mu.Unlock()
-	if s.closed.m == nil || len(s.closed.m) >= maxClosedTops {
+	if s.closed.m == nil || len(s.closed.m) >= maxClosedTops || s.closed.hashes+top.hashes() > maxKeptHashes {
 		s.closed.m = map[closedTopKey]*closedTop{} // older snapshots' rankings go with the rest
+		s.closed.hashes = 0
 	}
 	s.closed.m[key] = top
+	s.closed.hashes += top.hashes()
 	return top, nil
+}
+
+// maxKeptHashes bounds the editors' hashes the kept rankings' parts hold
+// together (8 bytes each), and a quarter of it one ranking's: a top page
+// of the generated live volume has thousands of editors a day.
+const maxKeptHashes = 2 << 20
+
+// hashes is how many editors' hashes c's parts hold.
+func (c *closedTop) hashes() int {
+	n := 0
+	for _, parts := range c.parts {
+		for _, p := range parts {
+			n += len(p.editors)
+		}
+	}
+	return n
 }
 
 // values is the kept ranking as the relation closed(rank_id, edits): two

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -447,5 +448,101 @@ func TestExtentKeptPerSnapshot(t *testing.T) {
 	}
 	if k := kept(); k != second {
 		t.Fatalf("kept extent after gold's commit %+v, want %+v", k, second)
+	}
+}
+
+// TestPagePartsSumLikeDetail: the trending pages' rows summed from parts
+// (keptpages.go: pagePartsSQL over each part, added up in Go) equal the
+// list's detail SQL over all the rows, however the rows are split between
+// the days and the hours: editors counted once over both, the oldest first
+// revision's parent (null for a creation), the newest revision, ties in
+// edits ordered by editors, then domain and title. Two pages sharing a
+// key make the sum refuse.
+func TestPagePartsSumLikeDetail(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows := []string{ // domain, title, page_id, edits, editors, bytes_delta, new_page, last_edit (hour), last_revision, first_parent, first_revision
+		`('d', 'A', 1, 3, ['u1', 'u2'], 10, false, 1, 105, 99, 100)`,
+		`('d', 'A', 1, 2, ['u2', 'u3'], -4, true, 5, 110, NULL, 90)`,
+		`('d', 'A', 1, 1, ['u1'], 7, false, 3, 107, 106, 107)`,
+		`('d', 'B', 2, 4, ['u4'], 1, false, 2, 201, 200, 201)`,
+		`('d', 'B', 2, 2, ['u5', 'u6', 'u7'], 2, false, 4, 203, 202, 203)`,
+		`('e', 'B', 3, 6, ['u1'], -1, false, 6, 301, 300, 301)`,
+		`('d', 'C', 4, 6, ['u8'], 0, false, 7, 401, 400, 401)`,
+		`('d', 'D', 5, 1, [], 0, false, 8, NULL, NULL, NULL)`,
+	}
+	relation := func(rows []string) string {
+		if len(rows) == 0 {
+			return `(SELECT 'x' AS domain, 'x' AS title, 0::BIGINT AS rank_id, 0::BIGINT AS edits, ['x'] AS editors, 0::BIGINT AS bytes_delta,
+				false AS new_page, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS last_edit, 0::BIGINT AS last_revision,
+				0::BIGINT AS first_parent, 0::BIGINT AS first_revision WHERE false)`
+		}
+		return `(SELECT domain, title, page_id::BIGINT AS rank_id, edits::BIGINT AS edits, editors::VARCHAR[] AS editors,
+			bytes_delta::BIGINT AS bytes_delta, new_page, TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_hours(h) AS last_edit,
+			last_revision::BIGINT AS last_revision, first_parent::BIGINT AS first_parent, first_revision::BIGINT AS first_revision
+			FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v(domain, title, page_id, edits, editors, bytes_delta, new_page, h,
+				last_revision, first_parent, first_revision))`
+	}
+	query := func(q string) [][]any {
+		t.Helper()
+		r, err := db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		cols, _ := r.Columns()
+		var out [][]any
+		for r.Next() {
+			row := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range row {
+				ptrs[i] = &row[i]
+			}
+			if err := r.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, row)
+		}
+		return out
+	}
+	q := trendingSQL(10, false)
+	want := query(`WITH detail AS (` + fmt.Sprintf(q.detail, relation(rows)) + `) ` + q.rows)
+	if len(want) != 5 {
+		t.Fatalf("the detail SQL gave %d pages, want 5", len(want))
+	}
+	for split := range 1 << len(rows) { // each row to the days (bit set) or the hours
+		var days, hours []string
+		for i, r := range rows {
+			if split&(1<<i) != 0 {
+				days = append(days, r)
+			} else {
+				hours = append(hours, r)
+			}
+		}
+		var parts []pagePart
+		for _, part := range [][]string{days, hours} {
+			p, err := readPageParts(query(pagePartsSQL(relation(part))), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, p...)
+		}
+		got, ok := sumPageParts(parts, 10)
+		if !ok {
+			t.Fatalf("split %b: the sum refused", split)
+		}
+		if !reflect.DeepEqual(got.Rows, want) {
+			t.Fatalf("split %b: got\n%v\nwant\n%v", split, got.Rows, want)
+		}
+	}
+	parts, err := readPageParts(query(pagePartsSQL(relation(append(rows, `('d', 'Z', 1, 1, ['u9'], 0, false, 1, 9, 8, 9)`)))), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := sumPageParts(parts, 10); ok {
+		t.Error("two pages sharing key 1: the sum did not refuse")
 	}
 }

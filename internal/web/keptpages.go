@@ -1,0 +1,279 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wikistream/wikistream/internal/query"
+)
+
+// Kept pages: the trending pages over whole days read the days' rows of
+// their candidates from the daily rollup's files on every request, though
+// a kept ranking (closed.go) already says who they mostly are. At the live
+// feed's volume that read was 100 of a 2.5-day list's 164 ms, and it grows
+// with the days: the candidates' rows are spread over every row group of
+// every day's file (written most edits first), and DuckDB decodes the rows
+// of the semi join's whole scan. So a kept ranking of the trending pages
+// also keeps, for its first keys (keptPartKeys), their rows over the days
+// summed per page (pagePart), the editors as 64-bit hashes of their names
+// (two of a page's ten thousand editors share one about once in 10^11
+// lists), within maxKeptHashes. A
+// request then asks for the candidates (the ranking alone), sums the
+// candidates' hours (and the days of those without kept rows), and adds
+// the kept parts up in Go as the list's detail SQL would.
+//
+// Both statements read the hourly rollup's copy; should a commit reach it
+// between them, or the daily rollup commit after the kept parts were read,
+// the list is asked in one statement instead (rankedSQL.sql), as it is when
+// the kept ranking cannot tell the list or two pages share a key.
+
+// keptPartKeys is how many of a kept ranking's first keys keep their
+// days' rows: a list's candidates are mostly its first entities. A
+// variable for tests.
+var keptPartKeys = func(limit int) int { return 3 * limit }
+
+// pagePart is one page's rows of a part of a span (its days, or its other
+// hours) summed: what the trending pages' detail adds up.
+type pagePart struct {
+	key            int64
+	domain, title  string
+	edits, bytes   int64
+	newPage        bool
+	lastEdit       time.Time
+	revisionNew    any // int64, or nil: none
+	firstRevision  any // the oldest first_revision (int64, or nil)
+	firstParent    any // its first_parent (int64, or nil for a creation)
+	editors        []uint64
+	lastEditTyp    string // DuckDB's type of last_edit, for the list's result
+	revisionNewTyp string
+}
+
+// pagePartsSQL sums the rows of src (the page rollups' columns, q.cols,
+// and rank_id) per page, the editors as the sorted hashes of their names.
+func pagePartsSQL(src string) string {
+	return `SELECT rank_id, domain, title, sum(edits)::BIGINT AS edits, sum(bytes_delta)::BIGINT AS bytes_delta,
+		bool_or(new_page) AS new_page, max(last_edit) AS last_edit, max(last_revision) AS revision_new,
+		min(first_revision) AS first_revision, arg_min_null(first_parent, first_revision) AS first_parent,
+		list_sort(list_distinct(flatten(list(list_transform(editors, x -> hash(x)))))) AS editors
+		FROM ` + src + ` AS b GROUP BY rank_id, domain, title`
+}
+
+// readPageParts reads pagePartsSQL's rows, of DuckDB's column types.
+func readPageParts(rows [][]any, types []string) ([]pagePart, error) {
+	parts := make([]pagePart, 0, len(rows))
+	for _, row := range rows {
+		if len(row) != 11 {
+			return nil, fmt.Errorf("page parts: got %d columns, want 11", len(row))
+		}
+		p := pagePart{revisionNew: row[7], firstRevision: row[8], firstParent: row[9]}
+		var ok [6]bool
+		p.key, ok[0] = row[0].(int64)
+		p.domain, ok[1] = row[1].(string)
+		p.title, ok[2] = row[2].(string)
+		p.edits, ok[3] = row[3].(int64)
+		p.bytes, ok[4] = row[4].(int64)
+		p.lastEdit, ok[5] = row[6].(time.Time)
+		p.newPage, _ = row[5].(bool)
+		if slices.Contains(ok[:], false) {
+			return nil, fmt.Errorf("page parts: unexpected types %T %T %T %T %T %T", row[0], row[1], row[2], row[3], row[4], row[6])
+		}
+		names, _ := row[10].([]any)
+		p.editors = make([]uint64, 0, len(names))
+		for _, n := range names {
+			h, ok := n.(uint64)
+			if !ok {
+				return nil, fmt.Errorf("page parts: an editor's hash is %T, want uint64", n)
+			}
+			p.editors = append(p.editors, h)
+		}
+		if len(types) > 7 {
+			p.lastEditTyp, p.revisionNewTyp = types[6], types[7]
+		}
+		parts = append(parts, p)
+	}
+	return parts, nil
+}
+
+// keepPageParts reads the days' rows of the kept ranking's first keys
+// into top.parts, at the kept ranking's snapshot of the daily rollup (or
+// not at all).
+func (s *Server) keepPageParts(ctx context.Context, q rankedSQL, top *closedTop) error {
+	n := min(len(top.keys), keptPartKeys(q.limit))
+	if !q.pages || n == 0 || top.snapshot == 0 {
+		return nil
+	}
+	days := q.baseOf(func(p spanPart) bool { return p.daily })
+	res, err := s.readAt(ctx, pagePartsSQL(`(SELECT * FROM `+days+` WHERE rank_id IN (`+joinKeys(top.keys[:n])+`))`),
+		query.At{Since: q.span.first})
+	if err != nil || res.Snapshots[q.daily] != top.snapshot {
+		return err // a commit in between: no kept parts
+	}
+	parts, err := readPageParts(res.Rows, res.Types)
+	if err != nil {
+		return err
+	}
+	kept := make(map[int64][]pagePart, n)
+	for _, k := range top.keys[:n] {
+		kept[k] = nil // kept, though with no rows (none in the filter's rows)
+	}
+	hashes := 0
+	for _, p := range parts {
+		kept[p.key] = append(kept[p.key], p)
+		hashes += len(p.editors)
+	}
+	if hashes <= maxKeptHashes/4 {
+		top.parts = kept
+	}
+	return nil
+}
+
+// joinKeys is keys as SQL integer literals separated by commas.
+func joinKeys(keys []int64) string {
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.FormatInt(k, 10))
+	}
+	return b.String()
+}
+
+// keptPages answers the trending pages with the kept parts of top, or
+// reports false when it cannot (see above).
+func (s *Server) keptPages(ctx context.Context, q rankedSQL, top *closedTop, at query.At) (*query.Result, bool, error) {
+	res, err := s.readAt(ctx, `WITH `+q.candidates("rank_id", top)+`
+		SELECT candidates.rank_id`+q.inexact(top)+` FROM candidates, cut`, at)
+	if err != nil || len(res.Rows) == 0 || flag(res, "inexact") {
+		return nil, false, err
+	}
+	var keys, unkept []int64
+	for _, row := range res.Rows {
+		k, ok := row[0].(int64)
+		if !ok {
+			return nil, false, fmt.Errorf("candidates: got %T, want a BIGINT key", row[0])
+		}
+		keys = append(keys, k)
+		if _, kept := top.parts[k]; !kept {
+			unkept = append(unkept, k)
+		}
+	}
+	// The candidates' hours, and the days of those without kept parts.
+	var srcs []string
+	if hours := q.baseOf(func(p spanPart) bool { return !p.daily }); hours != "" {
+		srcs = append(srcs, `SELECT * FROM `+hours+` WHERE rank_id IN (`+joinKeys(keys)+`)`)
+	}
+	if len(unkept) > 0 {
+		srcs = append(srcs, `SELECT * FROM `+q.baseOf(func(p spanPart) bool { return p.daily })+` WHERE rank_id IN (`+joinKeys(unkept)+`)`)
+	}
+	hits := &query.Result{}
+	if len(srcs) > 0 {
+		if hits, err = s.readAt(ctx, pagePartsSQL(`(`+strings.Join(srcs, ` UNION ALL `)+`)`), at); err != nil {
+			return nil, false, err
+		}
+		if !sameSnapshot(res, hits, q.table) || (len(unkept) > 0 && hits.Snapshots[q.daily] != top.snapshot) {
+			return nil, false, nil
+		}
+	}
+	parts, err := readPageParts(hits.Rows, hits.Types)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, k := range keys {
+		parts = append(parts, top.parts[k]...)
+	}
+	list, ok := sumPageParts(parts, q.limit)
+	return list, ok, nil
+}
+
+// sameSnapshot reports whether two results read the same snapshot of
+// table (or neither read it).
+func sameSnapshot(a, b *query.Result, table string) bool {
+	return a.Snapshots[table] == b.Snapshots[table]
+}
+
+// sumPageParts adds up each page's parts into the trending pages' rows
+// (the columns of trendingSQL's detail, in its order: most edits, then
+// most editors, then domain and title), at most limit of them; false when
+// two pages share a key (the list is then ranked by name).
+func sumPageParts(parts []pagePart, limit int) (*query.Result, bool) {
+	type page struct{ domain, title string }
+	sums := map[page]*pagePart{}
+	names := map[int64]page{}
+	var order []page
+	lastEditTyp, revisionTyp := "TIMESTAMP WITH TIME ZONE", "BIGINT"
+	for _, p := range parts {
+		id := page{p.domain, p.title}
+		if prev, seen := names[p.key]; seen && prev != id {
+			return nil, false
+		}
+		names[p.key] = id
+		if p.lastEditTyp != "" {
+			lastEditTyp, revisionTyp = p.lastEditTyp, p.revisionNewTyp
+		}
+		sum := sums[id]
+		if sum == nil {
+			sum = &pagePart{key: p.key, domain: p.domain, title: p.title}
+			sums[id] = sum
+			order = append(order, id)
+		}
+		sum.edits += p.edits
+		sum.bytes += p.bytes
+		sum.newPage = sum.newPage || p.newPage
+		if p.lastEdit.After(sum.lastEdit) {
+			sum.lastEdit = p.lastEdit
+		}
+		if r, ok := p.revisionNew.(int64); ok {
+			if cur, ok := sum.revisionNew.(int64); !ok || r > cur {
+				sum.revisionNew = r
+			}
+		}
+		if r, ok := p.firstRevision.(int64); ok {
+			if cur, ok := sum.firstRevision.(int64); !ok || r < cur {
+				sum.firstRevision, sum.firstParent = r, p.firstParent
+			}
+		}
+		sum.editors = mergeSorted(sum.editors, p.editors)
+	}
+	pages := make([]*pagePart, 0, len(order))
+	for _, id := range order {
+		pages = append(pages, sums[id])
+	}
+	slices.SortFunc(pages, func(a, b *pagePart) int {
+		return cmp.Or(cmp.Compare(b.edits, a.edits), cmp.Compare(len(b.editors), len(a.editors)),
+			strings.Compare(a.domain, b.domain), strings.Compare(a.title, b.title))
+	})
+	res := &query.Result{
+		Columns: []string{"domain", "title", "edits", "editors", "bytes_delta", "new_page", "last_edit", "revision_new", "revision_old"},
+		Types:   []string{"VARCHAR", "VARCHAR", "BIGINT", "BIGINT", "BIGINT", "BOOLEAN", lastEditTyp, revisionTyp, revisionTyp},
+	}
+	for _, p := range pages[:min(limit, len(pages))] {
+		res.Rows = append(res.Rows, []any{p.domain, p.title, p.edits, int64(len(p.editors)), p.bytes, p.newPage,
+			p.lastEdit, p.revisionNew, p.firstParent})
+	}
+	return res, true
+}
+
+// mergeSorted is the sorted union of two sorted runs of hashes.
+func mergeSorted(a, b []uint64) []uint64 {
+	if len(a) == 0 {
+		return slices.Clone(b)
+	}
+	out := make([]uint64, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		switch {
+		case a[0] < b[0]:
+			out, a = append(out, a[0]), a[1:]
+		case a[0] > b[0]:
+			out, b = append(out, b[0]), b[1:]
+		default:
+			out, a, b = append(out, a[0]), a[1:], b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
