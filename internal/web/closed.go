@@ -33,7 +33,9 @@ import (
 // about to read; should the daily rollup commit in between (a day over, a
 // late event into a past day), that one list is ranked by the days as
 // they were a moment before, as dailyDays' kept answers are. The rows it
-// shows are always read at the query's snapshot.
+// shows are read at the query's snapshot, but for the trending pages'
+// kept parts (keptpages.go): those are the days' rows at the kept
+// ranking's snapshot, the current one when the request began.
 type closedTops struct {
 	mu sync.Mutex
 	m  map[closedTopKey]*closedTop
