@@ -37,6 +37,11 @@ import (
 // variable for tests.
 var keptPartKeys = func(limit int) int { return 3 * limit }
 
+// maxKeptCandidates bounds the candidates a list passes to its second
+// statement as a list of keys; a list with more (many pages tied at the
+// cut) is asked in one statement.
+const maxKeptCandidates = 1000
+
 // pagePart is one page's rows of a part of a span (its days, or its other
 // hours) summed: what the trending pages' detail adds up.
 type pagePart struct {
@@ -149,7 +154,7 @@ func joinKeys(keys []int64) string {
 func (s *Server) keptPages(ctx context.Context, q rankedSQL, top *closedTop, at query.At) (*query.Result, bool, error) {
 	res, err := s.readAt(ctx, `WITH `+q.candidates("rank_id", top)+`
 		SELECT candidates.rank_id`+q.inexact(top)+` FROM candidates, cut`, at)
-	if err != nil || len(res.Rows) == 0 || flag(res, "inexact") {
+	if err != nil || len(res.Rows) == 0 || len(res.Rows) > maxKeptCandidates || flag(res, "inexact") {
 		return nil, false, err
 	}
 	var keys, unkept []int64
