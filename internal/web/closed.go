@@ -43,7 +43,7 @@ type closedTops struct {
 	// it could not tell (ranked again without it); fewHours those whose
 	// hours were summed for some entities only (openThreshold).
 	told, untold, fewHours atomic.Int64
-	// hashes is what the kept rankings' parts hold (closedTop.hashes).
+	// hashes is what the kept rankings' parts hold (closedTop.partHashes).
 	hashes int
 	// keptParts counts the trending pages' lists told by a kept ranking
 	// and summed from its kept parts (and counted as told).
@@ -63,9 +63,11 @@ type closedTop struct {
 	keys     []int64
 	edits    []int64
 	bound    int64
-	// parts are the days' rows of the first keys per page, for the
-	// trending pages (keptpages.go); nil when not kept.
-	parts map[int64][]pagePart
+	// parts are the days' rows of the first keys summed in parts
+	// (keptpages.go: a map[int64][]P of the list's partsOf[P]), holding
+	// partHashes editors' hashes; nil when not kept.
+	parts      any
+	partHashes int
 }
 
 // closedTopKeep is how many keys a kept ranking holds for a list of limit
@@ -130,17 +132,19 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 	if top.snapshot == 0 {
 		return top, nil // no snapshot to keep it for
 	}
-	if err := s.keepPageParts(ctx, q, top); err != nil {
-		return nil, err
+	if q.kept != nil {
+		if err := q.kept.keep(ctx, s, q, top); err != nil {
+			return nil, err
+		}
 	}
 	s.closed.mu.Lock()
 	defer s.closed.mu.Unlock()
-	if s.closed.m == nil || len(s.closed.m) >= maxClosedTops || s.closed.hashes+top.hashes() > maxKeptHashes {
+	if s.closed.m == nil || len(s.closed.m) >= maxClosedTops || s.closed.hashes+top.partHashes > maxKeptHashes {
 		s.closed.m = map[closedTopKey]*closedTop{} // older snapshots' rankings go with the rest
 		s.closed.hashes = 0
 	}
 	s.closed.m[key] = top
-	s.closed.hashes += top.hashes()
+	s.closed.hashes += top.partHashes
 	return top, nil
 }
 
@@ -148,17 +152,6 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 // together (8 bytes each), and a quarter of it one ranking's: a top page
 // of the generated live volume has thousands of editors a day.
 const maxKeptHashes = 2 << 20
-
-// hashes is how many editors' hashes c's parts hold.
-func (c *closedTop) hashes() int {
-	n := 0
-	for _, parts := range c.parts {
-		for _, p := range parts {
-			n += len(p.editors)
-		}
-	}
-	return n
-}
 
 // values is the kept ranking as the relation closed(rank_id, edits): two
 // list literals unnested, which DuckDB plans faster than a VALUES row per

@@ -58,6 +58,10 @@ type pagePart struct {
 	revisionNewTyp string
 }
 
+// pageParts are the trending pages' parts.
+var pageParts listParts = partsOf[pagePart]{sql: pagePartsSQL, read: readPageParts, sum: sumPageParts,
+	key: func(p pagePart) int64 { return p.key }, hashes: func(p pagePart) int { return len(p.editors) }}
+
 // pagePartsSQL sums the rows of src (the page rollups' columns, q.cols,
 // and rank_id) per page, the editors as the sorted hashes of their names.
 func pagePartsSQL(src string) string {
@@ -104,35 +108,56 @@ func readPageParts(rows [][]any, types []string) ([]pagePart, error) {
 	return parts, nil
 }
 
-// keepPageParts reads the days' rows of the kept ranking's first keys
-// into top.parts, at the kept ranking's snapshot of the daily rollup (or
-// not at all).
-func (s *Server) keepPageParts(ctx context.Context, q rankedSQL, top *closedTop) error {
+// partsOf sums a top list's rows in parts of type P (pagePart,
+// contributorPart): a kept ranking's days, a request's hours.
+type partsOf[P any] struct {
+	// sql sums the rows of src (the rollup's columns, q.cols, and
+	// rank_id) per part.
+	sql  func(src string) string
+	read func(rows [][]any, types []string) ([]P, error)
+	key  func(P) int64
+	// hashes is how many editors' hashes a part holds (maxKeptHashes).
+	hashes func(P) int
+	// sum adds each entity's parts up into the list's rows, at most limit
+	// of them; false when two entities share a key.
+	sum func(parts []P, limit int) (*query.Result, bool)
+}
+
+// listParts are the kept parts of a top list's kind (rankedSQL.parts).
+type listParts interface {
+	keep(ctx context.Context, s *Server, q rankedSQL, top *closedTop) error
+	answer(ctx context.Context, s *Server, q rankedSQL, top *closedTop, at query.At) (*query.Result, bool, error)
+}
+
+// keep reads the days' rows of the kept ranking's first keys into
+// top.parts (a map[int64][]P), at the kept ranking's snapshot of the daily
+// rollup, or leaves it nil.
+func (ps partsOf[P]) keep(ctx context.Context, s *Server, q rankedSQL, top *closedTop) error {
 	n := min(len(top.keys), keptPartKeys(q.limit))
-	if !q.pages || n == 0 || top.snapshot == 0 {
+	if n == 0 || top.snapshot == 0 {
 		return nil
 	}
 	days := q.baseOf(func(p spanPart) bool { return p.daily })
-	res, err := s.readAt(ctx, pagePartsSQL(`(SELECT * FROM `+days+` WHERE rank_id IN (`+joinKeys(top.keys[:n])+`))`),
+	res, err := s.readAt(ctx, ps.sql(`(SELECT * FROM `+days+` WHERE rank_id IN (`+joinKeys(top.keys[:n])+`))`),
 		query.At{Since: q.span.first})
 	if err != nil || res.Snapshots[q.daily] != top.snapshot {
 		return err // a commit in between: no kept parts
 	}
-	parts, err := readPageParts(res.Rows, res.Types)
+	parts, err := ps.read(res.Rows, res.Types)
 	if err != nil {
 		return err
 	}
-	kept := make(map[int64][]pagePart, n)
+	kept := make(map[int64][]P, n)
 	for _, k := range top.keys[:n] {
 		kept[k] = nil // kept, though with no rows (none in the filter's rows)
 	}
 	hashes := 0
 	for _, p := range parts {
-		kept[p.key] = append(kept[p.key], p)
-		hashes += len(p.editors)
+		kept[ps.key(p)] = append(kept[ps.key(p)], p)
+		hashes += ps.hashes(p)
 	}
 	if hashes <= maxKeptHashes/4 {
-		top.parts = kept
+		top.parts, top.partHashes = kept, hashes
 	}
 	return nil
 }
@@ -149,9 +174,13 @@ func joinKeys(keys []int64) string {
 	return b.String()
 }
 
-// keptPages answers the trending pages with the kept parts of top, or
-// reports false when it cannot (see above).
-func (s *Server) keptPages(ctx context.Context, q rankedSQL, top *closedTop, at query.At) (*query.Result, bool, error) {
+// answer answers the list with the kept parts of top, or reports false
+// when it cannot (see above).
+func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *closedTop, at query.At) (*query.Result, bool, error) {
+	kept, ok := top.parts.(map[int64][]P)
+	if !ok {
+		return nil, false, nil
+	}
 	res, err := s.readAt(ctx, `WITH `+q.candidates("rank_id", top)+`
 		SELECT candidates.rank_id`+q.inexact(top)+` FROM candidates, cut`, at)
 	if err != nil || len(res.Rows) == 0 || len(res.Rows) > maxKeptCandidates || flag(res, "inexact") {
@@ -164,7 +193,7 @@ func (s *Server) keptPages(ctx context.Context, q rankedSQL, top *closedTop, at 
 			return nil, false, fmt.Errorf("candidates: got %T, want a BIGINT key", row[0])
 		}
 		keys = append(keys, k)
-		if _, kept := top.parts[k]; !kept {
+		if _, ok := kept[k]; !ok {
 			unkept = append(unkept, k)
 		}
 	}
@@ -178,21 +207,21 @@ func (s *Server) keptPages(ctx context.Context, q rankedSQL, top *closedTop, at 
 	}
 	hits := &query.Result{}
 	if len(srcs) > 0 {
-		if hits, err = s.readAt(ctx, pagePartsSQL(`(`+strings.Join(srcs, ` UNION ALL `)+`)`), at); err != nil {
+		if hits, err = s.readAt(ctx, ps.sql(`(`+strings.Join(srcs, ` UNION ALL `)+`)`), at); err != nil {
 			return nil, false, err
 		}
 		if !sameSnapshot(res, hits, q.table) || (len(unkept) > 0 && hits.Snapshots[q.daily] != top.snapshot) {
 			return nil, false, nil
 		}
 	}
-	parts, err := readPageParts(hits.Rows, hits.Types)
+	parts, err := ps.read(hits.Rows, hits.Types)
 	if err != nil {
 		return nil, false, err
 	}
 	for _, k := range keys {
-		parts = append(parts, top.parts[k]...)
+		parts = append(parts, kept[k]...)
 	}
-	list, ok := sumPageParts(parts, q.limit)
+	list, ok := ps.sum(parts, q.limit)
 	return list, ok, nil
 }
 

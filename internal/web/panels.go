@@ -131,7 +131,7 @@ func trendingSQL(limit int, noBots bool) rankedSQL {
 	// the range's first revision, so that the diff link shows every edit of
 	// the range.
 	return rankedSQL{table: "gold.pages_hourly", daily: "gold.pages_daily", id: rankKeys["pages"], name: "domain, title",
-		cond: cond, limit: limit, rowsPerSpan: perRow, pages: true,
+		cond: cond, limit: limit, rowsPerSpan: perRow, kept: pageParts,
 		cols: "domain, title, edits, editors, bytes_delta, new_page, last_edit, last_revision, first_parent, first_revision",
 		detail: `SELECT p.domain, p.title, p.edits, coalesce(e.editors, 0)::BIGINT AS editors, p.bytes_delta, p.new_page,
 				p.last_edit, p.revision_new, p.revision_old
@@ -164,9 +164,9 @@ type rankedSQL struct {
 	rowsPerSpan int
 	// span is the range and what reads it; ranked sets it.
 	span span
-	// pages: a kept ranking keeps the days' rows of its first keys
-	// (keptpages.go); the list's columns are trendingSQL's.
-	pages bool
+	// kept, when not nil, keeps the days' rows of a kept ranking's first
+	// keys summed in parts (keptpages.go).
+	kept listParts
 	// few: the range holds fewer than minPrunedRangeRows rows, so the
 	// ranking sums every entity (see ranking); ranked sets it.
 	few bool
@@ -548,7 +548,7 @@ func (s *Server) ranked(w http.ResponseWriter, r *http.Request, f filters, q ran
 		s.closed.fewHours.Add(1)
 	}
 	if top != nil && top.parts != nil {
-		res, ok, err := s.keptPages(r.Context(), q, top, at)
+		res, ok, err := q.kept.answer(r.Context(), s, q, top, at)
 		if err != nil {
 			s.fail(w, r, err)
 			return
