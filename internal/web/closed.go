@@ -33,9 +33,9 @@ import (
 // about to read; should the daily rollup commit in between (a day over, a
 // late event into a past day), that one list is ranked by the days as
 // they were a moment before, as dailyDays' kept answers are. The rows it
-// shows are read at the query's snapshot, but for the trending pages'
-// kept parts (keptpages.go): those are the days' rows at the kept
-// ranking's snapshot, the current one when the request began.
+// shows are read at the query's snapshot, but for the kept parts
+// (keptpages.go): those are the days' rows at the kept ranking's
+// snapshot, the current one when the request began.
 type closedTops struct {
 	mu sync.Mutex
 	m  map[closedTopKey]*closedTop
@@ -45,8 +45,8 @@ type closedTops struct {
 	told, untold, fewHours atomic.Int64
 	// hashes is what the kept rankings' parts hold (closedTop.partHashes).
 	hashes int
-	// keptParts counts the trending pages' lists told by a kept ranking
-	// and summed from its kept parts (and counted as told).
+	// keptParts counts the lists told by a kept ranking and summed from
+	// its kept parts (and counted as told).
 	keptParts atomic.Int64
 }
 

@@ -12,25 +12,25 @@ import (
 	"github.com/wikistream/wikistream/internal/query"
 )
 
-// Kept pages: the trending pages over whole days read the days' rows of
-// their candidates from the daily rollup's files on every request, though
-// a kept ranking (closed.go) already says who they mostly are. At the live
-// feed's volume that read was 100 of a 2.5-day list's 164 ms, and it grows
+// Kept parts: a top list over whole days read the days' rows of its
+// candidates from the daily rollup on every request, though a kept ranking
+// (closed.go) already says who they mostly are. At the live feed's volume
+// that read was 100 of a 2.5-day trending pages list's 164 ms, and it grows
 // with the days: the candidates' rows are spread over every row group of
 // every day's file (written most edits first), and DuckDB decodes the rows
-// of the semi join's whole scan. So a kept ranking of the trending pages
-// also keeps, for its first keys (keptPartKeys), their rows over the days
-// summed per page (pagePart), the editors as 64-bit hashes of their names
-// (two of a page's ten thousand editors share one about once in 10^11
-// lists), within maxKeptHashes. A
-// request then asks for the candidates (the ranking alone), sums the
-// candidates' hours (and the days of those without kept rows), and adds
-// the kept parts up in Go as the list's detail SQL would.
+// of the semi join's whole scan. So a kept ranking also keeps, for its
+// first keys (keptPartKeys), their rows over the days summed in parts (a
+// page; an editor on one wiki), a page's editors as 64-bit hashes of their
+// names (two of a page's ten thousand editors share one about once in
+// 10^11 lists), within maxKeptHashes. A request then asks for the
+// candidates (the ranking alone), sums the candidates' hours (and the days
+// of those without kept parts) the same way, and adds the parts up in Go
+// as the list's detail and rows SQL would.
 //
 // Both statements read the hourly rollup's copy; should a commit reach it
 // between them, or the daily rollup commit after the kept parts were read,
 // the list is asked in one statement instead (rankedSQL.sql), as it is when
-// the kept ranking cannot tell the list or two pages share a key.
+// the kept ranking cannot tell the list or two entities share a key.
 
 // keptPartKeys is how many of a kept ranking's first keys keep their
 // days' rows: a list's candidates are mostly its first entities. A
@@ -310,4 +310,138 @@ func mergeSorted(a, b []uint64) []uint64 {
 		}
 	}
 	return append(append(out, a...), b...)
+}
+
+// contributorParts are the top contributors' parts.
+var contributorParts listParts = partsOf[contributorPart]{sql: contributorPartsSQL, read: readContributorParts,
+	sum: sumContributorParts, key: func(p contributorPart) int64 { return p.key }, hashes: func(contributorPart) int { return 0 }}
+
+// contributorPart is one editor's rows on one wiki of a part of a span
+// summed: what the top contributors' detail adds up.
+type contributorPart struct {
+	key                   int64
+	user, domain          string
+	edits, added, removed int64
+	created               int64
+	bot, anonymous        bool
+	lastEdit              time.Time
+	lastEditTyp           string
+}
+
+// contributorPartsSQL sums the rows of src (contributorsSQL's cols and
+// rank_id) per editor and wiki.
+func contributorPartsSQL(src string) string {
+	return `SELECT rank_id, user_normalized, domain, sum(edits)::BIGINT AS edits, bool_or(is_bot) AS bot,
+		bool_or(is_anonymous) AS anon, sum(bytes_added)::BIGINT AS added, sum(bytes_removed)::BIGINT AS removed,
+		sum(new_pages)::BIGINT AS created, max(last_edit) AS last_edit
+		FROM ` + src + ` AS b GROUP BY rank_id, user_normalized, domain`
+}
+
+// readContributorParts reads contributorPartsSQL's rows, of DuckDB's
+// column types.
+func readContributorParts(rows [][]any, types []string) ([]contributorPart, error) {
+	parts := make([]contributorPart, 0, len(rows))
+	for _, row := range rows {
+		if len(row) != 10 {
+			return nil, fmt.Errorf("contributor parts: got %d columns, want 10", len(row))
+		}
+		var p contributorPart
+		var ok [9]bool
+		p.key, ok[0] = row[0].(int64)
+		p.user, ok[1] = row[1].(string)
+		p.domain, ok[2] = row[2].(string)
+		p.edits, ok[3] = row[3].(int64)
+		p.bot, ok[4] = row[4].(bool)
+		p.anonymous, ok[5] = row[5].(bool)
+		p.added, ok[6] = row[6].(int64)
+		p.removed, ok[7] = row[7].(int64)
+		p.created, ok[8] = row[8].(int64)
+		if slices.Contains(ok[:], false) {
+			return nil, fmt.Errorf("contributor parts: unexpected types %T %T %T %T %T %T %T %T %T",
+				row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8])
+		}
+		if p.lastEdit, ok[0] = row[9].(time.Time); !ok[0] {
+			return nil, fmt.Errorf("contributor parts: last_edit is %T, want a time", row[9])
+		}
+		if len(types) > 9 {
+			p.lastEditTyp = types[9]
+		}
+		parts = append(parts, p)
+	}
+	return parts, nil
+}
+
+// sumContributorParts adds up each editor's parts into the top
+// contributors' rows (contributorsSQL's rows: most edits first, then by
+// name), at most limit of them; false when two editors share a key.
+func sumContributorParts(parts []contributorPart, limit int) (*query.Result, bool) {
+	type wiki struct{ user, domain string }
+	perWiki := map[wiki]*contributorPart{}
+	names := map[int64]string{}
+	lastEditTyp := "TIMESTAMP WITH TIME ZONE"
+	for _, p := range parts {
+		if prev, seen := names[p.key]; seen && prev != p.user {
+			return nil, false
+		}
+		names[p.key] = p.user
+		if p.lastEditTyp != "" {
+			lastEditTyp = p.lastEditTyp
+		}
+		w := perWiki[wiki{p.user, p.domain}]
+		if w == nil {
+			w = &contributorPart{user: p.user, domain: p.domain}
+			perWiki[wiki{p.user, p.domain}] = w
+		}
+		w.edits += p.edits
+		w.added += p.added
+		w.removed += p.removed
+		w.created += p.created
+		w.bot = w.bot || p.bot
+		w.anonymous = w.anonymous || p.anonymous
+		if p.lastEdit.After(w.lastEdit) {
+			w.lastEdit = p.lastEdit
+		}
+	}
+	type editor struct {
+		contributorPart
+		wikis    int64
+		top      string // the wiki of most edits (the first by name of those)
+		topEdits int64
+	}
+	editors := map[string]*editor{}
+	for _, w := range perWiki {
+		e := editors[w.user]
+		if e == nil {
+			e = &editor{contributorPart: contributorPart{user: w.user}}
+			editors[w.user] = e
+		}
+		e.edits += w.edits
+		e.added += w.added
+		e.removed += w.removed
+		e.created += w.created
+		e.bot = e.bot || w.bot
+		e.anonymous = e.anonymous || w.anonymous
+		if w.lastEdit.After(e.lastEdit) {
+			e.lastEdit = w.lastEdit
+		}
+		e.wikis++
+		if e.top == "" || w.edits > e.topEdits || (w.edits == e.topEdits && w.domain < e.top) {
+			e.top, e.topEdits = w.domain, w.edits
+		}
+	}
+	list := make([]*editor, 0, len(editors))
+	for _, e := range editors {
+		list = append(list, e)
+	}
+	slices.SortFunc(list, func(a, b *editor) int {
+		return cmp.Or(cmp.Compare(b.edits, a.edits), strings.Compare(a.user, b.user))
+	})
+	res := &query.Result{
+		Columns: []string{"user", "edits", "wikis", "top_domain", "is_bot", "is_anonymous", "bytes_added", "bytes_removed", "new_pages", "last_edit"},
+		Types:   []string{"VARCHAR", "BIGINT", "BIGINT", "VARCHAR", "BOOLEAN", "BOOLEAN", "BIGINT", "BIGINT", "BIGINT", lastEditTyp},
+	}
+	for _, e := range list[:min(limit, len(list))] {
+		res.Rows = append(res.Rows, []any{e.user, e.edits, e.wikis, e.top, e.bot, e.anonymous, e.added, e.removed, e.created, e.lastEdit})
+	}
+	return res, true
 }

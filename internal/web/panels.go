@@ -87,7 +87,7 @@ func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
 // of editor (" AND ...").
 func contributorsSQL(limit int, cond string) rankedSQL {
 	return rankedSQL{table: "gold.contributors_hourly", daily: "gold.contributors_daily",
-		id: rankKeys["contributors"], name: "user_normalized", cond: cond, limit: limit,
+		id: rankKeys["contributors"], name: "user_normalized", cond: cond, limit: limit, kept: contributorParts,
 		cols: "user_normalized, domain, edits, is_bot, is_anonymous, bytes_added, bytes_removed, new_pages, last_edit",
 		detail: `SELECT user_normalized, domain, sum(edits) AS n, bool_or(is_bot) AS bot, bool_or(is_anonymous) AS anon,
 				sum(bytes_added) AS added, sum(bytes_removed) AS removed, sum(new_pages) AS created, max(last_edit) AS last_edit

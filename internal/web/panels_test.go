@@ -549,10 +549,10 @@ func TestTopListsEqualSilver(t *testing.T) {
 	if few := srv.closed.fewHours.Load(); few < 1 {
 		t.Errorf("no list summed the hours of a kept ranking for some pages only")
 	}
-	// The trending pages add the kept days' rows of their candidates to
-	// their hours in Go (keptpages.go).
+	// The lists add the kept days' rows of their candidates to their
+	// hours in Go (keptpages.go).
 	if n := srv.closed.keptParts.Load(); n < 10 {
-		t.Errorf("%d trending pages lists were summed from kept parts; want many", n)
+		t.Errorf("%d lists were summed from kept parts; want many", n)
 	}
 	t.Logf("kept rankings: %d lists told, %d of them summed from kept parts", srv.closed.told.Load(), srv.closed.keptParts.Load())
 	// With the parts of the first key only, the other candidates' days
@@ -565,7 +565,7 @@ func TestTopListsEqualSilver(t *testing.T) {
 	n := srv.closed.keptParts.Load()
 	topListsEqualSilver(t, ts.URL)
 	if n = srv.closed.keptParts.Load() - n; n < 10 {
-		t.Errorf("with the parts of one key kept, %d trending pages lists were summed from them; want many", n)
+		t.Errorf("with the parts of one key kept, %d lists were summed from them; want many", n)
 	}
 	keptPartKeys = parts
 	srv.closed.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -459,11 +460,6 @@ func TestExtentKeptPerSnapshot(t *testing.T) {
 // edits ordered by editors, then domain and title. Two pages sharing a
 // key make the sum refuse.
 func TestPagePartsSumLikeDetail(t *testing.T) {
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	rows := []string{ // domain, title, page_id, edits, editors, bytes_delta, new_page, last_edit (hour), last_revision, first_parent, first_revision
 		`('d', 'A', 1, 3, ['u1', 'u2'], 10, false, 1, 105, 99, 100)`,
 		`('d', 'A', 1, 2, ['u2', 'u3'], -4, true, 5, 110, NULL, 90)`,
@@ -475,17 +471,55 @@ func TestPagePartsSumLikeDetail(t *testing.T) {
 		`('d', 'D', 5, 1, [], 0, false, 8, NULL, NULL, NULL)`,
 	}
 	relation := func(rows []string) string {
-		if len(rows) == 0 {
-			return `(SELECT 'x' AS domain, 'x' AS title, 0::BIGINT AS rank_id, 0::BIGINT AS edits, ['x'] AS editors, 0::BIGINT AS bytes_delta,
-				false AS new_page, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS last_edit, 0::BIGINT AS last_revision,
-				0::BIGINT AS first_parent, 0::BIGINT AS first_revision WHERE false)`
-		}
 		return `(SELECT domain, title, page_id::BIGINT AS rank_id, edits::BIGINT AS edits, editors::VARCHAR[] AS editors,
 			bytes_delta::BIGINT AS bytes_delta, new_page, TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_hours(h) AS last_edit,
 			last_revision::BIGINT AS last_revision, first_parent::BIGINT AS first_parent, first_revision::BIGINT AS first_revision
 			FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v(domain, title, page_id, edits, editors, bytes_delta, new_page, h,
 				last_revision, first_parent, first_revision))`
 	}
+	partsSumLikeDetail(t, pageParts.(partsOf[pagePart]), trendingSQL(10, false), relation, rows, 5,
+		`('d', 'Z', 1, 1, ['u9'], 0, false, 1, 9, 8, 9)`)
+}
+
+// TestContributorPartsSumLikeDetail: the same for the top contributors:
+// an editor's wikis counted once over the days and the hours, the wiki of
+// most edits (the first by name of those tied) as the top one, bot and
+// anonymous flags of any row, ties in edits ordered by name.
+func TestContributorPartsSumLikeDetail(t *testing.T) {
+	rows := []string{ // user_normalized, domain, user_id, edits, is_bot, is_anonymous, bytes_added, bytes_removed, new_pages, last_edit (hour)
+		`('Ann', 'd', 1, 3, false, false, 10, 1, 0, 1)`,
+		`('Ann', 'e', 1, 4, false, false, 5, 0, 1, 5)`, // as many as on d: d is the top wiki
+		`('Ann', 'd', 1, 1, true, false, 0, 4, 0, 3)`,
+		`('Bob', 'e', 2, 4, false, false, 1, 1, 0, 2)`,
+		`('Bob', 'f', 2, 3, false, true, 2, 0, 2, 4)`,
+		`('Bob', 'f', 2, 1, false, false, 0, 0, 0, 9)`,
+		`('Cy', 'd', 3, 7, false, false, 0, 9, 0, 6)`,
+		`('Dee', 'e', 4, 7, true, false, 3, 0, 0, 7)`,
+		`('Eve', 'f', 5, 1, false, true, 0, 0, 0, 8)`,
+	}
+	relation := func(rows []string) string {
+		return `(SELECT user_normalized, domain, user_id::BIGINT AS rank_id, edits::BIGINT AS edits, is_bot, is_anonymous,
+			bytes_added::BIGINT AS bytes_added, bytes_removed::BIGINT AS bytes_removed, new_pages::BIGINT AS new_pages,
+			TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_hours(h) AS last_edit
+			FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v(user_normalized, domain, user_id, edits, is_bot, is_anonymous,
+				bytes_added, bytes_removed, new_pages, h))`
+	}
+	partsSumLikeDetail(t, contributorParts.(partsOf[contributorPart]), contributorsSQL(10, ""), relation, rows, 5,
+		`('Zed', 'd', 1, 1, false, false, 0, 0, 0, 1)`)
+}
+
+// partsSumLikeDetail checks that the list q's rows summed from parts of
+// rows, split between the days and the hours in every way, equal q's
+// detail SQL over all of them (want rows), and that a row of another
+// entity with a key of rows (collide) makes the sum refuse. relation
+// turns rows (VALUES tuples) into the rollup's relation.
+func partsSumLikeDetail[P any](t *testing.T, ps partsOf[P], q rankedSQL, relation func([]string) string, rows []string, want int, collide string) {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	query := func(q string) [][]any {
 		t.Helper()
 		r, err := db.Query(q)
@@ -508,10 +542,20 @@ func TestPagePartsSumLikeDetail(t *testing.T) {
 		}
 		return out
 	}
-	q := trendingSQL(10, false)
-	want := query(`WITH detail AS (` + fmt.Sprintf(q.detail, relation(rows)) + `) ` + q.rows)
-	if len(want) != 5 {
-		t.Fatalf("the detail SQL gave %d pages, want 5", len(want))
+	read := func(rows []string) []P {
+		t.Helper()
+		if len(rows) == 0 {
+			return nil
+		}
+		parts, err := ps.read(query(ps.sql(relation(rows))), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return parts
+	}
+	all := query(`WITH detail AS (` + fmt.Sprintf(q.detail, relation(rows)) + `) ` + q.rows)
+	if len(all) != want {
+		t.Fatalf("the detail SQL gave %d rows, want %d", len(all), want)
 	}
 	for split := range 1 << len(rows) { // each row to the days (bit set) or the hours
 		var days, hours []string
@@ -522,27 +566,15 @@ func TestPagePartsSumLikeDetail(t *testing.T) {
 				hours = append(hours, r)
 			}
 		}
-		var parts []pagePart
-		for _, part := range [][]string{days, hours} {
-			p, err := readPageParts(query(pagePartsSQL(relation(part))), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			parts = append(parts, p...)
-		}
-		got, ok := sumPageParts(parts, 10)
+		got, ok := ps.sum(append(read(days), read(hours)...), 10)
 		if !ok {
 			t.Fatalf("split %b: the sum refused", split)
 		}
-		if !reflect.DeepEqual(got.Rows, want) {
-			t.Fatalf("split %b: got\n%v\nwant\n%v", split, got.Rows, want)
+		if !reflect.DeepEqual(got.Rows, all) {
+			t.Fatalf("split %b: got\n%v\nwant\n%v", split, got.Rows, all)
 		}
 	}
-	parts, err := readPageParts(query(pagePartsSQL(relation(append(rows, `('d', 'Z', 1, 1, ['u9'], 0, false, 1, 9, 8, 9)`)))), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := sumPageParts(parts, 10); ok {
-		t.Error("two pages sharing key 1: the sum did not refuse")
+	if _, ok := ps.sum(read(append(slices.Clone(rows), collide)), 10); ok {
+		t.Error("two entities sharing a key: the sum did not refuse")
 	}
 }
