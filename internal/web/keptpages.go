@@ -123,7 +123,7 @@ type partsOf[P any] struct {
 	sum func(parts []P, limit int) (*query.Result, bool)
 }
 
-// listParts are the kept parts of a top list's kind (rankedSQL.parts).
+// listParts are the kept parts of a top list's kind (rankedSQL.kept).
 type listParts interface {
 	keep(ctx context.Context, s *Server, q rankedSQL, top *closedTop) error
 	answer(ctx context.Context, s *Server, q rankedSQL, top *closedTop, at query.At) (*query.Result, bool, error)
@@ -210,7 +210,7 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 		if hits, err = s.readAt(ctx, ps.sql(`(`+strings.Join(srcs, ` UNION ALL `)+`)`), at); err != nil {
 			return nil, false, err
 		}
-		if !sameSnapshot(res, hits, q.table) || (len(unkept) > 0 && hits.Snapshots[q.daily] != top.snapshot) {
+		if res.Snapshots[q.table] != hits.Snapshots[q.table] || (len(unkept) > 0 && hits.Snapshots[q.daily] != top.snapshot) {
 			return nil, false, nil
 		}
 	}
@@ -223,12 +223,6 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 	}
 	list, ok := ps.sum(parts, q.limit)
 	return list, ok, nil
-}
-
-// sameSnapshot reports whether two results read the same snapshot of
-// table (or neither read it).
-func sameSnapshot(a, b *query.Result, table string) bool {
-	return a.Snapshots[table] == b.Snapshots[table]
 }
 
 // sumPageParts adds up each page's parts into the trending pages' rows
