@@ -27,11 +27,7 @@ import (
 // (no row reaches the threshold the shared key sets) and the list is
 // empty, with no collision for the server to rank by name on.
 func TestRankingKeepsCollidingKeys(t *testing.T) {
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := memDuckDB(t)
 	hour := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	q := rankedSQL{
 		table: `(SELECT *, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS hour_start FROM (VALUES ('d', 'X', 1::BIGINT, 6::BIGINT, false),
@@ -67,11 +63,7 @@ func TestRankingKeepsCollidingKeys(t *testing.T) {
 // With a bound at the cut the statement says the kept ranking cannot tell
 // the list.
 func TestKeptRankingFindsEntitiesOutsideIt(t *testing.T) {
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := memDuckDB(t)
 	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	next := day.Add(24 * time.Hour)
 	q := rankedSQL{
@@ -114,11 +106,7 @@ func TestKeptRankingFindsEntitiesOutsideIt(t *testing.T) {
 // cannot make the list. The kept pages' hours are summed whatever their
 // rows: B's 20 edits in the hour make it the top page.
 func TestKeptRankingSumsFewHours(t *testing.T) {
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := memDuckDB(t)
 	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	next := day.Add(24 * time.Hour)
 	top := &closedTop{keys: []int64{1, 2}, edits: []int64{100, 90}, bound: 10}
@@ -515,11 +503,7 @@ func TestContributorPartsSumLikeDetail(t *testing.T) {
 // turns rows (VALUES tuples) into the rollup's relation.
 func partsSumLikeDetail[P any](t *testing.T, ps partsOf[P], q rankedSQL, relation func([]string) string, rows []string, want int, collide string) {
 	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := memDuckDB(t)
 	query := func(q string) [][]any {
 		t.Helper()
 		r, err := db.Query(q)
@@ -577,4 +561,16 @@ func partsSumLikeDetail[P any](t *testing.T, ps partsOf[P], q rankedSQL, relatio
 	if _, ok := ps.sum(read(append(slices.Clone(rows), collide)), 10); ok {
 		t.Error("two entities sharing a key: the sum did not refuse")
 	}
+}
+
+// memDuckDB opens an in-memory DuckDB database for the test, closed at
+// its end.
+func memDuckDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
