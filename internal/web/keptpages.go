@@ -137,9 +137,9 @@ func (ps partsOf[P]) keep(ctx context.Context, s *Server, q rankedSQL, top *clos
 	if n == 0 || top.snapshot == 0 {
 		return nil
 	}
-	days := q.baseOf(func(p spanPart) bool { return p.daily })
-	res, err := s.readAt(ctx, ps.sql(`(SELECT * FROM `+days+` WHERE rank_id IN (`+joinKeys(top.keys[:n])+`))`),
-		query.At{Since: q.span.first})
+	closed := q.baseOf(func(p spanPart) bool { return p.closed })
+	res, err := s.readAt(ctx, ps.sql(`(SELECT * FROM `+closed+` WHERE rank_id IN (`+joinKeys(top.keys[:n])+`))`),
+		query.At{Since: q.span.f.from})
 	if err != nil || res.Snapshots[q.daily] != top.snapshot {
 		return err // a commit in between: no kept parts
 	}
@@ -197,13 +197,14 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 			unkept = append(unkept, k)
 		}
 	}
-	// The candidates' hours, and the days of those without kept parts.
+	// The candidates' open hours, and the closed part of those without
+	// kept parts.
 	var srcs []string
-	if hours := q.baseOf(func(p spanPart) bool { return !p.daily }); hours != "" {
+	if hours := q.baseOf(func(p spanPart) bool { return !p.closed }); hours != "" {
 		srcs = append(srcs, `SELECT * FROM `+hours+` WHERE rank_id IN (`+joinKeys(keys)+`)`)
 	}
 	if len(unkept) > 0 {
-		srcs = append(srcs, `SELECT * FROM `+q.baseOf(func(p spanPart) bool { return p.daily })+` WHERE rank_id IN (`+joinKeys(unkept)+`)`)
+		srcs = append(srcs, `SELECT * FROM `+q.baseOf(func(p spanPart) bool { return p.closed })+` WHERE rank_id IN (`+joinKeys(unkept)+`)`)
 	}
 	hits := &query.Result{}
 	if len(srcs) > 0 {

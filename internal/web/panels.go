@@ -302,6 +302,9 @@ type spanPart struct {
 	table    string
 	daily    bool
 	from, to time.Time
+	// closed: the part's days are over (the daily part, and the hours
+	// before it), so a kept ranking holds it (closed.go).
+	closed bool
 }
 
 // parts splits the span of q between its rollups: the days first to last
@@ -313,9 +316,9 @@ func (q rankedSQL) parts() []spanPart {
 	}
 	var parts []spanPart
 	if f.from.Before(sp.first) {
-		parts = append(parts, spanPart{table: q.table, from: f.from, to: sp.first.Add(-time.Hour)})
+		parts = append(parts, spanPart{table: q.table, from: f.from, to: sp.first.Add(-time.Hour), closed: true})
 	}
-	parts = append(parts, spanPart{table: q.daily, daily: true, from: sp.first, to: sp.last})
+	parts = append(parts, spanPart{table: q.daily, daily: true, from: sp.first, to: sp.last, closed: true})
 	if end := sp.last.Add(24 * time.Hour); !end.After(f.to) {
 		parts = append(parts, spanPart{table: q.table, from: end, to: f.to})
 	}
@@ -391,7 +394,7 @@ func (q rankedSQL) candidates(key string, top *closedTop) string {
 	ranking, upper := q.ranking(q.base(), key), "edits"
 	if top != nil {
 		open := `SELECT NULL::BIGINT AS rank_id, NULL::BIGINT AS edits WHERE false`
-		if hours := q.baseOf(func(p spanPart) bool { return !p.daily }); hours != "" {
+		if hours := q.baseOf(func(p spanPart) bool { return !p.closed }); hours != "" {
 			open = `SELECT rank_id, sum(edits) AS edits FROM ` + hours + ` GROUP BY ALL`
 			if t := q.openThreshold(top); t > 1 {
 				open = `SELECT rank_id, sum(edits) AS edits FROM ` + hours + ` AS b SEMI JOIN (SELECT rank_id FROM closed
@@ -441,7 +444,7 @@ func (q rankedSQL) openThreshold(top *closedTop) int64 {
 	}
 	var hours int64
 	for _, p := range q.parts() {
-		if !p.daily {
+		if !p.closed {
 			hours += int64(p.to.Sub(p.from)/time.Hour) + 1
 		}
 	}
