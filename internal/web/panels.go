@@ -422,9 +422,10 @@ func (q rankedSQL) inexact(top *closedTop) string {
 	return `, (` + strconv.FormatInt(top.bound, 10) + ` >= cut.edits) AS inexact`
 }
 
-// openThreshold is the fewest edits in one row of the hours around the
-// days of a kept ranking (top) that an entity outside it needs to make
-// the list; 1 when every entity's hours are summed.
+// openThreshold is the fewest edits in one row of the open hours (those
+// after the closed parts a kept ranking, top, holds) that an entity
+// outside it needs to make the list; 1 when every entity's hours are
+// summed.
 //
 // Summing the hours' rows by entity was the largest part of a list with a
 // kept ranking at the live feed's volume: 35 of a 2.5-day list's 176 ms
