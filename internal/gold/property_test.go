@@ -136,6 +136,11 @@ func checkRiskOrder(t *testing.T, p *stagetest.Pipeline) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The order checked below is the one the table declares its files in,
+	// which the risk feed relies on (query.At.Head).
+	if got, want := tbl.Properties()[lakehouse.PropFileOrder], "risk_score DESC, total_edits DESC, entity_id"; got != want {
+		t.Errorf("gold.risk_scores declares its files ordered by %q; this checks %q", got, want)
+	}
 	tasks, err := tbl.Scan().PlanFiles(ctx)
 	if err != nil {
 		t.Fatal(err)

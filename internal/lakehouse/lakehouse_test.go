@@ -168,6 +168,35 @@ func TestEnsureTableCreatesV3AndEvolves(t *testing.T) {
 	}
 }
 
+// TestFileOrderOnlyAtCreation: a table created with a file order records
+// it; an existing table does not get one later, as its older files need
+// not be in it.
+func TestFileOrderOnlyAtCreation(t *testing.T) {
+	ctx := context.Background()
+	l := openWith(t, Config{DataDir: t.TempDir()})
+	ordered := testDef
+	ordered.FileOrder = "n DESC, id"
+	tbl, err := l.EnsureTable(ctx, ordered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tbl.Properties()[PropFileOrder]; got != "n DESC, id" {
+		t.Errorf("created with file order %q", got)
+	}
+	other := testDef
+	other.Ident = table.Identifier{"test", "unordered"}
+	if _, err := l.EnsureTable(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	other.FileOrder = "n DESC, id"
+	if tbl, err = l.EnsureTable(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := tbl.Properties()[PropFileOrder]; ok {
+		t.Errorf("an existing table was given the file order %q", got)
+	}
+}
+
 func dataFiles(tb testing.TB, tbl *table.Table) []string {
 	tb.Helper()
 	tasks, err := tbl.Scan().PlanFiles(context.Background())

@@ -149,7 +149,7 @@ func DefaultPolicies() map[string]TablePolicy {
 		Name(BronzeDLQEvents):        {SortBy: []string{"first_seen", "dlq_id"}},
 		Name(SilverCleanedEvents):    {SortBy: []string{"event_timestamp", "event_id"}},
 		Name(GoldHourlyStats):        {SortBy: []string{"stat_hour", "domain"}, SkipOpen: true},
-		Name(GoldRiskScores):         {SortBy: []string{"risk_score DESC", "total_edits DESC", "entity_id"}, SkipOpen: true},
+		Name(GoldRiskScores):         {SortBy: strings.Split(RiskScoresTable.FileOrder, ", "), SkipOpen: true},
 		Name(GoldContributorsHourly): {SortBy: []string{"user_id", "domain", "user_normalized", "is_bot", "is_anonymous"}, SkipOpen: true},
 		Name(GoldPagesHourly):        {SortBy: []string{"page_id", "domain", "title", "is_bot"}, SkipOpen: true},
 		Name(OpsDQResults):           {SortBy: []string{"evaluated_at", "check"}},

@@ -26,6 +26,16 @@ type TableDef struct {
 	// Props are table properties (Parquet writer settings and the like),
 	// set at creation and brought up to date by EnsureTable.
 	Props map[string]string
+	// FileOrder, when not empty, is the order the rows of each data file
+	// are in ("risk_score DESC, total_edits DESC, entity_id": columns, each
+	// perhaps followed by " DESC", the last a tie-break making the order
+	// total within a file). Every writer of the table keeps it: its stage,
+	// and compaction (DefaultPolicies' SortBy). It is recorded at creation
+	// in the property PropFileOrder, which readers may rely on (a query
+	// ranking by it reads each file's first rows only, query.At.Head), and
+	// never added to an existing table: files written before the order was
+	// kept need not be in it.
+	FileOrder string
 }
 
 // Schema is the Iceberg schema of the definition.
@@ -48,6 +58,8 @@ func (d TableDef) Spec() (iceberg.PartitionSpec, error) {
 // Table properties every WikiStream table gets.
 const (
 	PropSchemaVersion = "wikistream.schema-version"
+	// PropFileOrder is TableDef.FileOrder, for tables created with one.
+	PropFileOrder = "wikistream.file-order"
 	// formatVersion: v3 for deletion vectors and row lineage.
 	formatVersion = "3"
 )
@@ -89,9 +101,13 @@ func (l *Lakehouse) create(ctx context.Context, def TableDef) (*table.Table, err
 	if err != nil {
 		return nil, err
 	}
+	props := def.properties()
+	if def.FileOrder != "" {
+		props[PropFileOrder] = def.FileOrder
+	}
 	tbl, err := l.cat.CreateTable(ctx, def.Ident, def.Schema(),
 		catalog.WithPartitionSpec(&spec),
-		catalog.WithProperties(def.properties()))
+		catalog.WithProperties(props))
 	if errors.Is(err, catalog.ErrTableAlreadyExists) {
 		// Another process created it first.
 		return l.ensureTable(ctx, def)

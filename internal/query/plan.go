@@ -46,7 +46,7 @@ func (v view) key() viewKey {
 		return viewKey{}
 	}
 	k := viewKey{defined: true, snapshotID: v.plan.snapshotID, schemaID: v.plan.schemaID, pruned: v.plan.pruned,
-		files: len(v.plan.files)}
+		files: len(v.plan.files), head: v.plan.head}
 	if v.copy != nil {
 		k.copy, k.recent = v.copy.table, v.recent
 	}
@@ -64,6 +64,7 @@ type viewKey struct {
 	// number tells two such views of a snapshot apart.
 	pruned bool
 	files  int
+	head   int64 // the plan's head
 }
 
 // tablePlan is one snapshot of one table resolved to what DuckDB reads.
@@ -83,6 +84,23 @@ type tablePlan struct {
 	posDeletes []posDeleteFile  // v2 positional delete files
 	// pruned: this is the part of a plan that reaches an At.Since.
 	pruned bool
+	// order is the order the rows of each file are in (the table's
+	// lakehouse.PropFileOrder; "": none known).
+	order string
+	// head, when positive, is how many first rows of each file the view
+	// reads (At.Head).
+	head int64
+}
+
+// headOf is the plan read n rows into each file (At.Head), or p when its
+// files are not in order or it has deletes.
+func (p *tablePlan) headOf(n int64, order string) *tablePlan {
+	if n <= 0 || order == "" || p.order != order || len(p.dvs) > 0 || len(p.posDeletes) > 0 || len(p.files) == 0 {
+		return p
+	}
+	q := *p
+	q.head = n
+	return &q
 }
 
 type column struct {
@@ -131,6 +149,9 @@ func (e *Engine) resolve(ctx context.Context, at At, reads []string) ([]view, er
 			v, found, err := e.resolveTable(gctx, ident, at)
 			if v.plan != nil && e.cfg.SinceColumn[name] != "" && at.Snapshot == 0 && at.AsOf.IsZero() {
 				v.plan = v.plan.since(at.Since)
+			}
+			if v.plan != nil {
+				v.plan = v.plan.headOf(at.Head, at.Order)
 			}
 			views[i] = v
 			if found {
@@ -218,6 +239,7 @@ func (e *Engine) plan(ctx context.Context, name string, tbl *table.Table, snap *
 		return p, nil
 	}
 	p.snapshotID = snap.SnapshotID
+	p.order = tbl.Properties()[lakehouse.PropFileOrder]
 	col := e.cfg.ResidentWindow[name]
 	if col == "" {
 		col = e.cfg.SinceColumn[name]
@@ -437,6 +459,10 @@ func (p *tablePlan) viewSQL(deletes string) string {
 		fmt.Fprintf(&b, "%d: {name: 'c%d', type: %s, default_value: NULL}", c.id, c.id, quoteString(c.typ))
 	}
 	b.WriteString("}, hive_partitioning = false")
+	if p.head > 0 {
+		fmt.Fprintf(&b, ", file_row_number = true) AS d WHERE d.file_row_number < %d", p.head)
+		return b.String()
+	}
 	if len(p.dvs) == 0 && len(p.posDeletes) == 0 {
 		b.WriteString(") AS d")
 		return b.String()
@@ -680,4 +706,25 @@ func (c *planCache) evict(key planKey) {
 	if i := slices.Index(c.order, key); i >= 0 {
 		c.order = slices.Delete(c.order, i, i+1)
 	}
+}
+
+// FileOrder returns the order the table (a name such as
+// "gold.risk_scores") keeps the rows of each of its data files in, its
+// lakehouse.PropFileOrder, for At.Order; "" when it keeps none, does not
+// exist, or is not one of the engine's.
+func (e *Engine) FileOrder(ctx context.Context, name string) (string, error) {
+	for _, ident := range e.tables {
+		if lakehouse.Name(ident) != name {
+			continue
+		}
+		tbl, err := e.lh.Load(ctx, ident)
+		if errors.Is(err, catalog.ErrNoSuchTable) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		return tbl.Properties()[lakehouse.PropFileOrder], nil
+	}
+	return "", nil
 }

@@ -229,6 +229,19 @@ type At struct {
 	// query that breaks the promise misses rows. A string column is taken
 	// to hold YYYY-MM-DD dates, compared with Since's UTC date.
 	Since time.Time
+	// Head, when positive, reads only the first Head rows of each data
+	// file of the tables whose files keep their rows in Order (their
+	// lakehouse.PropFileOrder), from views over the files. It is the
+	// caller's promise that the answer lies in those rows: the query ranks
+	// by Order (its leading columns may be equal within a file, such as a
+	// partition's date) and keeps at most Head rows, after conditions that
+	// keep a first run of each file's rows or whole files (the risk feed
+	// over gold.risk_scores). DuckDB then skips the files' other row
+	// groups. Files with deletes are read whole (their first rows need not
+	// be live), and so are in-memory copies and the tables of any other
+	// order. Engine.FileOrder tells a table's order.
+	Head  int64
+	Order string
 }
 
 // sessions is how many queries run at once; more wait for a free session.

@@ -193,7 +193,7 @@ func (p *tablePlan) since(since time.Time) *tablePlan {
 	if len(keep) == len(p.files) {
 		return p
 	}
-	q := &tablePlan{snapshotID: p.snapshotID, schemaID: p.schemaID, columns: p.columns, window: p.window, pruned: true}
+	q := &tablePlan{snapshotID: p.snapshotID, schemaID: p.schemaID, columns: p.columns, window: p.window, pruned: true, order: p.order}
 	seen := make(map[string]bool, len(keep))
 	for _, i := range keep {
 		q.add(seen, p.files[i], p.fileBytes[i], p.dataFiles[i])

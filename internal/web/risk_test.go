@@ -11,6 +11,7 @@ import (
 
 	"github.com/apache/iceberg-go/table"
 
+	"github.com/wikistream/wikistream/internal/gen"
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/query"
 )
@@ -129,5 +130,56 @@ func TestRiskLinksOfOldRows(t *testing.T) {
 				t.Errorf("top_domain %v, samples %#v; want null and []", row["top_domain"], row["samples"])
 			}
 		})
+	}
+}
+
+// TestRiskFeedReadsTheTopOfEachDay: the feed, which reads only the first
+// rows of each day's file of gold.risk_scores (the table keeps them in the
+// feed's order), has the rows a ranking of every row has, for every level
+// and limits below a day's rows.
+func TestRiskFeedReadsTheTopOfEachDay(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed, cfg.VandalBurst = 6000, 23, 80
+	cfg.Rate = float64(cfg.Count) / (3 * 24 * 3600) // three days
+	p := goldPipeline(t, cfg)
+	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), QueryConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	if order, err := eng.FileOrder(context.Background(), "gold.risk_scores"); err != nil || order != lakehouse.RiskScoresTable.FileOrder {
+		t.Fatalf("gold.risk_scores keeps its files in %q (%v), want %q: the feed would read them whole", order, err, lakehouse.RiskScoresTable.FileOrder)
+	}
+	s, err := New(Config{Addr: "127.0.0.1:8080"}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	days := p.Query(t, "SELECT min(n) FROM (SELECT count(*) AS n FROM gold.risk_scores GROUP BY stat_date HAVING count(*) > 0)")
+	perDay, _ := days[0][0].(int64)
+	if len(p.Query(t, "SELECT DISTINCT stat_date FROM gold.risk_scores")) < 3 || perDay < 60 {
+		t.Fatalf("%d rows in the smallest day: the test needs three days of more rows than its limits", perDay)
+	}
+	levels := map[string]string{"HIGH": "'HIGH'", "MEDIUM": "'HIGH', 'MEDIUM'", "LOW": "'HIGH', 'MEDIUM', 'LOW'"}
+	for level, in := range levels {
+		for _, limit := range []int{1, 7, 50} {
+			var want []string
+			for _, r := range p.Query(t, `SELECT entity_id, stat_date FROM gold.risk_scores WHERE risk_level IN (`+in+`)
+				ORDER BY risk_score DESC, total_edits DESC, stat_date DESC, entity_id LIMIT `+strconv.Itoa(limit)) {
+				want = append(want, fmt.Sprint(r[0], "|", r[1]))
+			}
+			code, out := get(t, ts.URL+"/api/v1/risk?from=2026-10-01&to=2026-12-01&min_level="+level+"&limit="+strconv.Itoa(limit))
+			if code != 200 {
+				t.Fatalf("risk: %d %v", code, out)
+			}
+			var got []string
+			for _, r := range rowsOf(t, out) {
+				got = append(got, fmt.Sprint(r["entity_id"], "|", r["stat_date"]))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) || (level == "LOW" && len(want) != limit) {
+				t.Errorf("%s feed, limit %d:\n got  %v\n want %v", level, limit, got, want)
+			}
+		}
 	}
 }
