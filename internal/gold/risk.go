@@ -140,12 +140,19 @@ func points(on bool, p int) int {
 	return 0
 }
 
+// The lowest scores of the levels HIGH and MEDIUM (DESIGN.md: HIGH
+// 70-100, MEDIUM 40-69, LOW 0-39).
+const (
+	HighScore   = 70
+	MediumScore = 40
+)
+
 // Level is the risk level of a score.
 func Level(score int) string {
 	switch {
-	case score >= 70:
+	case score >= HighScore:
 		return LevelHigh
-	case score >= 40:
+	case score >= MediumScore:
 		return LevelMedium
 	}
 	return LevelLow
