@@ -112,6 +112,22 @@ func TestHeadReadsFirstRowsOfOrderedFiles(t *testing.T) {
 		}
 	}
 
+	// The files of each day, as ValueFiles tells them to a reader that
+	// keeps what it read of each day.
+	byDay := openEngine(t, lh, []table.Identifier{orderedDef.Ident}, Config{SinceColumn: map[string]string{"test.ordered": "day"}})
+	snap, files, ok, err := byDay.ValueFiles(ctx, "test.ordered")
+	if err != nil || !ok || snap != tbl.CurrentSnapshot().SnapshotID || len(files) != 3 {
+		t.Fatalf("ValueFiles: snapshot %d (current %d), %v, %v, %v; want the 3 days' files", snap, tbl.CurrentSnapshot().SnapshotID, files, ok, err)
+	}
+	for day, fs := range files {
+		if len(fs) != 1 {
+			t.Errorf("day %s: files %v, want one", day, fs)
+		}
+	}
+	if _, _, ok, err := e.ValueFiles(ctx, "test.ordered"); ok || err != nil {
+		t.Errorf("ValueFiles of a table without a SinceColumn: %v, %v; want false", ok, err)
+	}
+
 	// Deletes: a file's first rows need not be live.
 	tbl = setProps(t, tbl, iceberg.Properties{table.WriteDeleteModeKey: table.WriteModeMergeOnRead})
 	if tbl, err = tbl.Delete(ctx, iceberg.EqualTo(iceberg.Reference("n"), int64(60)), nil); err != nil {
@@ -122,6 +138,9 @@ func TestHeadReadsFirstRowsOfOrderedFiles(t *testing.T) {
 	}
 	if n := count(t, e, "test.ordered", head); n != 40+30+55-1 {
 		t.Errorf("count with Head 4 after a delete: %d rows, want all %d", n, 40+30+55-1)
+	}
+	if _, _, ok, err := byDay.ValueFiles(ctx, "test.ordered"); ok || err != nil {
+		t.Errorf("ValueFiles of a table with deletes: %v, %v; want false", ok, err)
 	}
 
 	// A table that keeps no order: its files are read whole.

@@ -2,6 +2,7 @@ package query
 
 import (
 	"cmp"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/apache/iceberg-go"
+
+	"github.com/wikistream/wikistream/internal/lakehouse"
 )
 
 // Resident windows (Config.ResidentWindow). A rollup grown past
@@ -341,4 +344,42 @@ func (r *resident) fileBounds() []countedBounds {
 		r.bounds = bounds
 	})
 	return r.bounds
+}
+
+// ValueFiles returns the current snapshot of a table with a SinceColumn
+// (gold.risk_scores) and, for each value of that column its files hold
+// (a day), the paths of the data files holding it, sorted: the files a
+// query of that value reads, which change only when a commit rewrites
+// the value's rows. ok is false when it cannot tell: the table has no
+// such column or no snapshot, or a file holds several values, lacks
+// bounds, or has deletes.
+func (e *Engine) ValueFiles(ctx context.Context, name string) (snapshot int64, files map[string][]string, ok bool, err error) {
+	for _, ident := range e.tables {
+		if lakehouse.Name(ident) != name || e.cfg.SinceColumn[name] == "" {
+			continue
+		}
+		v, _, err := e.resolveTable(ctx, ident, At{})
+		p := v.plan
+		if err != nil || p == nil || p.snapshotID == 0 || p.window == nil || len(p.dvs) > 0 || len(p.posDeletes) > 0 ||
+			len(p.dataFiles) != len(p.files) {
+			return 0, nil, false, err
+		}
+		files = map[string][]string{}
+		for i, f := range p.dataFiles {
+			b := p.window.bounds(f)
+			if !b.ok || b.lower != b.upper {
+				return 0, nil, false, nil
+			}
+			key := b.lower.s
+			if _, isString := p.window.field.Type.(iceberg.StringType); !isString {
+				key = strconv.FormatInt(b.lower.n, 10)
+			}
+			files[key] = append(files[key], p.files[i])
+		}
+		for _, fs := range files {
+			slices.Sort(fs)
+		}
+		return p.snapshotID, files, true, nil
+	}
+	return 0, nil, false, nil
 }

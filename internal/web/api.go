@@ -321,7 +321,10 @@ func (s *Server) risk(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "region and domain do not apply to /api/v1/risk: risk is per editor across wikis")
 		return
 	}
-	res, err := s.riskFeed(r.Context(), f, in, limit)
+	res, ok, err := s.keptFeed(r.Context(), f, level, limit)
+	if err == nil && !ok {
+		res, err = s.riskFeed(r.Context(), f, in, limit)
+	}
 	if err != nil {
 		s.log.Warn("api query failed", "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusInternalServerError, err.Error())

@@ -135,8 +135,9 @@ func TestRiskLinksOfOldRows(t *testing.T) {
 
 // TestRiskFeedReadsTheTopOfEachDay: the feed, which reads only the first
 // rows of each day's file of gold.risk_scores (the table keeps them in the
-// feed's order), has the rows a ranking of every row has, for every level
-// and limits below a day's rows.
+// feed's order) and keeps them per day, has the rows a ranking of every
+// row has, for every level and limits below a day's rows, as has the
+// summary's risk counts; after a late event only its day is read again.
 func TestRiskFeedReadsTheTopOfEachDay(t *testing.T) {
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Seed, cfg.VandalBurst = 6000, 23, 80
@@ -161,25 +162,59 @@ func TestRiskFeedReadsTheTopOfEachDay(t *testing.T) {
 	if len(p.Query(t, "SELECT DISTINCT stat_date FROM gold.risk_scores")) < 3 || perDay < 60 {
 		t.Fatalf("%d rows in the smallest day: the test needs three days of more rows than its limits", perDay)
 	}
-	levels := map[string]string{"HIGH": "'HIGH'", "MEDIUM": "'HIGH', 'MEDIUM'", "LOW": "'HIGH', 'MEDIUM', 'LOW'"}
-	for level, in := range levels {
-		for _, limit := range []int{1, 7, 50} {
-			var want []string
-			for _, r := range p.Query(t, `SELECT entity_id, stat_date FROM gold.risk_scores WHERE risk_level IN (`+in+`)
-				ORDER BY risk_score DESC, total_edits DESC, stat_date DESC, entity_id LIMIT `+strconv.Itoa(limit)) {
-				want = append(want, fmt.Sprint(r[0], "|", r[1]))
-			}
-			code, out := get(t, ts.URL+"/api/v1/risk?from=2026-10-01&to=2026-12-01&min_level="+level+"&limit="+strconv.Itoa(limit))
-			if code != 200 {
-				t.Fatalf("risk: %d %v", code, out)
-			}
-			var got []string
-			for _, r := range rowsOf(t, out) {
-				got = append(got, fmt.Sprint(r["entity_id"], "|", r["stat_date"]))
-			}
-			if fmt.Sprint(got) != fmt.Sprint(want) || (level == "LOW" && len(want) != limit) {
-				t.Errorf("%s feed, limit %d:\n got  %v\n want %v", level, limit, got, want)
+	const rng = "from=2026-10-01&to=2026-12-01"
+	check := func() {
+		t.Helper()
+		levels := map[string]string{"HIGH": "'HIGH'", "MEDIUM": "'HIGH', 'MEDIUM'", "LOW": "'HIGH', 'MEDIUM', 'LOW'"}
+		for level, in := range levels {
+			for _, limit := range []int{1, 7, 50, 200} {
+				var want []string
+				for _, r := range p.Query(t, `SELECT entity_id, stat_date, risk_score, total_edits FROM gold.risk_scores WHERE risk_level IN (`+in+`)
+					ORDER BY risk_score DESC, total_edits DESC, stat_date DESC, entity_id LIMIT `+strconv.Itoa(limit)) {
+					want = append(want, fmt.Sprintf("%v|%v|%v|%v", r...))
+				}
+				code, out := get(t, ts.URL+"/api/v1/risk?"+rng+"&min_level="+level+"&limit="+strconv.Itoa(limit))
+				if code != 200 {
+					t.Fatalf("risk: %d %v", code, out)
+				}
+				var got []string
+				for _, r := range rowsOf(t, out) {
+					got = append(got, fmt.Sprintf("%v|%v|%v|%v", r["entity_id"], r["stat_date"], r["risk_score"], r["total_edits"]))
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) || (level == "LOW" && len(want) != limit) {
+					t.Errorf("%s feed, limit %d:\n got  %v\n want %v", level, limit, got, want)
+				}
 			}
 		}
+		want := p.Query(t, `SELECT count(*) FILTER (WHERE risk_level = 'HIGH'), count(*) FILTER (WHERE risk_level = 'MEDIUM') FROM gold.risk_scores`)
+		_, out := get(t, ts.URL+"/api/v1/stats/summary?"+rng)
+		risk, _ := out["risk"].(map[string]any)
+		if fmt.Sprint(risk["high"], risk["medium"]) != fmt.Sprint(want[0]...) || fmt.Sprint(want[0]...) == "0 0" {
+			t.Errorf("summary risk %v, want HIGH and MEDIUM %v", risk, want[0])
+		}
+	}
+	check()
+	check() // from the kept days
+	if s.feedDays.kept.Load() == 0 || s.countDays.kept.Load() == 0 {
+		t.Fatalf("no kept day answered (feed %d, counts %d)", s.feedDays.kept.Load(), s.countDays.kept.Load())
+	}
+
+	// A late event into the first day rewrites it alone.
+	late := cfg
+	late.Count, late.Seed, late.Rate = 300, 24, 1
+	events, err := gen.Lines(late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Bronze(t, events)
+	p.Silver(t)
+	p.Gold(t)
+	feedRead, countRead := s.feedDays.read.Load(), s.countDays.read.Load()
+	check()
+	if n := s.feedDays.read.Load() - feedRead; n != 1 {
+		t.Errorf("the feed read %d days again after a late event into one, want 1", n)
+	}
+	if n := s.countDays.read.Load() - countRead; n != 1 {
+		t.Errorf("the summary read %d days again after a late event into one, want 1", n)
 	}
 }

@@ -96,6 +96,10 @@ type Server struct {
 	// closed keeps the top lists' rankings of whole days per daily rollup
 	// snapshot.
 	closed closedTops
+	// feedDays and countDays keep the risk feed's rows and the summary's
+	// risk counts of each day of gold.risk_scores (riskdays.go).
+	feedDays  riskDays[riskHead]
+	countDays riskDays[riskCounts]
 	// closing is closed when Serve begins shutting down: streaming
 	// handlers end then, or Shutdown would wait for them.
 	closing chan struct{}
