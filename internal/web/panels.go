@@ -357,6 +357,19 @@ func (q rankedSQL) baseOf(keep func(spanPart) bool) string {
 	return `(` + strings.Join(parts, ` UNION ALL `) + `)`
 }
 
+// since is where the first of the parts keep selects begins (zero when it
+// selects none): what a statement over those parts alone can promise as
+// query.At.Since.
+func (q rankedSQL) since(keep func(spanPart) bool) time.Time {
+	var first time.Time
+	for _, p := range q.parts() {
+		if keep(p) && (first.IsZero() || p.from.Before(first)) {
+			first = p.from
+		}
+	}
+	return first
+}
+
 // sql is the statement: rank every entity by its edits, by the numeric
 // key alone (grouping by numbers is about twice as fast as by names); keep
 // the candidates with at least the limit-th's edits; then aggregate their

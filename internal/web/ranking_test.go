@@ -574,3 +574,38 @@ func memDuckDB(t *testing.T) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// TestPartsSince: a statement over a span's parts can promise the first of
+// them as query.At.Since: the hours before the days, the days, the hours
+// after them; and, for the open hours alone, the hour after the days.
+func TestPartsSince(t *testing.T) {
+	from := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	first, last := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC)
+	to := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	q := rankedSQL{table: "h", daily: "d", span: span{f: filters{from: from, to: to}, first: first, last: last}}
+	all := func(spanPart) bool { return true }
+	open := func(p spanPart) bool { return !p.closed }
+	closed := func(p spanPart) bool { return p.closed }
+	daily := func(p spanPart) bool { return p.daily }
+	for _, c := range []struct {
+		name string
+		keep func(spanPart) bool
+		want time.Time
+	}{
+		{"all", all, from}, {"closed", closed, from}, {"open", open, last.Add(24 * time.Hour)}, {"daily", daily, first},
+	} {
+		if got := q.since(c.keep); !got.Equal(c.want) {
+			t.Errorf("%s parts: since %v, want %v", c.name, got, c.want)
+		}
+	}
+	// Whole days to the end: no open part.
+	q.span.f.to = last.Add(23 * time.Hour)
+	if got := q.since(open); !got.IsZero() {
+		t.Errorf("no open hours: since %v, want none", got)
+	}
+	// No daily part: the hours alone, all open.
+	q.span = span{f: filters{from: from, to: to}}
+	if got := q.since(open); !got.Equal(from) {
+		t.Errorf("hours only: since %v, want %v", got, from)
+	}
+}
