@@ -609,3 +609,39 @@ func TestPartsSince(t *testing.T) {
 		t.Errorf("hours only: since %v, want %v", got, from)
 	}
 }
+
+// TestKeptRankingSumsKeptEntitiesHours: an entity outside the kept ranking
+// needs the limit-th kept total less the bound in the hours to make the
+// list, and the others' hours are left out of the ranking; a kept entity's
+// hours count however few. B, kept with 9 edits over the day, tops the
+// list with 2 more in the hour, below what one outside it would need (5);
+// D, outside it, has 4 in the hour and cannot make it.
+func TestKeptRankingSumsKeptEntitiesHours(t *testing.T) {
+	db := memDuckDB(t)
+	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	next := day.Add(24 * time.Hour)
+	q := rankedSQL{
+		daily: `(SELECT *, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS day_start FROM (VALUES ('d', 'A', 1::BIGINT, 10::BIGINT),
+			('d', 'B', 2::BIGINT, 9::BIGINT), ('d', 'C', 3::BIGINT, 5::BIGINT)) AS v(domain, title, page_id, edits))`,
+		table: `(SELECT *, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS hour_start FROM (VALUES ('d', 'B', 2::BIGINT, 2::BIGINT),
+			('d', 'D', 4::BIGINT, 4::BIGINT)) AS v(domain, title, page_id, edits))`,
+		id: "page_id", name: "domain, title", limit: 1,
+		span:   span{f: filters{from: day, to: next}, first: day, last: day},
+		cols:   "domain, title, edits",
+		detail: `SELECT domain, title, sum(edits)::BIGINT AS edits FROM %s GROUP BY ALL`,
+		rows:   `SELECT * FROM detail ORDER BY edits DESC, domain, title`,
+	}
+	top := &closedTop{keys: []int64{1, 2}, edits: []int64{10, 9}, bound: 5}
+	if need := q.openNeed(top); need != 5 {
+		t.Fatalf("need %d edits in the hours, want 5 (10 less the bound)", need)
+	}
+	var domain, title string
+	var edits, collisions int64
+	var inexact bool
+	if err := db.QueryRow(q.sql(false, top)).Scan(&domain, &title, &edits, &inexact, &collisions); err != nil {
+		t.Fatal(err)
+	}
+	if title != "B" || edits != 11 || inexact {
+		t.Errorf("got %q with %d edits (inexact %t), want B with 11", title, edits, inexact)
+	}
+}
