@@ -56,8 +56,8 @@ type closedTops struct {
 	// hashes is what the kept rankings' parts hold (closedTop.partHashes).
 	hashes int
 	// keptParts counts the lists told by a kept ranking and summed from
-	// its kept parts (and counted as told).
-	keptParts atomic.Int64
+	// its kept parts (and counted as told); built the kept rankings read.
+	keptParts, built atomic.Int64
 }
 
 type closedTopKey struct {
@@ -121,6 +121,7 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 	if err != nil {
 		return nil, err
 	}
+	s.closed.built.Add(1)
 	top = &closedTop{snapshot: res.Snapshots[q.daily]}
 	for i, row := range res.Rows {
 		k, ok1 := row[0].(int64)

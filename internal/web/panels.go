@@ -584,6 +584,9 @@ func (s *Server) ranked(w http.ResponseWriter, r *http.Request, f filters, q ran
 		s.fail(w, r, err)
 		return
 	}
+	if top != nil {
+		s.noteRolling(r.Context(), f, q)
+	}
 	if top != nil && q.openThreshold(top) > 1 {
 		s.closed.fewHours.Add(1)
 	}

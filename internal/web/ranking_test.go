@@ -645,3 +645,88 @@ func TestKeptRankingSumsKeptEntitiesHours(t *testing.T) {
 		t.Errorf("got %q with %d edits (inexact %t), want B with 11", title, edits, inexact)
 	}
 }
+
+// TestRollingRankingsReadAhead: a top list asked for over a range ending
+// at gold's newest hour has its kept ranking built ahead for the same
+// range moved to the newest hour, once gold commits a later hour, so that
+// the next request finds it; a list over another range is not read ahead.
+// The list so answered equals a fresh server's.
+func TestRollingRankingsReadAhead(t *testing.T) {
+	ctx := context.Background()
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed = 6000, 31
+	cfg.Rate = float64(cfg.Count) / (60 * 3600) // 60 hours: whole days and hours around them
+	p, events, batch := goldBatches(t, cfg)
+	split := len(events) - int(3*3600*cfg.Rate) // the last three hours come later
+	batch(events[:split])
+	serve := func() (*Server, *httptest.Server) {
+		t.Helper()
+		eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), QueryConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { eng.Close() })
+		if err := eng.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(Config{Addr: "127.0.0.1:8080", Lakehouse: p.LH}, eng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(s)
+		t.Cleanup(ts.Close)
+		return s, ts
+	}
+	s, ts := serve()
+	ranged := func(to time.Time, hours time.Duration) string {
+		return "/api/v1/top/pages?limit=10&exclude_bots=true&from=" + to.Add(-hours*time.Hour).Format(time.RFC3339) + "&to=" + to.Format(time.RFC3339)
+	}
+	rolling := func(to time.Time) string { return ranged(to, 47) }
+	newest, ok := s.newestHour(ctx)
+	if !ok {
+		t.Fatal("gold has no newest hour")
+	}
+	for _, path := range []string{rolling(newest), ranged(newest.Add(-5*time.Hour), 44)} {
+		if code, out := get(t, ts.URL+path); code != 200 || len(rowsOf(t, out)) == 0 {
+			t.Fatalf("%s: %d %v", path, code, out)
+		}
+	}
+	if built := s.closed.built.Load(); built != 2 {
+		t.Fatalf("%d kept rankings built for two ranges with whole days, want 2", built)
+	}
+
+	batch(events[split:])
+	if err := s.eng.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	later, _ := s.newestHour(ctx)
+	if !later.After(newest) {
+		t.Fatalf("the newest hour is %v after the later events, was %v", later, newest)
+	}
+	if err := s.readAhead(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.warm.built.Load(); n != 1 {
+		t.Fatalf("%d kept rankings built ahead, want 1: the range that ended at the newest hour", n)
+	}
+	built := s.closed.built.Load()
+	code, out := get(t, ts.URL+rolling(later))
+	if code != 200 {
+		t.Fatalf("%d %v", code, out)
+	}
+	if n := s.closed.built.Load() - built; n != 0 {
+		t.Errorf("the moved range's request built %d kept rankings, want 0: it was read ahead", n)
+	}
+	_, fresh := serve()
+	_, want := get(t, fresh.URL+rolling(later))
+	if g, w := fmt.Sprint(rowsOf(t, out)), fmt.Sprint(rowsOf(t, want)); g != w || len(rowsOf(t, want)) == 0 {
+		t.Errorf("the list read ahead:\n%s\nwant a fresh server's\n%s", g, w)
+	}
+	// Read ahead again with nothing new: nothing built.
+	if err := s.readAhead(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.warm.built.Load(); n != 1 {
+		t.Errorf("%d kept rankings built ahead after a second read with no commit, want still 1", n)
+	}
+}

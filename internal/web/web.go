@@ -100,6 +100,9 @@ type Server struct {
 	// risk counts of each day of gold.risk_scores (riskdays.go).
 	feedDays  riskDays[riskHead]
 	countDays riskDays[riskCounts]
+	// warm are the top lists whose kept rankings the live poller reads
+	// ahead (warm.go).
+	warm warmLists
 	// closing is closed when Serve begins shutting down: streaming
 	// handlers end then, or Shutdown would wait for them.
 	closing chan struct{}
@@ -219,7 +222,7 @@ func New(cfg Config, eng *query.Engine) (*Server, error) {
 			poll = 250 * time.Millisecond
 		}
 		s.live = &live{lh: cfg.Lakehouse, eng: eng, poll: poll, subs: map[chan []byte]bool{},
-			read: func(ctx context.Context) error { _, err := s.goldExtent(ctx); return err }}
+			read: s.readAhead}
 	}
 	for pattern, h := range s.routes() {
 		if eng != nil || pattern == "GET /healthz" {
