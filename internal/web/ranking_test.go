@@ -55,6 +55,24 @@ func TestRankingKeepsCollidingKeys(t *testing.T) {
 	}
 }
 
+// dayAndHourList is a top list of one page over a whole day, 2026-01-01,
+// whose pages A, B and C have 10, 9 and 5 edits, and the hour after it,
+// whose rows are hours (VALUES rows of domain, title, page_id, edits).
+func dayAndHourList(hours string) rankedSQL {
+	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return rankedSQL{
+		daily: `(SELECT *, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS day_start FROM (VALUES ('d', 'A', 1::BIGINT, 10::BIGINT),
+			('d', 'B', 2::BIGINT, 9::BIGINT), ('d', 'C', 3::BIGINT, 5::BIGINT)) AS v(domain, title, page_id, edits))`,
+		table: `(SELECT *, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS hour_start FROM (VALUES ` + hours + `)
+			AS v(domain, title, page_id, edits))`,
+		id: "page_id", name: "domain, title", limit: 1,
+		span:   span{f: filters{from: day, to: day.Add(24 * time.Hour)}, first: day, last: day},
+		cols:   "domain, title, edits",
+		detail: `SELECT domain, title, sum(edits)::BIGINT AS edits FROM %s GROUP BY ALL`,
+		rows:   `SELECT * FROM detail ORDER BY edits DESC, domain, title`,
+	}
+}
+
 // TestKeptRankingFindsEntitiesOutsideIt: a list over a whole day and the
 // hour after it, ranked with a kept ranking of the day that holds pages A
 // and B but not C (five edits that day: the bound). C's six edits in the
@@ -64,19 +82,7 @@ func TestRankingKeepsCollidingKeys(t *testing.T) {
 // the list.
 func TestKeptRankingFindsEntitiesOutsideIt(t *testing.T) {
 	db := memDuckDB(t)
-	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	next := day.Add(24 * time.Hour)
-	q := rankedSQL{
-		daily: `(SELECT *, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS day_start FROM (VALUES ('d', 'A', 1::BIGINT, 10::BIGINT),
-			('d', 'B', 2::BIGINT, 9::BIGINT), ('d', 'C', 3::BIGINT, 5::BIGINT)) AS v(domain, title, page_id, edits))`,
-		table: `(SELECT *, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS hour_start FROM (VALUES ('d', 'C', 3::BIGINT, 6::BIGINT))
-			AS v(domain, title, page_id, edits))`,
-		id: "page_id", name: "domain, title", limit: 1,
-		span:   span{f: filters{from: day, to: next}, first: day, last: day},
-		cols:   "domain, title, edits",
-		detail: `SELECT domain, title, sum(edits)::BIGINT AS edits FROM %s GROUP BY ALL`,
-		rows:   `SELECT * FROM detail ORDER BY edits DESC, domain, title`,
-	}
+	q := dayAndHourList(`('d', 'C', 3::BIGINT, 6::BIGINT)`)
 	list := func(top *closedTop) (title string, edits int64, inexact bool) {
 		t.Helper()
 		var domain string
@@ -618,19 +624,7 @@ func TestPartsSince(t *testing.T) {
 // D, outside it, has 4 in the hour and cannot make it.
 func TestKeptRankingSumsKeptEntitiesHours(t *testing.T) {
 	db := memDuckDB(t)
-	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	next := day.Add(24 * time.Hour)
-	q := rankedSQL{
-		daily: `(SELECT *, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS day_start FROM (VALUES ('d', 'A', 1::BIGINT, 10::BIGINT),
-			('d', 'B', 2::BIGINT, 9::BIGINT), ('d', 'C', 3::BIGINT, 5::BIGINT)) AS v(domain, title, page_id, edits))`,
-		table: `(SELECT *, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS hour_start FROM (VALUES ('d', 'B', 2::BIGINT, 2::BIGINT),
-			('d', 'D', 4::BIGINT, 4::BIGINT)) AS v(domain, title, page_id, edits))`,
-		id: "page_id", name: "domain, title", limit: 1,
-		span:   span{f: filters{from: day, to: next}, first: day, last: day},
-		cols:   "domain, title, edits",
-		detail: `SELECT domain, title, sum(edits)::BIGINT AS edits FROM %s GROUP BY ALL`,
-		rows:   `SELECT * FROM detail ORDER BY edits DESC, domain, title`,
-	}
+	q := dayAndHourList(`('d', 'B', 2::BIGINT, 2::BIGINT), ('d', 'D', 4::BIGINT, 4::BIGINT)`)
 	top := &closedTop{keys: []int64{1, 2}, edits: []int64{10, 9}, bound: 5}
 	if need := q.openNeed(top); need != 5 {
 		t.Fatalf("need %d edits in the hours, want 5 (10 less the bound)", need)
