@@ -341,9 +341,10 @@ func (s *Server) risk(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// riskFeed reads the risk feed: the rows of the levels in (SQL literals)
-// in the days of f, the highest scores first, then the most edits, the
-// newest day, and by entity.
+// riskFeed reads the risk feed in one statement (where keptFeed cannot
+// answer it from the days it keeps): the rows of the levels in (SQL
+// literals) in the days of f, the highest scores first, then the most
+// edits, the newest day, and by entity.
 //
 // Gold writes each day's rows in that order (the table's
 // lakehouse.PropFileOrder; a file holds one day): the feed's rows are
