@@ -293,6 +293,10 @@ type Engine struct {
 	// planned; Close waits for planDone.
 	planKick chan chan struct{}
 	planDone chan struct{}
+
+	// retried counts the queries run again after running out of memory
+	// while copies were made (Query).
+	retried atomic.Int64
 }
 
 // Open starts a sandboxed in-memory DuckDB database for the given tables.
@@ -433,6 +437,19 @@ func (e *Engine) Query(ctx context.Context, sqlText string, at At) (*Result, err
 	qctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
 	res, err := e.query(qctx, stmt, at)
+	if outOfMemory(err) && e.refresher != nil && qctx.Err() == nil {
+		// The in-memory copies share DuckDB's memory limit with the
+		// queries, and making one (most of all the first ones, at start,
+		// which sort a day or two of a rollup) can take what a query
+		// needed: serving a week at the live feed's volume, a request in
+		// the first seconds failed so. The query runs again once the
+		// refresher's round is over (a copy that runs out of memory itself
+		// holds fewer files from then on, see budgets).
+		if e.refreshCopies(qctx) == nil {
+			e.retried.Add(1)
+			res, err = e.query(qctx, stmt, at)
+		}
+	}
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:
@@ -444,6 +461,12 @@ func (e *Engine) Query(ctx context.Context, sqlText string, at At) (*Result, err
 		return nil, err
 	}
 	return res, nil
+}
+
+// outOfMemory reports whether err is DuckDB's out-of-memory error.
+func outOfMemory(err error) bool {
+	var de *duckdb.Error
+	return errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory
 }
 
 func (e *Engine) query(ctx context.Context, stmt statement, at At) (*Result, error) {

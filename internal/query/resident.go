@@ -301,6 +301,9 @@ func (e *Engine) Refresh(ctx context.Context) error {
 // refreshCopies asks the refresher to copy new snapshots now and waits
 // for it.
 func (e *Engine) refreshCopies(ctx context.Context) error {
+	if e.refresher == nil {
+		return errors.New("query: no in-memory copies to refresh")
+	}
 	done := make(chan error, 1)
 	select {
 	case e.kick <- done:

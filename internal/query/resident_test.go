@@ -800,3 +800,40 @@ func TestSinceColumnLeavesOutOlderFiles(t *testing.T) {
 		t.Errorf("a since column of a resident table: got %v, want an error naming the since column", err)
 	}
 }
+
+// A query that runs out of DuckDB memory in an engine with in-memory
+// copies, which share the memory limit with the queries, runs again once
+// the refresher's round is over; once only, and not in an engine without
+// copies, where nothing else holds the memory.
+func TestQueryOutOfMemoryRunsAgainAfterCopies(t *testing.T) {
+	ctx := context.Background()
+	lh, _ := rawEvents(t, 1, 200, 200)
+	const name = "bronze.raw_events"
+	// A hash table of 30M groups in an engine of 64 MB.
+	const big = "SELECT count(*) FROM (SELECT range AS k, count(*) AS n FROM range(30000000) GROUP BY k)"
+	for _, c := range []struct {
+		name     string
+		cfg      Config
+		attempts int64
+	}{
+		{"copies", Config{Resident: []string{name}, ResidentPoll: time.Hour, MemoryLimit: "64MB"}, 1},
+		{"no copies", Config{MemoryLimit: "64MB"}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, c.cfg)
+			_, err := e.Query(ctx, big, At{})
+			if !outOfMemory(err) {
+				t.Fatalf("got %v, want DuckDB's out-of-memory error", err)
+			}
+			if n := e.retried.Load(); n != c.attempts {
+				t.Errorf("ran again %d times, want %d", n, c.attempts)
+			}
+			if _, err := e.Query(ctx, "SELECT count(*) FROM "+name, At{}); err != nil {
+				t.Errorf("a query after it: %v", err)
+			}
+		})
+	}
+	if outOfMemory(errors.New("Out of Memory Error: not DuckDB's")) || outOfMemory(nil) {
+		t.Error("outOfMemory takes other errors for DuckDB's")
+	}
+}
