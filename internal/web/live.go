@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/lakehouse"
 	"github.com/wikistream/wikistream/internal/query"
 )
@@ -122,8 +124,10 @@ func (l *live) update(ctx context.Context, heads map[string]int64) ([]byte, erro
 	if u.Hour != "" {
 		day := u.Hour[:len(time.DateOnly)]
 		since, _ := time.Parse(time.DateOnly, day) // zero (every file) if gold's date were not one
+		// HIGH rows have the level's scores, which gold writes first in
+		// each file: DuckDB reads the day's first row groups only.
 		res, err := l.eng.Query(ctx, `SELECT count(*) FROM gold.risk_scores WHERE risk_level = 'HIGH' AND stat_date = '`+
-			day+`'`, query.At{Since: since})
+			day+`' AND risk_score >= `+strconv.Itoa(gold.HighScore), query.At{Since: since})
 		if err == nil && len(res.Rows) == 1 {
 			u.HighRisk, _ = res.Rows[0][0].(int64)
 		}

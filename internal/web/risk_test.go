@@ -218,3 +218,34 @@ func TestRiskFeedReadsTheTopOfEachDay(t *testing.T) {
 		t.Errorf("the summary read %d days again after a late event into one, want 1", n)
 	}
 }
+
+// TestLiveUpdateCountsHighRisk: each live update says how many HIGH risk
+// rows gold's newest day has, as gold.risk_scores does.
+func TestLiveUpdateCountsHighRisk(t *testing.T) {
+	ctx := context.Background()
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed, cfg.VandalBurst = 3000, 25, 80
+	p := goldPipeline(t, cfg)
+	eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), QueryConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	s, err := New(Config{Addr: "127.0.0.1:8080", Lakehouse: p.LH}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.live.update(ctx, map[string]int64{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u liveUpdate
+	if err := json.Unmarshal(b, &u); err != nil {
+		t.Fatal(err)
+	}
+	want := p.Query(t, `SELECT count(*) FROM gold.risk_scores WHERE risk_level = 'HIGH'
+		AND stat_date = (SELECT max(stat_date) FROM gold.hourly_stats)`)[0][0]
+	if fmt.Sprint(u.HighRisk) != fmt.Sprint(want) || u.HighRisk == 0 {
+		t.Errorf("live update: %d HIGH risk rows on %s, want %v (and the vandal)", u.HighRisk, u.Hour, want)
+	}
+}
