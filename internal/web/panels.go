@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wikistream/wikistream/internal/gold"
 	"github.com/wikistream/wikistream/internal/query"
 )
 
@@ -683,13 +682,8 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 	// hours_with_data counts (date, hour) pairs, not strings built from
 	// them: over 30 days that took the totals 10 ms instead of 5. The risk
 	// counts of days whose files did not change are kept (riskdays.go);
-	// when they cannot be, the statement counts them: the HIGH and MEDIUM
-	// rows are those of the levels' scores, which gold writes first in
-	// each file, and DuckDB skips the other row groups by the scores'
-	// bounds (a week at the live feed's volume: 19 ms instead of 35).
-	risk := `(SELECT count(*) FILTER (WHERE risk_level = 'HIGH')::BIGINT AS high,
-		count(*) FILTER (WHERE risk_level = 'MEDIUM')::BIGINT AS medium
-		FROM gold.risk_scores WHERE ` + f.where("stat_date", "") + ` AND risk_score >= ` + strconv.Itoa(gold.MediumScore) + `)`
+	// when they cannot be, the statement counts them.
+	risk := `(SELECT ` + riskCountsSQL(f.where("stat_date", "")) + `)`
 	high, medium, ok, err := s.keptRiskCounts(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, err)

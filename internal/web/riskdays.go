@@ -212,17 +212,23 @@ func (s *Server) keptFeed(ctx context.Context, f filters, minLevel string, limit
 // riskCounts are a day's HIGH and MEDIUM rows.
 type riskCounts struct{ high, medium int64 }
 
+// riskCountsSQL is the columns high and medium, the HIGH and MEDIUM rows
+// of gold.risk_scores where cond, and its FROM and WHERE. They are the rows
+// of the levels' scores, which gold writes first in each file: DuckDB
+// skips the other row groups by the scores' bounds (a week at the live
+// feed's volume: 19 ms instead of 35).
+func riskCountsSQL(cond string) string {
+	return `count(*) FILTER (WHERE risk_level = 'HIGH')::BIGINT AS high,
+		count(*) FILTER (WHERE risk_level = 'MEDIUM')::BIGINT AS medium
+		FROM gold.risk_scores WHERE ` + cond + ` AND risk_score >= ` + strconv.Itoa(gold.MediumScore)
+}
+
 // keptRiskCounts returns the HIGH and MEDIUM rows of f's days, from the
 // days' kept counts; false when it cannot (byDay).
 func (s *Server) keptRiskCounts(ctx context.Context, f filters) (high, medium int64, ok bool, err error) {
 	counts, ok, err := byDay(ctx, s, &s.countDays, f.from.Format(time.DateOnly), f.to.Format(time.DateOnly),
 		func(ctx context.Context, days []string, since time.Time) (map[string]riskCounts, int64, error) {
-			// The HIGH and MEDIUM rows are those of the levels' scores,
-			// which gold writes first in each file: DuckDB skips the
-			// other row groups by the scores' bounds.
-			res, err := s.readAt(ctx, `SELECT stat_date, count(*) FILTER (WHERE risk_level = 'HIGH')::BIGINT,
-				count(*) FILTER (WHERE risk_level = 'MEDIUM')::BIGINT
-				FROM gold.risk_scores WHERE stat_date IN (`+quoteAll(days)+`) AND risk_score >= `+strconv.Itoa(gold.MediumScore)+`
+			res, err := s.readAt(ctx, `SELECT stat_date, `+riskCountsSQL(`stat_date IN (`+quoteAll(days)+`)`)+`
 				GROUP BY stat_date`, query.At{Since: since})
 			if err != nil {
 				return nil, 0, err
