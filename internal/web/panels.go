@@ -533,27 +533,43 @@ func (s *Server) rangeRows(q rankedSQL) (int64, bool) {
 
 // ranking is the CTE "ranked": every entity's edits in the range, or,
 // when maxRows bounds an entity's rows and the range is not one of few
-// rows (q.few), those of the entities that can reach the list.
-//
-// Grouping a day of production page-hours (half a million rows, most of
-// them single edits) by page is the list's largest cost. The limit-th
-// largest sum of an entity's rows with at least boundEdits edits (lb) is
-// at most the limit-th largest total, the cut: at least limit entities
-// have totals of lb or more. An entity with the cut or more in at most
-// maxRows rows has a row with at least ceil(lb / maxRows) edits (t). So
-// the entities with such a row hold every candidate, and only they are
-// summed. When t is 1 (small ranges of few edits) every entity is.
-// Ranked by keys, lb holds for names only when each of those limit keys'
-// rows are one name's: should two names share one, t is 1.
+// rows (q.few), those of the entities that can reach the list
+// (prunedRanking).
 func (q rankedSQL) ranking(base, key string) string {
 	maxRows := q.rowsPerSpan * q.span.rows()
 	if maxRows <= 0 || maxRows > maxPrunedRows || q.few {
 		return `ranked AS (SELECT ` + key + `, sum(edits) AS edits FROM ` + base + ` GROUP BY ALL)`
 	}
-	limit := strconv.Itoa(q.limit)
-	return `bound AS (SELECT ` + key + `, sum(edits) AS edits, count(DISTINCT (` + q.name + `)) AS names
+	return prunedRanking(base, key, q.name, q.limit, maxRows)
+}
+
+// prunedRanking is the CTEs threshold (one row: t) and ranked (key,
+// edits): the edits of the entities of base, grouped by key, that can be
+// among the n with the most, each with at most maxRows rows.
+//
+// Grouping a day of production page-hours (half a million rows, most of
+// them single edits) by page is a list's largest cost. The n-th largest
+// sum of an entity's rows with at least boundEdits edits (lb) is at most
+// the n-th largest total, the cut: at least n entities have totals of lb
+// or more. An entity with the cut or more in at most maxRows rows has a
+// row with at least ceil(lb / maxRows) edits (t). So the entities with
+// such a row hold every one of the n, and only they are summed; every
+// other entity has fewer than t edits in each of its rows. When t is 1
+// (small ranges of few edits) every entity is summed.
+//
+// With names (a list's names, when key is a numeric key), lb holds for
+// names only when each of those n keys' rows are one name's: should two
+// names share one, t is 1. Without, maxRows must allow for the rows of a
+// key two names share.
+func prunedRanking(base, key, names string, n, maxRows int) string {
+	limit := strconv.Itoa(n)
+	count, shared := `1`, ``
+	if names != "" {
+		count, shared = `count(DISTINCT (`+names+`))`, ` OR max(names) > 1`
+	}
+	return `bound AS (SELECT ` + key + `, sum(edits) AS edits, ` + count + ` AS names
 			FROM ` + base + ` WHERE edits >= ` + strconv.Itoa(boundEdits) + ` GROUP BY ` + key + `),
-		threshold AS (SELECT CASE WHEN count(*) < ` + limit + ` OR max(names) > 1 THEN 1
+		threshold AS (SELECT CASE WHEN count(*) < ` + limit + shared + ` THEN 1
 			ELSE greatest(ceil(min(edits) / ` + strconv.Itoa(maxRows) + `), 1) END::BIGINT AS t
 			FROM (SELECT edits, names FROM bound ORDER BY edits DESC LIMIT ` + limit + `)),
 		heavy AS (SELECT DISTINCT ` + key + ` FROM ` + base + ` AS b, threshold WHERE threshold.t > 1 AND b.edits >= threshold.t),

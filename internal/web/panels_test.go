@@ -554,7 +554,7 @@ func TestTopListsEqualSilver(t *testing.T) {
 	if n := srv.closed.keptParts.Load(); n < 10 {
 		t.Errorf("%d lists were summed from kept parts; want many", n)
 	}
-	t.Logf("kept rankings: %d lists told, %d of them summed from kept parts", srv.closed.told.Load(), srv.closed.keptParts.Load())
+	t.Logf("kept rankings: %d lists told, %d of them summed from kept parts; %d rankings pruned", srv.closed.told.Load(), srv.closed.keptParts.Load(), srv.closed.pruned.Load())
 	// With the parts of the first key only, the other candidates' days
 	// are read from the daily rollup with their hours.
 	parts := keptPartKeys
@@ -568,6 +568,20 @@ func TestTopListsEqualSilver(t *testing.T) {
 		t.Errorf("with the parts of one key kept, %d lists were summed from them; want many", n)
 	}
 	keptPartKeys = parts
+	// With room for the hashes of a few pages' editors, a ranking keeps the
+	// parts of its first keys only, as many as fit.
+	defer func(n int) { maxKeptHashes = n }(maxKeptHashes)
+	maxKeptHashes = 4 * 12
+	srv.closed.mu.Lock()
+	srv.closed.m = nil
+	srv.closed.mu.Unlock()
+	n, cut := srv.closed.keptParts.Load(), srv.closed.partsCut.Load()
+	topListsEqualSilver(t, ts.URL)
+	n, cut = srv.closed.keptParts.Load()-n, srv.closed.partsCut.Load()-cut
+	if n < 10 || cut < 3 {
+		t.Errorf("with room for 12 editors' hashes, %d lists were summed from kept parts, and %d rankings kept the parts of fewer keys; want many and several", n, cut)
+	}
+	maxKeptHashes = 2 << 20
 	srv.closed.mu.Lock()
 	srv.closed.m = nil
 	srv.closed.mu.Unlock()
@@ -582,7 +596,12 @@ func TestTopListsEqualSilver(t *testing.T) {
 	if told < 3 || untold < 3 {
 		t.Errorf("with kept rankings of limit keys, %d lists were told by them and %d not; want several of each", told, untold)
 	}
-	t.Logf("kept rankings of limit keys: %d lists told by them, %d not", told, untold)
+	// The rankings of limit keys have lower bounds high enough to leave
+	// some pages out (closedTopSQL).
+	if pruned := srv.closed.pruned.Load(); pruned < 1 {
+		t.Error("no kept ranking left out the pages that could not be among its keys")
+	}
+	t.Logf("kept rankings of limit keys: %d lists told by them, %d not; %d rankings pruned", told, untold, srv.closed.pruned.Load())
 	closedTopKeep = keep
 	defer func(rows int64) { minPrunedRangeRows = rows }(minPrunedRangeRows)
 	minPrunedRangeRows = 0

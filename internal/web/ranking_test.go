@@ -640,6 +640,75 @@ func TestKeptRankingSumsKeptEntitiesHours(t *testing.T) {
 	}
 }
 
+// TestClosedTopBoundsPrunedKeys: a kept ranking of two days, pruned
+// (closedTopSQL): the second largest sum of rows with 4 or more edits is
+// B's 18, and a page has at most 2 rows in two days, counted twice for a
+// shared key, so only the pages with a row of ceil(18 / 4) = 5 edits are
+// summed. C's two rows of 4 are left out, and its 8 edits exceed E's 5,
+// the largest total summed after the kept two: the bound must cover C by
+// its rows (4 below the threshold, 4 of them), or a list would take the
+// kept ranking as exact where C could make it. Kept rankings of three
+// keys, or of a list without a bound on its rows, sum every page and
+// bound the others by the next total.
+func TestClosedTopBoundsPrunedKeys(t *testing.T) {
+	db := memDuckDB(t)
+	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	q := rankedSQL{
+		daily: `(SELECT * FROM (VALUES ('d', 'A', 1::BIGINT, 10::BIGINT, 0), ('d', 'A', 1::BIGINT, 10::BIGINT, 1),
+			('d', 'B', 2::BIGINT, 9::BIGINT, 0), ('d', 'B', 2::BIGINT, 9::BIGINT, 1), ('d', 'C', 3::BIGINT, 4::BIGINT, 0),
+			('d', 'C', 3::BIGINT, 4::BIGINT, 1), ('d', 'E', 5::BIGINT, 5::BIGINT, 1)) AS v(domain, title, page_id, edits, d)
+			CROSS JOIN LATERAL (SELECT TIMESTAMPTZ '2026-01-01 00:00:00+00' + d * INTERVAL 1 DAY AS day_start))`,
+		table: "unused", id: "page_id", name: "domain, title", limit: 1, rowsPerSpan: 1,
+		span: span{f: filters{from: day, to: day.Add(47 * time.Hour)}, first: day, last: day.Add(24 * time.Hour)},
+		cols: "domain, title, edits",
+	}
+	ranking := func(q rankedSQL, keep int) (*closedTop, int64) {
+		t.Helper()
+		rows, err := db.Query(q.closedTopSQL(keep))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var all [][]any
+		var threshold int64
+		for rows.Next() {
+			var k, e, th int64
+			if err := rows.Scan(&k, &e, &th); err != nil {
+				t.Fatal(err)
+			}
+			all, threshold = append(all, []any{k, e, th}), th
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		top, err := q.readClosedTop(all, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return top, threshold
+	}
+	for _, c := range []struct {
+		name        string
+		rowsPerSpan int
+		keep        int
+		threshold   int64
+		keys        []int64
+		edits       []int64
+		bound       int64
+	}{
+		{"pruned", 1, 2, 5, []int64{1, 2}, []int64{20, 18}, 16},
+		{"three keys", 1, 3, 2, []int64{1, 2, 3}, []int64{20, 18, 8}, 5},
+		{"rows unbounded", 0, 2, 1, []int64{1, 2}, []int64{20, 18}, 8},
+	} {
+		q.rowsPerSpan = c.rowsPerSpan
+		top, threshold := ranking(q, c.keep)
+		if threshold != c.threshold || !slices.Equal(top.keys, c.keys) || !slices.Equal(top.edits, c.edits) || top.bound != c.bound {
+			t.Errorf("%s: got threshold %d, keys %v with %v, bound %d; want %d, %v with %v, bound %d", c.name,
+				threshold, top.keys, top.edits, top.bound, c.threshold, c.keys, c.edits, c.bound)
+		}
+	}
+}
+
 // TestRollingRankingsReadAhead: a top list asked for over a range ending
 // at gold's newest hour has its kept ranking built ahead for the same
 // range moved to the newest hour, once gold commits a later hour, so that
