@@ -1,12 +1,15 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,26 +88,28 @@ func (s *batchSource) Run(ctx context.Context, resume string, emit func(context.
 
 // pageState is what the dashboard shows, read from the page.
 type pageState struct {
-	Refreshes    string      `json:"refreshes"`
-	Snapshot     string      `json:"snapshot"`
-	Live         string      `json:"live"`
-	Events       string      `json:"events"`
-	Human        string      `json:"human"`
-	Bots         string      `json:"bots"`
-	Anonymous    string      `json:"anonymous"`
-	ShareHuman   string      `json:"share_human"`
-	VelocityAll  string      `json:"velocity_total"`
-	VelocityPeak string      `json:"velocity_peak"`
-	Regions      [][2]string `json:"regions"`
-	Contributors [][2]string `json:"contributors"`
-	Pages        [][2]string `json:"pages"`
-	Risk         []string    `json:"risk"`
-	DQ           [3]string   `json:"dq"`
-	Lag          string      `json:"lag"`
-	DLQ          string      `json:"dlq"`
-	Restarts     string      `json:"restarts"`
-	Marker       bool        `json:"marker"`
-	Errors       []string    `json:"errors"`
+	Refreshes    string `json:"refreshes"`
+	Snapshot     string `json:"snapshot"`
+	Live         string `json:"live"`
+	Events       string `json:"events"`
+	Human        string `json:"human"`
+	Bots         string `json:"bots"`
+	Anonymous    string `json:"anonymous"`
+	ShareHuman   string `json:"share_human"`
+	VelocityAll  string `json:"velocity_total"`
+	VelocityPeak string `json:"velocity_peak"`
+	// VelocitySeries are the velocity chart's series, |-separated.
+	VelocitySeries string      `json:"velocity_series"`
+	Regions        [][2]string `json:"regions"`
+	Contributors   [][2]string `json:"contributors"`
+	Pages          [][2]string `json:"pages"`
+	Risk           []string    `json:"risk"`
+	DQ             [3]string   `json:"dq"`
+	Lag            string      `json:"lag"`
+	DLQ            string      `json:"dlq"`
+	Restarts       string      `json:"restarts"`
+	Marker         bool        `json:"marker"`
+	Errors         []string    `json:"errors"`
 }
 
 const readPage = `(() => {
@@ -116,6 +121,7 @@ const readPage = `(() => {
 		events: t("[data-testid=kpi-events]"), human: t("[data-testid=kpi-human]"), bots: t("[data-testid=kpi-bots]"),
 		anonymous: t("[data-testid=kpi-anonymous]"), share_human: t("[data-testid=share-human]"),
 		velocity_total: t("[data-testid=velocity-total]"), velocity_peak: t("[data-testid=velocity-peak]"),
+		velocity_series: document.querySelector(".panel-velocity .chart")?.dataset.series ?? "",
 		regions: rows(".panel-regions tr[data-region]", "region"),
 		contributors: rows(".panel-contributors tr[data-user]", "user").slice(0, 5),
 		pages: rows(".panel-pages tr[data-page]", "page").slice(0, 5),
@@ -341,6 +347,34 @@ func TestDashboardInBrowser(t *testing.T) {
 		return bad
 	})
 	screenshot(t, bctx, filepath.Join(shots, "dashboard-live-1280.png"))
+
+	// Split by wiki: the six wikis with the most edits (ties by name, as
+	// the server picks them) and the others together, the total the same.
+	wikis := slices.Collect(maps.Keys(want2.Wikis))
+	slices.SortFunc(wikis, func(a, b string) int { return cmp.Or(want2.Wikis[b]-want2.Wikis[a], strings.Compare(a, b)) })
+	if len(wikis) <= 6 {
+		t.Fatalf("the sample has %d wikis; the split by wiki needs more than 6", len(wikis))
+	}
+	split := func(by string) {
+		t.Helper()
+		if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`(document.querySelector("button[data-split=`+by+`]").click(), true)`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	split("wiki")
+	until("split by wiki", func(got pageState) []string {
+		var bad []string
+		series := strings.Split(got.VelocitySeries, "|")
+		if len(series) != 7 || series[6] != "other wikis" || !slices.Equal(slices.Sorted(slices.Values(series[:6])), slices.Sorted(slices.Values(wikis[:6]))) {
+			bad = append(bad, fmt.Sprintf("velocity series %q, want %v and other wikis", got.VelocitySeries, wikis[:6]))
+		}
+		if got.VelocityAll != num(want2.Events) {
+			bad = append(bad, fmt.Sprintf("velocity total %q, want %s", got.VelocityAll, num(want2.Events)))
+		}
+		return bad
+	})
+	screenshot(t, bctx, filepath.Join(shots, "dashboard-by-wiki-1280.png"))
+	split("region")
 	if err := chromedp.Do(bctx, chromedp.EmulateViewport(390, 844), chromedp.Sleep(time.Second)); err != nil {
 		t.Fatal(err)
 	}

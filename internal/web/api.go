@@ -254,7 +254,8 @@ func (s *Server) statsHourly(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	group := r.URL.Query().Get("group")
+	q := r.URL.Query()
+	group := q.Get("group")
 	cols := "stat_date, stat_hour"
 	switch group {
 	case "", "total":
@@ -266,13 +267,32 @@ func (s *Server) statsHourly(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("group: got %q, want total, region or domain", group))
 		return
 	}
-	s.run(w, r, f, `SELECT `+cols+`, sum(total_events)::BIGINT AS events, sum(human_events)::BIGINT AS human,
+	sums := `sum(total_events)::BIGINT AS events, sum(human_events)::BIGINT AS human,
 		sum(bot_events)::BIGINT AS bots, sum(anonymous_events)::BIGINT AS anonymous,
 		sum(bytes_added)::BIGINT AS bytes_added, sum(bytes_removed)::BIGINT AS bytes_removed,
-		sum(new_pages)::BIGINT AS new_pages
-		FROM gold.hourly_stats WHERE `+f.where("stat_date", "stat_hour")+`
-		GROUP BY ALL ORDER BY ALL`)
+		sum(new_pages)::BIGINT AS new_pages`
+	where := f.where("stat_date", "stat_hour")
+	if v := q.Get("top"); v != "" {
+		// The wikis with the most events, the others together: a month
+		// of every wiki's hours is more rows than a response holds (600
+		// wikis a day at the live feed's volume), and the dashboard shows
+		// a few wikis and the rest.
+		top, err := strconv.Atoi(v)
+		if err != nil || top < 1 || top > maxTopWikis || group != "domain" {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("top: got %q, want a number of wikis from 1 to %d, with group=domain", v, maxTopWikis))
+			return
+		}
+		s.run(w, r, f, `WITH h AS (SELECT * FROM gold.hourly_stats WHERE `+where+`),
+			top AS (SELECT domain FROM h GROUP BY domain ORDER BY sum(total_events) DESC, domain LIMIT `+strconv.Itoa(top)+`)
+			SELECT stat_date, stat_hour, top.domain AS domain, `+sums+`
+			FROM h LEFT JOIN top ON h.domain = top.domain GROUP BY ALL ORDER BY ALL`)
+		return
+	}
+	s.run(w, r, f, `SELECT `+cols+`, `+sums+` FROM gold.hourly_stats WHERE `+where+` GROUP BY ALL ORDER BY ALL`)
 }
+
+// maxTopWikis is the most wikis /api/v1/stats/hourly's top names.
+const maxTopWikis = 100
 
 // statsRegions: GET /api/v1/stats/regions — the regional comparison: events
 // and the bot, human and anonymous shares per region over the range.

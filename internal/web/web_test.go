@@ -288,6 +288,40 @@ func TestStatsAndRiskAPI(t *testing.T) {
 		t.Errorf("hourly events %v, want %v (silver)", got, want)
 	}
 
+	// By wiki, the two with the most events named and the others summed
+	// per hour without a name.
+	top := map[string]bool{}
+	for _, r := range p.Query(t, `SELECT domain FROM silver.cleaned_events WHERE is_valid
+		GROUP BY domain ORDER BY count(*) DESC, domain LIMIT 2`) {
+		top[r[0].(string)] = true
+	}
+	wantWiki := map[string]int{}
+	for _, r := range p.Query(t, `SELECT event_date || 'T' || lpad(event_hour::VARCHAR, 2, '0'), domain, count(*)
+		FROM silver.cleaned_events WHERE is_valid GROUP BY ALL`) {
+		k := fmt.Sprint(r[0], " ")
+		if top[r[1].(string)] {
+			k += r[1].(string)
+		}
+		wantWiki[k] += int(r[2].(int64))
+	}
+	code, out = get(t, ts.URL+"/api/v1/stats/hourly?from=2026-10-01&to=2026-12-01&group=domain&top=2")
+	if code != 200 {
+		t.Fatalf("hourly by wiki: %d %v", code, out)
+	}
+	gotWiki := map[string]int{}
+	for _, r := range rowsOf(t, out) {
+		d, _ := r["domain"].(string)
+		gotWiki[fmt.Sprintf("%sT%02d %s", r["stat_date"], int(r["stat_hour"].(float64)), d)] += int(r["events"].(float64))
+	}
+	if len(wantWiki) <= len(want) || fmt.Sprint(gotWiki) != fmt.Sprint(wantWiki) {
+		t.Errorf("hourly events of the top 2 wikis and the others %v, want %v (silver)", gotWiki, wantWiki)
+	}
+	for _, bad := range []string{"group=domain&top=0", "group=domain&top=101", "group=domain&top=x", "group=region&top=2", "top=2"} {
+		if code, out := get(t, ts.URL+"/api/v1/stats/hourly?"+bad); code != 400 || !strings.Contains(fmt.Sprint(out), "top") {
+			t.Errorf("hourly?%s: %d %v, want 400 naming top", bad, code, out)
+		}
+	}
+
 	// One region, one domain: the filters reach the SQL.
 	var region, domain string
 	var wantRegion, wantDomain int

@@ -55,7 +55,7 @@ export interface Summary {
   extent: { first_hour: string | null; last_hour: string | null };
 }
 
-export interface HourRow { stat_date: string; stat_hour: number; region?: string; domain?: string;
+export interface HourRow { stat_date: string; stat_hour: number; region?: string; domain?: string | null;
   events: number; human: number; bots: number; anonymous: number; new_pages: number }
 export interface RegionRow { region: string; events: number; wikis: number; bot_pct: number; human_pct: number;
   anonymous_pct: number; new_pages: number }

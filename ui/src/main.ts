@@ -224,7 +224,9 @@ async function loadVelocity(signal = ctrl.signal): Promise<void> {
   try {
     const w = window_()!;
     const group = state.split === "total" || (state.split === "wiki" && state.wiki) ? "total" : state.split === "wiki" ? "domain" : "region";
-    const res = await getJSON<Rows<HourRow>>("/api/v1/stats/hourly", params({ group }), signal);
+    // By wiki: the six with the most edits, and the others summed by the
+    // server (domain null), as a month of every wiki's hours is too many rows.
+    const res = await getJSON<Rows<HourRow>>("/api/v1/stats/hourly", params(group === "domain" ? { group, top: "6" } : { group }), signal);
     const hours: number[] = [];
     for (let t = Date.parse(w.from); t <= Date.parse(w.to); t += 3600_000) hours.push(t);
     const totals = new Map<string, number>();
@@ -232,7 +234,7 @@ async function loadVelocity(signal = ctrl.signal): Promise<void> {
     let sum = 0;
     const perHour = new Map<number, number>();
     for (const r of res.rows) {
-      const k = group === "region" ? r.region! : group === "domain" ? r.domain! : "total";
+      const k = group === "region" ? r.region! : group === "domain" ? r.domain ?? "__rest" : "total";
       totals.set(k, (totals.get(k) ?? 0) + r.events);
       if (!byKey.has(k)) byKey.set(k, new Map());
       byKey.get(k)!.set(hourKey(r), r.events);
@@ -240,16 +242,9 @@ async function loadVelocity(signal = ctrl.signal): Promise<void> {
       sum += r.events;
     }
     if (!sum) { setState(pVelocity, "empty", "No edits in this range."); return; }
-    let keys = [...totals.keys()].sort((a, b) => totals.get(b)! - totals.get(a)!);
+    const keys = [...totals.keys()].filter((k) => k !== "__rest").sort((a, b) => totals.get(b)! - totals.get(a)!);
+    if (totals.has("__rest")) keys.push("__rest");
     const series: charts.Series[] = [];
-    if (group === "domain" && keys.length > 6) {
-      const rest = keys.slice(6);
-      keys = keys.slice(0, 6);
-      const other = new Map<number, number>();
-      for (const k of rest) for (const [h, v] of byKey.get(k)!) other.set(h, (other.get(h) ?? 0) + v);
-      byKey.set("__rest", other);
-      keys.push("__rest");
-    }
     for (const k of keys) {
       const m = byKey.get(k)!;
       const name = k === "__rest" ? "other wikis" : group === "region" ? regionNames[k] ?? k : k === "total" ? (state.wiki || "All wikis") : k;
@@ -262,6 +257,7 @@ async function loadVelocity(signal = ctrl.signal): Promise<void> {
       el("span", {}, "Total "), el("strong", { "data-testid": "velocity-total" }, n(sum)), el("span", {}, " edits · peak "),
       el("strong", { "data-testid": "velocity-peak" }, n(peakN)), el("span", {}, ` in the hour of ${hourLabel(new Date(peak).toISOString())}`));
     pVelocity.body.replaceChildren(velocityChart, velocityNote);
+    velocityChart.dataset.series = series.map((s) => s.name).join("|");
     charts.velocity(velocityChart, series);
   } catch (e) { failed(pVelocity, e); }
 }
