@@ -282,10 +282,11 @@ func (s *Server) statsHourly(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("top: got %q, want a number of wikis from 1 to %d, with group=domain", v, maxTopWikis))
 			return
 		}
-		s.run(w, r, f, `WITH h AS (SELECT * FROM gold.hourly_stats WHERE `+where+`),
-			top AS (SELECT domain FROM h GROUP BY domain ORDER BY sum(total_events) DESC, domain LIMIT `+strconv.Itoa(top)+`)
-			SELECT stat_date, stat_hour, top.domain AS domain, `+sums+`
-			FROM h LEFT JOIN top ON h.domain = top.domain GROUP BY ALL ORDER BY ALL`)
+		s.run(w, r, f, `SELECT stat_date, stat_hour, top.domain AS domain, `+sums+`
+			FROM (SELECT * FROM gold.hourly_stats WHERE `+where+`) AS h
+			LEFT JOIN (SELECT domain FROM gold.hourly_stats WHERE `+where+`
+				GROUP BY domain ORDER BY sum(total_events) DESC, domain LIMIT `+strconv.Itoa(top)+`) AS top ON h.domain = top.domain
+			GROUP BY ALL ORDER BY ALL`)
 		return
 	}
 	s.run(w, r, f, `SELECT `+cols+`, `+sums+` FROM gold.hourly_stats WHERE `+where+` GROUP BY ALL ORDER BY ALL`)
