@@ -65,6 +65,9 @@ type closedTops struct {
 	// partsCut counts the kept rankings whose parts were cut short by
 	// maxKeptHashes.
 	partsCut atomic.Int64
+	// exact counts the lists whose candidates were told by their closed
+	// parts summed exactly (rankedSQL.exactCandidates).
+	exact atomic.Int64
 }
 
 type closedTopKey struct {

@@ -38,9 +38,11 @@ import (
 var keptPartKeys = func(limit int) int { return 3 * limit }
 
 // maxKeptCandidates bounds the candidates a list passes to its second
-// statement as a list of keys; a list with more (many pages tied at the
-// cut) is asked in one statement.
-const maxKeptCandidates = 1000
+// statement as a list of keys. A list with more is told by the exact sums
+// of their days (rankedSQL.exactCandidates), and asked in one statement
+// if that leaves more still (many entities tied at the cut). A variable
+// for tests.
+var maxKeptCandidates = 1000
 
 // pagePart is one page's rows of a part of a span (its days, or its other
 // hours) summed: what the trending pages' detail adds up.
@@ -219,8 +221,22 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 	}
 	res, err := s.readAt(ctx, `WITH `+q.candidates("rank_id", top)+`
 		SELECT candidates.rank_id`+q.inexact(top)+` FROM candidates, cut`, openAt)
-	if err != nil || len(res.Rows) == 0 || len(res.Rows) > maxKeptCandidates || flag(res, "inexact") {
+	if err != nil || len(res.Rows) == 0 || flag(res, "inexact") {
 		return nil, false, err
+	}
+	if len(res.Rows) > maxKeptCandidates {
+		// Many entities outside the kept ranking could reach the cut by the
+		// bound and their hours: a month's anonymous editors at the live
+		// feed's volume, whose 15th has 8 edits and the 129th 7, and every
+		// one with an edit in the hours a candidate. Their days' edits,
+		// summed exactly, tell which of them can.
+		closed := res.Snapshots[q.daily]
+		if res, err = s.readAt(ctx, `WITH `+q.candidates("rank_id", top)+`, `+q.exactCandidates()+`
+			SELECT rank_id FROM exact_candidates`, at); err != nil || len(res.Rows) == 0 || len(res.Rows) > maxKeptCandidates ||
+			res.Snapshots[q.daily] != top.snapshot || (closed != 0 && closed != top.snapshot) {
+			return nil, false, err
+		}
+		s.closed.exact.Add(1)
 	}
 	var keys, unkept []int64
 	for _, row := range res.Rows {

@@ -343,7 +343,12 @@ func (q rankedSQL) base() string {
 
 // baseOf is base over the parts keep selects ("" when none).
 func (q rankedSQL) baseOf(keep func(spanPart) bool) string {
-	sel := `SELECT ` + q.cols + `, ` + q.id + ` AS rank_id FROM `
+	return q.colsOf(q.cols, keep)
+}
+
+// colsOf is baseOf with the columns cols instead of the list's.
+func (q rankedSQL) colsOf(cols string, keep func(spanPart) bool) string {
+	sel := `SELECT ` + cols + `, ` + q.id + ` AS rank_id FROM `
 	var parts []string
 	for _, p := range q.parts() {
 		if keep(p) {
@@ -434,6 +439,21 @@ func (q rankedSQL) candidates(key string, top *closedTop) string {
 	return ranking + `,
 		cut AS (SELECT coalesce(min(edits), 0) AS edits FROM (SELECT edits FROM ranked ORDER BY edits DESC LIMIT ` + limit + `)),
 		candidates AS (SELECT ` + key + ` FROM ranked, cut WHERE ranked.` + upper + ` >= cut.edits)`
+}
+
+// exactCandidates is the CTE exact_candidates, after candidates' with a
+// kept ranking: the candidates whose edits, their closed parts summed
+// exactly rather than bounded, reach the limit-th largest of those totals.
+// The entities in the list are candidates, so that is its cut.
+func (q rankedSQL) exactCandidates() string {
+	// The key and the edits alone: DuckDB reads every column a join's
+	// side projects, for all its rows.
+	closed := q.colsOf("edits", func(p spanPart) bool { return p.closed })
+	return `closed_sums AS (SELECT rank_id, sum(edits) AS edits FROM ` + closed + ` AS b SEMI JOIN candidates USING (rank_id) GROUP BY ALL),
+		exact AS (SELECT rank_id, coalesce(s.edits, 0) + coalesce(o.edits, 0) AS edits
+			FROM candidates LEFT JOIN closed_sums AS s USING (rank_id) LEFT JOIN open AS o USING (rank_id)),
+		exact_cut AS (SELECT coalesce(min(edits), 0) AS edits FROM (SELECT edits FROM exact ORDER BY edits DESC LIMIT ` + strconv.Itoa(q.limit) + `)),
+		exact_candidates AS (SELECT rank_id FROM exact, exact_cut WHERE exact.edits >= exact_cut.edits)`
 }
 
 // inexact is the column of sql's rows saying whether the kept ranking top

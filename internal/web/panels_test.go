@@ -582,6 +582,21 @@ func TestTopListsEqualSilver(t *testing.T) {
 		t.Errorf("with room for 12 editors' hashes, %d lists were summed from kept parts, and %d rankings kept the parts of fewer keys; want many and several", n, cut)
 	}
 	maxKeptHashes = 2 << 20
+	// With room for 60 candidates, the lists with more are told by their
+	// days summed exactly.
+	defer func(n int) { maxKeptCandidates = n }(maxKeptCandidates)
+	maxKeptCandidates = 60
+	srv.closed.mu.Lock()
+	srv.closed.m = nil
+	srv.closed.mu.Unlock()
+	n, exact := srv.closed.keptParts.Load(), srv.closed.exact.Load()
+	topListsEqualSilver(t, ts.URL)
+	n, exact = srv.closed.keptParts.Load()-n, srv.closed.exact.Load()-exact
+	if n < 10 || exact < 3 {
+		t.Errorf("with room for 60 candidates, %d lists were summed from kept parts, %d of them after exact sums; want many and several", n, exact)
+	}
+	t.Logf("with room for 60 candidates: %d lists summed from kept parts, %d of them after exact sums", n, exact)
+	maxKeptCandidates = 1000
 	srv.closed.mu.Lock()
 	srv.closed.m = nil
 	srv.closed.mu.Unlock()
