@@ -68,6 +68,9 @@ type closedTops struct {
 	// exact counts the lists whose candidates were told by their closed
 	// parts summed exactly (rankedSQL.exactCandidates).
 	exact atomic.Int64
+	// hourParts counts the lists without whole days summed in parts
+	// (keptpages.go).
+	hourParts atomic.Int64
 }
 
 type closedTopKey struct {

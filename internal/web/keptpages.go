@@ -205,9 +205,14 @@ func hasKey(keys []int64) string {
 // answer answers the list with the kept parts of top, or reports false
 // when it cannot (see above).
 func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *closedTop, at query.At) (*query.Result, bool, error) {
-	kept, ok := top.parts.(map[int64][]P)
-	if !ok {
-		return nil, false, nil
+	var kept map[int64][]P
+	if top != nil {
+		var ok bool
+		if kept, ok = top.parts.(map[int64][]P); !ok {
+			return nil, false, nil
+		}
+	} else if slices.ContainsFunc(q.parts(), func(p spanPart) bool { return p.closed }) {
+		return nil, false, nil // whole days are read with a kept ranking only
 	}
 	// The candidates are ranked by the kept ranking and the open hours
 	// alone, so the views need not list the hourly rollup's files before
@@ -223,6 +228,9 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 		SELECT candidates.rank_id`+q.inexact(top)+` FROM candidates, cut`, openAt)
 	if err != nil || len(res.Rows) == 0 || flag(res, "inexact") {
 		return nil, false, err
+	}
+	if len(res.Rows) > maxKeptCandidates && top == nil {
+		return nil, false, nil
 	}
 	if len(res.Rows) > maxKeptCandidates {
 		// Many entities outside the kept ranking could reach the cut by the
@@ -245,7 +253,7 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 			return nil, false, fmt.Errorf("candidates: got %T, want a BIGINT key", row[0])
 		}
 		keys = append(keys, k)
-		if _, ok := kept[k]; !ok {
+		if _, ok := kept[k]; !ok && top != nil {
 			unkept = append(unkept, k)
 		}
 	}

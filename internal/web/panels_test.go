@@ -549,12 +549,17 @@ func TestTopListsEqualSilver(t *testing.T) {
 	if few := srv.closed.fewHours.Load(); few < 1 {
 		t.Errorf("no list summed the hours of a kept ranking for some pages only")
 	}
+	// The lists without whole days sum their candidates' hours in parts
+	// too (keptpages.go).
+	if n := srv.closed.hourParts.Load(); n < 50 {
+		t.Errorf("%d lists without whole days were summed in parts; want many", n)
+	}
 	// The lists add the kept days' rows of their candidates to their
 	// hours in Go (keptpages.go).
 	if n := srv.closed.keptParts.Load(); n < 10 {
 		t.Errorf("%d lists were summed from kept parts; want many", n)
 	}
-	t.Logf("kept rankings: %d lists told, %d of them summed from kept parts; %d rankings pruned", srv.closed.told.Load(), srv.closed.keptParts.Load(), srv.closed.pruned.Load())
+	t.Logf("kept rankings: %d lists told, %d of them summed from kept parts; %d rankings pruned; %d lists of hours summed in parts", srv.closed.told.Load(), srv.closed.keptParts.Load(), srv.closed.pruned.Load(), srv.closed.hourParts.Load())
 	// With the parts of the first key only, the other candidates' days
 	// are read from the daily rollup with their hours.
 	parts := keptPartKeys
