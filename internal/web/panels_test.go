@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -560,16 +561,27 @@ func TestTopListsEqualSilver(t *testing.T) {
 		t.Errorf("%d lists were summed from kept parts; want many", n)
 	}
 	t.Logf("kept rankings: %d lists told, %d of them summed from kept parts; %d rankings pruned; %d lists of hours summed in parts", srv.closed.told.Load(), srv.closed.keptParts.Load(), srv.closed.pruned.Load(), srv.closed.hourParts.Load())
+	// again forgets the kept rankings, compares the lists again, and
+	// returns how much each counter grew.
+	again := func(counters ...*atomic.Int64) []int64 {
+		srv.closed.mu.Lock()
+		srv.closed.m = nil
+		srv.closed.mu.Unlock()
+		grew := make([]int64, len(counters))
+		for i, c := range counters {
+			grew[i] = c.Load()
+		}
+		topListsEqualSilver(t, ts.URL)
+		for i, c := range counters {
+			grew[i] = c.Load() - grew[i]
+		}
+		return grew
+	}
 	// With the parts of the first key only, the other candidates' days
 	// are read from the daily rollup with their hours.
 	parts := keptPartKeys
 	keptPartKeys = func(int) int { return 1 }
-	srv.closed.mu.Lock()
-	srv.closed.m = nil
-	srv.closed.mu.Unlock()
-	n := srv.closed.keptParts.Load()
-	topListsEqualSilver(t, ts.URL)
-	if n = srv.closed.keptParts.Load() - n; n < 10 {
+	if n := again(&srv.closed.keptParts)[0]; n < 10 {
 		t.Errorf("with the parts of one key kept, %d lists were summed from them; want many", n)
 	}
 	keptPartKeys = parts
@@ -577,51 +589,35 @@ func TestTopListsEqualSilver(t *testing.T) {
 	// parts of its first keys only, as many as fit.
 	defer func(n int) { maxKeptHashes = n }(maxKeptHashes)
 	maxKeptHashes = 4 * 12
-	srv.closed.mu.Lock()
-	srv.closed.m = nil
-	srv.closed.mu.Unlock()
-	n, cut := srv.closed.keptParts.Load(), srv.closed.partsCut.Load()
-	topListsEqualSilver(t, ts.URL)
-	n, cut = srv.closed.keptParts.Load()-n, srv.closed.partsCut.Load()-cut
-	if n < 10 || cut < 3 {
-		t.Errorf("with room for 12 editors' hashes, %d lists were summed from kept parts, and %d rankings kept the parts of fewer keys; want many and several", n, cut)
+	if g := again(&srv.closed.keptParts, &srv.closed.partsCut); g[0] < 10 || g[1] < 3 {
+		t.Errorf("with room for 12 editors' hashes, %d lists were summed from kept parts, and %d rankings kept the parts of fewer keys; want many and several", g[0], g[1])
 	}
 	maxKeptHashes = 2 << 20
 	// With room for 60 candidates, the lists with more are told by their
 	// days summed exactly.
 	defer func(n int) { maxKeptCandidates = n }(maxKeptCandidates)
 	maxKeptCandidates = 60
-	srv.closed.mu.Lock()
-	srv.closed.m = nil
-	srv.closed.mu.Unlock()
-	n, exact := srv.closed.keptParts.Load(), srv.closed.exact.Load()
-	topListsEqualSilver(t, ts.URL)
-	n, exact = srv.closed.keptParts.Load()-n, srv.closed.exact.Load()-exact
-	if n < 10 || exact < 3 {
-		t.Errorf("with room for 60 candidates, %d lists were summed from kept parts, %d of them after exact sums; want many and several", n, exact)
+	g := again(&srv.closed.keptParts, &srv.closed.exact)
+	if g[0] < 10 || g[1] < 3 {
+		t.Errorf("with room for 60 candidates, %d lists were summed from kept parts, %d of them after exact sums; want many and several", g[0], g[1])
 	}
-	t.Logf("with room for 60 candidates: %d lists summed from kept parts, %d of them after exact sums", n, exact)
+	t.Logf("with room for 60 candidates: %d lists summed from kept parts, %d of them after exact sums", g[0], g[1])
 	maxKeptCandidates = 1000
-	srv.closed.mu.Lock()
-	srv.closed.m = nil
-	srv.closed.mu.Unlock()
 	// ...and when it keeps too few keys to tell a list, the list is
 	// ranked again without it: kept rankings of limit keys, whose bound
 	// is often the list's cut.
 	keep := closedTopKeep
 	closedTopKeep = func(limit int) int { return limit }
-	told, untold := srv.closed.told.Load(), srv.closed.untold.Load()
-	topListsEqualSilver(t, ts.URL)
-	told, untold = srv.closed.told.Load()-told, srv.closed.untold.Load()-untold
-	if told < 3 || untold < 3 {
-		t.Errorf("with kept rankings of limit keys, %d lists were told by them and %d not; want several of each", told, untold)
+	g = again(&srv.closed.told, &srv.closed.untold)
+	if g[0] < 3 || g[1] < 3 {
+		t.Errorf("with kept rankings of limit keys, %d lists were told by them and %d not; want several of each", g[0], g[1])
 	}
 	// The rankings of limit keys have lower bounds high enough to leave
 	// some pages out (closedTopSQL).
 	if pruned := srv.closed.pruned.Load(); pruned < 1 {
 		t.Error("no kept ranking left out the pages that could not be among its keys")
 	}
-	t.Logf("kept rankings of limit keys: %d lists told by them, %d not; %d rankings pruned", told, untold, srv.closed.pruned.Load())
+	t.Logf("kept rankings of limit keys: %d lists told by them, %d not; %d rankings pruned", g[0], g[1], srv.closed.pruned.Load())
 	closedTopKeep = keep
 	defer func(rows int64) { minPrunedRangeRows = rows }(minPrunedRangeRows)
 	minPrunedRangeRows = 0
