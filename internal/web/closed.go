@@ -200,6 +200,7 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 // keys (without a snapshot).
 func (q rankedSQL) readClosedTop(rows [][]any, keep int) (*closedTop, error) {
 	top := &closedTop{}
+	closedRows := int64(q.closedRows())
 	for i, row := range rows {
 		k, ok1 := row[0].(int64)
 		e, ok2 := row[1].(int64)
@@ -209,7 +210,7 @@ func (q rankedSQL) readClosedTop(rows [][]any, keep int) (*closedTop, error) {
 		}
 		// The keys the pruning left out have fewer than t edits in each of
 		// their rows.
-		top.bound = max(top.bound, (t-1)*int64(q.closedRows()))
+		top.bound = max(top.bound, (t-1)*closedRows)
 		if i == keep {
 			top.bound = max(top.bound, e)
 			break
