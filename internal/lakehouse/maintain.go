@@ -22,9 +22,12 @@ import (
 //
 // Maintenance never changes what a table holds, and it keeps the
 // bookkeeping the stages resume from:
-//   - every maintenance snapshot carries the newest wikistream.* summary
-//     properties (bronze's Kafka offsets, silver's and gold's checkpoints),
-//     so readers of the latest snapshot find them (Bookkeeping);
+//   - every compaction snapshot carries the newest wikistream.* summary
+//     properties (bronze's Kafka offsets, silver's and gold's checkpoints;
+//     Bookkeeping). The manifest rewrite's cannot: iceberg-go's
+//     RewriteManifests takes no summary properties. Readers walk back from
+//     the latest snapshot to the newest that carries them (CommittedOffsets,
+//     ReadCheckpoint);
 //   - expiry keeps history contiguous and never expires the newest snapshot
 //     carrying such a property;
 //   - compaction rewrites only files that every downstream consumer has

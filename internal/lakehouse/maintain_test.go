@@ -510,7 +510,14 @@ func TestMaintainAfterThousandsOfCommits(t *testing.T) {
 	if got, err := lakehouse.CommittedOffsets(rawTbl); err != nil || got.Encode() != offsets.Encode() {
 		t.Errorf("offsets after maintenance: %v (%v), want %v", got, err, offsets)
 	}
-	if s := rawTbl.CurrentSnapshot(); s.Summary.Properties[lakehouse.SummaryOffsets] != offsets.Encode() || s.Summary.Operation != table.OpReplace {
+	// The compaction snapshot carries the offsets; only a manifest rewrite
+	// (a closed day's manifests merged, when the events began before
+	// today), whose summary iceberg-go does not let us set, may follow it.
+	s := rawTbl.CurrentSnapshot()
+	for s.Summary.Properties["manifests-created"] != "" && s.ParentSnapshotID != nil {
+		s = rawTbl.SnapshotByID(*s.ParentSnapshotID)
+	}
+	if s.Summary.Properties[lakehouse.SummaryOffsets] != offsets.Encode() || s.Summary.Operation != table.OpReplace {
 		t.Errorf("the compaction snapshot (%s) has offsets %q, want %q", s.Summary.Operation, s.Summary.Properties[lakehouse.SummaryOffsets], offsets.Encode())
 	}
 	slvTbl, _ := lh.Load(ctx, lakehouse.SilverCleanedEvents)
