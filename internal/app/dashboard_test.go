@@ -110,6 +110,8 @@ type pageState struct {
 	Restarts       string      `json:"restarts"`
 	Marker         bool        `json:"marker"`
 	Errors         []string    `json:"errors"`
+	// Clipped are the KPI values cut short by their tiles.
+	Clipped []string `json:"clipped"`
 }
 
 const readPage = `(() => {
@@ -130,6 +132,7 @@ const readPage = `(() => {
 		lag: t("[data-testid=pipe-lag]"), dlq: t("[data-testid=pipe-dlq]"), restarts: t("[data-testid=pipe-restarts]"),
 		marker: window.__noReload === true,
 		errors: [...document.querySelectorAll(".panel[data-state=error]")].map((p) => p.id + ": " + p.textContent.trim()),
+		clipped: [...document.querySelectorAll(".kpi .value")].filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.dataset.testid + " " + e.textContent),
 	};
 })()`
 
@@ -174,6 +177,9 @@ func mismatches(got pageState, want want, dq [3]int) []string {
 	check("restarts", got.Restarts, "0")
 	if len(got.Errors) > 0 {
 		out = append(out, fmt.Sprintf("panels in error: %v", got.Errors))
+	}
+	if len(got.Clipped) > 0 {
+		out = append(out, fmt.Sprintf("KPI values cut short: %v", got.Clipped))
 	}
 	return out
 }

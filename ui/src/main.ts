@@ -103,6 +103,13 @@ function syncControls(): void {
 }
 
 // KPI tiles
+/** setValue shows s as a KPI's value, its font small enough for the tile to hold it (a month's edits at the live volume: 54,432,000). */
+function setValue(value: HTMLElement, s: string): void {
+  value.textContent = s;
+  value.title = s;
+  value.style.setProperty("--chars", String(Math.max(s.length, 7)));
+}
+
 function kpi(id: string, label: string): { value: HTMLElement; note: HTMLElement } {
   const value = el("div", { class: "value", "data-testid": `kpi-${id}` }, "–");
   const note = el("div", { class: "note" }, "");
@@ -187,22 +194,22 @@ async function loadSummary(signal: AbortSignal): Promise<void> {
   const s = await getJSON<Summary>("/api/v1/stats/summary", params(), signal);
   const t = s.totals;
   const all = t.human + t.bots + t.anonymous;
-  kEvents.value.textContent = n(t.events);
+  setValue(kEvents.value, n(t.events));
   kEvents.note.textContent = `on ${n(t.wikis)} wiki${t.wikis === 1 ? "" : "s"}`;
   const minutes = t.hours_with_data * 60;
   const rate = minutes ? t.events / minutes : 0;
-  kRate.value.textContent = minutes ? `${rate >= 100 ? Math.round(rate) : rate.toFixed(1)}/min` : "–";
+  setValue(kRate.value, minutes ? `${rate >= 100 ? Math.round(rate) : rate.toFixed(1)}/min` : "–");
   kRate.note.textContent = `over ${n(t.hours_with_data)} hour${t.hours_with_data === 1 ? "" : "s"} with data`;
-  kHuman.value.textContent = n(t.human);
+  setValue(kHuman.value, n(t.human));
   kHuman.note.textContent = pct(t.human, all);
-  kBots.value.textContent = n(t.bots);
+  setValue(kBots.value, n(t.bots));
   kBots.note.textContent = pct(t.bots, all);
-  kAnon.value.textContent = n(t.anonymous);
+  setValue(kAnon.value, n(t.anonymous));
   kAnon.note.textContent = pct(t.anonymous, all);
-  kRisk.value.textContent = n(s.risk.high);
+  setValue(kRisk.value, n(s.risk.high));
   kRisk.value.classList.toggle("alarm", s.risk.high > 0);
   kRisk.note.textContent = `${n(s.risk.medium)} medium`;
-  kNew.value.textContent = n(t.new_pages);
+  setValue(kNew.value, n(t.new_pages));
   kNew.note.textContent = `${bytes(t.bytes_added, true)} / ${bytes(-t.bytes_removed, true)}`;
 
   if (!all) { setState(pShare, "empty", "No edits in this range."); return; }
