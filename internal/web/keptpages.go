@@ -145,8 +145,7 @@ func (ps partsOf[P]) keep(ctx context.Context, s *Server, q rankedSQL, top *clos
 	if n == 0 || top.snapshot == 0 {
 		return nil
 	}
-	closed := q.baseOf(func(p spanPart) bool { return p.closed })
-	res, err := s.readAt(ctx, ps.sql(`(SELECT * FROM `+closed+` WHERE `+hasKey(top.keys[:n])+`)`),
+	res, err := s.readAt(ctx, ps.sql(q.keyedOf(q.cols, isClosed, top.keys[:n])),
 		query.At{Since: q.span.f.from})
 	if err != nil || res.Snapshots[q.daily] != top.snapshot {
 		return err // a commit in between: no kept parts
@@ -183,23 +182,30 @@ func (ps partsOf[P]) keep(ctx context.Context, s *Server, q rankedSQL, top *clos
 	return nil
 }
 
-// hasKey is the condition that a row's rank_id is one of keys. It is
-// list_contains, not IN: DuckDB filters an IN list of several keys after
+// isClosed selects the closed parts of a span.
+func isClosed(p spanPart) bool { return p.closed }
+
+// hasKey is the condition that a row's key (the SQL id) is one of keys.
+// It is a list_contains: DuckDB filters an IN list of several keys after
 // the scan, which then reads every column of the range's rows (the day's
 // page-hours' editor lists, 40 of a week's 75 ms trending pages at the
 // live feed's volume), while a list_contains on the key's column filters
 // in the scan, which reads the other columns of the matching rows only.
-func hasKey(keys []int64) string {
-	var b strings.Builder
-	b.WriteString("list_contains([")
+// In a part written in the order of its keys (ordered: the daily rollups'
+// files) the IN list is there too: DuckDB then skips the row groups whose
+// keys' bounds leave the keys out, and filters the rest with
+// list_contains. The month's anonymous editors at the live feed's volume:
+// 3 editors' rows of 29 days in 53 ms instead of 86.
+func hasKey(id string, keys []int64, ordered bool) string {
+	list := make([]string, len(keys))
 	for i, k := range keys {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(strconv.FormatInt(k, 10))
+		list[i] = strconv.FormatInt(k, 10)
 	}
-	b.WriteString("]::BIGINT[], rank_id)")
-	return b.String()
+	cond := `list_contains([` + strings.Join(list, ", ") + `]::BIGINT[], ` + id + `)`
+	if ordered {
+		cond = id + ` IN (` + strings.Join(list, ", ") + `) AND ` + cond
+	}
+	return cond
 }
 
 // answer answers the list with the kept parts of top, or reports false
@@ -260,13 +266,13 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 	// The candidates' open hours, and the closed part of those without
 	// kept parts.
 	var srcs []string
-	if hours := q.baseOf(open); hours != "" {
-		srcs = append(srcs, `SELECT * FROM `+hours+` WHERE `+hasKey(keys))
+	if hours := q.keyedOf(q.cols, open, keys); hours != "" {
+		srcs = append(srcs, `SELECT * FROM `+hours)
 	}
 	if len(unkept) == 0 {
 		at = openAt
 	} else {
-		srcs = append(srcs, `SELECT * FROM `+q.baseOf(func(p spanPart) bool { return p.closed })+` WHERE `+hasKey(unkept))
+		srcs = append(srcs, `SELECT * FROM `+q.keyedOf(q.cols, isClosed, unkept))
 	}
 	hits := &query.Result{}
 	if len(srcs) > 0 {

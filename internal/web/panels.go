@@ -348,12 +348,22 @@ func (q rankedSQL) baseOf(keep func(spanPart) bool) string {
 
 // colsOf is baseOf with the columns cols instead of the list's.
 func (q rankedSQL) colsOf(cols string, keep func(spanPart) bool) string {
+	return q.keyedOf(cols, keep, nil)
+}
+
+// keyedOf is colsOf with the rows of the keys keys only (all when nil).
+func (q rankedSQL) keyedOf(cols string, keep func(spanPart) bool, keys []int64) string {
 	sel := `SELECT ` + cols + `, ` + q.id + ` AS rank_id FROM `
 	var parts []string
 	for _, p := range q.parts() {
-		if keep(p) {
-			parts = append(parts, sel+p.table+` WHERE `+q.partWhere(p))
+		if !keep(p) {
+			continue
 		}
+		where := q.partWhere(p)
+		if keys != nil {
+			where += ` AND ` + hasKey(q.id, keys, p.daily)
+		}
+		parts = append(parts, sel+p.table+` WHERE `+where)
 	}
 	if len(parts) == 0 {
 		return ""
