@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,7 +63,8 @@ type pagePart struct {
 
 // pageParts are the trending pages' parts.
 var pageParts listParts = partsOf[pagePart]{sql: pagePartsSQL, read: readPageParts, sum: sumPageParts,
-	key: func(p pagePart) int64 { return p.key }, hashes: func(p pagePart) int { return len(p.editors) }}
+	key: func(p pagePart) int64 { return p.key }, edits: func(p pagePart) int64 { return p.edits },
+	hashes: func(p pagePart) int { return len(p.editors) }}
 
 // pagePartsSQL sums the rows of src (the page rollups' columns, q.cols,
 // and rank_id) per page, the editors as the hashes of their names, each
@@ -124,6 +126,8 @@ type partsOf[P any] struct {
 	sql  func(src string) string
 	read func(rows [][]any, types []string) ([]P, error)
 	key  func(P) int64
+	// edits is a part's edits.
+	edits func(P) int64
 	// hashes is how many editors' hashes a part holds (maxKeptHashes).
 	hashes func(P) int
 	// sum adds each entity's parts up into the list's rows, at most limit
@@ -214,7 +218,7 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 	var kept map[int64][]P
 	if top != nil {
 		var ok bool
-		if kept, ok = top.parts.(map[int64][]P); !ok {
+		if kept, ok = top.keptParts().(map[int64][]P); !ok {
 			return nil, false, nil
 		}
 	} else if slices.ContainsFunc(q.parts(), func(p spanPart) bool { return p.closed }) {
@@ -230,20 +234,41 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 	if since := q.since(open); !since.IsZero() {
 		openAt.Since = since
 	}
-	res, err := s.readAt(ctx, `WITH `+q.candidates("rank_id", top)+`
-		SELECT candidates.rank_id`+q.inexact(top)+` FROM candidates, cut`, openAt)
+	sql := `WITH ` + q.candidates("rank_id", top) + `
+		SELECT candidates.rank_id FROM candidates`
+	if top != nil {
+		sql = `WITH ` + q.candidates("rank_id", top) + `
+			SELECT candidates.rank_id, coalesce(o.edits, 0)::BIGINT AS open` + q.inexact(top) + `
+			FROM candidates LEFT JOIN open AS o USING (rank_id), cut`
+	}
+	res, err := s.readAt(ctx, sql, openAt)
 	if err != nil || len(res.Rows) == 0 || flag(res, "inexact") {
 		return nil, false, err
 	}
-	if len(res.Rows) > maxKeptCandidates && top == nil {
+	keys := make([]int64, 0, len(res.Rows))
+	for _, row := range res.Rows {
+		k, ok := row[0].(int64)
+		if !ok {
+			return nil, false, fmt.Errorf("candidates: got %T, want a BIGINT key", row[0])
+		}
+		keys = append(keys, k)
+	}
+	if top != nil {
+		if keys, err = ps.narrow(top, kept, res.Rows, q.limit); err != nil {
+			return nil, false, err
+		}
+		if len(keys) < len(res.Rows) {
+			s.closed.narrowed.Add(1)
+		}
+	}
+	if len(keys) > maxKeptCandidates && top == nil {
 		return nil, false, nil
 	}
-	if len(res.Rows) > maxKeptCandidates {
+	if len(keys) > maxKeptCandidates {
 		// Many entities outside the kept ranking could reach the cut by the
-		// bound and their hours: a month's anonymous editors at the live
-		// feed's volume, whose 15th has 8 edits and the 129th 7, and every
-		// one with an edit in the hours a candidate. Their days' edits,
-		// summed exactly, tell which of them can.
+		// bound and their hours, and neither the tier nor the parts read
+		// before tell them apart. Their days' edits, summed exactly, tell
+		// which of them can.
 		closed := res.Snapshots[q.daily]
 		if res, err = s.readAt(ctx, `WITH `+q.candidates("rank_id", top)+`, `+q.exactCandidates()+`
 			SELECT rank_id FROM exact_candidates`, at); err != nil || len(res.Rows) == 0 || len(res.Rows) > maxKeptCandidates ||
@@ -251,47 +276,157 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 			return nil, false, err
 		}
 		s.closed.exact.Add(1)
-	}
-	var keys, unkept []int64
-	for _, row := range res.Rows {
-		k, ok := row[0].(int64)
-		if !ok {
-			return nil, false, fmt.Errorf("candidates: got %T, want a BIGINT key", row[0])
+		keys = keys[:0]
+		for _, row := range res.Rows {
+			k, ok := row[0].(int64)
+			if !ok {
+				return nil, false, fmt.Errorf("exact candidates: got %T, want a BIGINT key", row[0])
+			}
+			keys = append(keys, k)
 		}
-		keys = append(keys, k)
+	}
+	var unkept []int64
+	for _, k := range keys {
 		if _, ok := kept[k]; !ok && top != nil {
 			unkept = append(unkept, k)
 		}
 	}
 	// The candidates' open hours, and the closed part of those without
-	// kept parts.
+	// kept parts, told apart by a last column.
 	var srcs []string
 	if hours := q.keyedOf(q.cols, open, keys); hours != "" {
-		srcs = append(srcs, `SELECT * FROM `+hours)
+		srcs = append(srcs, `SELECT *, false AS closed_part FROM (`+ps.sql(hours)+`)`)
 	}
 	if len(unkept) == 0 {
 		at = openAt
 	} else {
-		srcs = append(srcs, `SELECT * FROM `+q.keyedOf(q.cols, isClosed, unkept))
+		srcs = append(srcs, `SELECT *, true AS closed_part FROM (`+ps.sql(q.keyedOf(q.cols, isClosed, unkept))+`)`)
+		s.closed.unkept.Add(1)
 	}
-	hits := &query.Result{}
+	var parts, closedParts []P
 	if len(srcs) > 0 {
-		if hits, err = s.readAt(ctx, ps.sql(`(`+strings.Join(srcs, ` UNION ALL `)+`)`), at); err != nil {
+		hits, err := s.readAt(ctx, strings.Join(srcs, ` UNION ALL `), at)
+		if err != nil {
 			return nil, false, err
 		}
 		if res.Snapshots[q.table] != hits.Snapshots[q.table] || (len(unkept) > 0 && hits.Snapshots[q.daily] != top.snapshot) {
 			return nil, false, nil
 		}
+		n := len(hits.Types) - 1
+		if n < 0 {
+			return nil, false, fmt.Errorf("candidates' parts: got no columns")
+		}
+		var openRows, closedRows [][]any
+		for _, row := range hits.Rows {
+			if c, _ := row[n].(bool); c {
+				closedRows = append(closedRows, row[:n])
+			} else {
+				openRows = append(openRows, row[:n])
+			}
+		}
+		if parts, err = ps.read(openRows, hits.Types[:n]); err != nil {
+			return nil, false, err
+		}
+		if closedParts, err = ps.read(closedRows, hits.Types[:n]); err != nil {
+			return nil, false, err
+		}
+		parts = append(parts, closedParts...)
 	}
-	parts, err := ps.read(hits.Rows, hits.Types)
-	if err != nil {
-		return nil, false, err
+	if len(unkept) > 0 {
+		ps.learn(s, top, unkept, closedParts)
 	}
 	for _, k := range keys {
 		parts = append(parts, kept[k]...)
 	}
 	list, ok := ps.sum(parts, q.limit)
 	return list, ok, nil
+}
+
+// narrow returns the keys of the candidates rows (a key, and its edits in
+// the open hours) that can make a list of limit entities, by what the kept
+// ranking top knows of their days: the edits of the keys it holds
+// (closedEdits) and of those whose parts it keeps (kept), and at most its
+// floor for the others. The limit-th largest of the totals it knows (each
+// at most the entity's) is at most the list's cut; the candidates whose
+// totals can reach it are left.
+func (ps partsOf[P]) narrow(top *closedTop, kept map[int64][]P, rows [][]any, limit int) ([]int64, error) {
+	type candidate struct {
+		key, edits int64 // edits: known, or at most
+		known      bool
+	}
+	cands := make([]candidate, 0, len(rows))
+	var lows []int64
+	for _, row := range rows {
+		k, ok1 := row[0].(int64)
+		o, ok2 := row[1].(int64)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("candidates: got key %T and edits %T, want integers", row[0], row[1])
+		}
+		c := candidate{key: k, edits: o + top.floor}
+		if e, ok := top.closedEdits(k); ok {
+			c.edits, c.known = o+e, true
+		} else if kp, ok := kept[k]; ok {
+			c.edits, c.known = o, true
+			for _, p := range kp {
+				c.edits += ps.edits(p)
+			}
+		}
+		low := o
+		if c.known {
+			low = c.edits
+		}
+		cands, lows = append(cands, c), append(lows, low)
+	}
+	var cut int64
+	if len(lows) >= limit && limit > 0 {
+		slices.SortFunc(lows, func(a, b int64) int { return cmp.Compare(b, a) })
+		cut = lows[limit-1]
+	}
+	keys := make([]int64, 0, len(cands))
+	for _, c := range cands {
+		if c.edits >= cut {
+			keys = append(keys, c.key)
+		}
+	}
+	return keys, nil
+}
+
+// maxLearnedKeys bounds the keys whose parts requests add to a kept
+// ranking's, and maxKeptHashes/256 their editors' hashes (a quarter of
+// maxKeptHashes for the kept rankings together).
+const maxLearnedKeys = 4096
+
+// learn adds the parts of the keys unkept (read from the days, at top's
+// snapshot) to top's kept parts, each key even with no parts (none in the
+// days), while they fit: a request after it finds them there instead of
+// reading the days again. A month's anonymous editors at the live feed's
+// volume read 3 candidates' days, 53 ms, on every request.
+func (ps partsOf[P]) learn(s *Server, top *closedTop, unkept []int64, parts []P) {
+	top.mu.Lock()
+	defer top.mu.Unlock()
+	old, _ := top.parts.(map[int64][]P)
+	// Another request may have learned some of them since.
+	added := make(map[int64][]P, len(unkept))
+	for _, k := range unkept {
+		if _, ok := old[k]; !ok {
+			added[k] = nil
+		}
+	}
+	hashes := 0
+	for _, p := range parts {
+		if _, ok := added[ps.key(p)]; ok {
+			added[ps.key(p)] = append(added[ps.key(p)], p)
+			hashes += ps.hashes(p)
+		}
+	}
+	if len(added) == 0 || top.learned+len(added) > maxLearnedKeys || top.learnedHashes+hashes > maxKeptHashes/256 {
+		return
+	}
+	kept := make(map[int64][]P, len(old)+len(added))
+	maps.Copy(kept, old)
+	maps.Copy(kept, added)
+	top.parts, top.learned, top.learnedHashes = kept, top.learned+len(added), top.learnedHashes+hashes
+	s.closed.learned.Add(int64(len(added)))
 }
 
 // sumPageParts adds up each page's parts into the trending pages' rows
@@ -377,7 +512,8 @@ func mergeSorted(a, b []uint64) []uint64 {
 
 // contributorParts are the top contributors' parts.
 var contributorParts listParts = partsOf[contributorPart]{sql: contributorPartsSQL, read: readContributorParts,
-	sum: sumContributorParts, key: func(p contributorPart) int64 { return p.key }, hashes: func(contributorPart) int { return 0 }}
+	sum: sumContributorParts, key: func(p contributorPart) int64 { return p.key }, edits: func(p contributorPart) int64 { return p.edits },
+	hashes: func(contributorPart) int { return 0 }}
 
 // contributorPart is one editor's rows on one wiki of a part of a span
 // summed: what the top contributors' detail adds up.

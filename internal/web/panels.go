@@ -639,7 +639,7 @@ func (s *Server) ranked(w http.ResponseWriter, r *http.Request, f filters, q ran
 	// rows read in the scan by their keys, rather than every column of the
 	// range's rows read for a join (the 24-hour trending pages at the live
 	// feed's volume: 30 ms instead of 49).
-	if q.kept != nil && (top == nil || top.parts != nil) {
+	if q.kept != nil && (top == nil || top.keptParts() != nil) {
 		res, ok, err := q.kept.answer(r.Context(), s, q, top, at)
 		if err != nil {
 			s.fail(w, r, err)

@@ -595,19 +595,30 @@ func TestTopListsEqualSilver(t *testing.T) {
 	maxKeptHashes = 2 << 20
 	// With room for 60 candidates, the lists with more are told by their
 	// days summed exactly.
-	defer func(n int) { maxKeptCandidates = n }(maxKeptCandidates)
-	maxKeptCandidates = 60
+	// With room for 60 candidates and no tier, the lists with more are
+	// told by their days summed exactly.
+	defer func(n, m int) { maxKeptCandidates, maxTierKeys = n, m }(maxKeptCandidates, maxTierKeys)
+	maxKeptCandidates, maxTierKeys = 60, 0
 	g := again(&srv.closed.keptParts, &srv.closed.exact)
 	if g[0] < 10 || g[1] < 3 {
 		t.Errorf("with room for 60 candidates, %d lists were summed from kept parts, %d of them after exact sums; want many and several", g[0], g[1])
 	}
 	t.Logf("with room for 60 candidates: %d lists summed from kept parts, %d of them after exact sums", g[0], g[1])
 	maxKeptCandidates = 1000
+	// Kept rankings of limit keys and a tier of 5: the lists' candidates
+	// are told apart by the tier's edits and its floor, and by the parts
+	// that lists read before (partsOf.learn).
+	keep := closedTopKeep
+	closedTopKeep, maxTierKeys = func(limit int) int { return limit }, 5
+	g = again(&srv.closed.told, &srv.closed.narrowed, &srv.closed.unkept, &srv.closed.learned)
+	if g[0] < 10 || g[1] < 10 || g[2] < 10 || g[3] < 10 {
+		t.Errorf("with kept rankings of limit keys and tiers of 5, %d lists were told by them, %d narrowed, %d read the days of candidates without kept parts, %d keys learned; want many of each", g[0], g[1], g[2], g[3])
+	}
+	t.Logf("with kept rankings of limit keys and tiers of 5: %d lists told by them, %d narrowed, %d read unkept candidates' days, %d keys learned", g[0], g[1], g[2], g[3])
+	maxTierKeys = 16384
 	// ...and when it keeps too few keys to tell a list, the list is
 	// ranked again without it: kept rankings of limit keys, whose bound
 	// is often the list's cut.
-	keep := closedTopKeep
-	closedTopKeep = func(limit int) int { return limit }
 	g = again(&srv.closed.told, &srv.closed.untold)
 	if g[0] < 3 || g[1] < 3 {
 		t.Errorf("with kept rankings of limit keys, %d lists were told by them and %d not; want several of each", g[0], g[1])

@@ -687,25 +687,62 @@ func TestClosedTopBoundsPrunedKeys(t *testing.T) {
 		}
 		return top, threshold
 	}
+	// A ranking whose bound is at least half its first total (the list's
+	// limit is 1) is flat, and keeps a tier of keys after its first ones:
+	// their edits, and a floor on every other key's.
+	defer func(n int) { maxTierKeys = n }(maxTierKeys)
 	for _, c := range []struct {
 		name        string
 		rowsPerSpan int
-		keep        int
+		keep, tier  int
 		threshold   int64
 		keys        []int64
 		edits       []int64
 		bound       int64
+		byKey       []int64 // keys and edits
+		floor       int64
 	}{
-		{"pruned", 1, 2, 5, []int64{1, 2}, []int64{20, 18}, 16},
-		{"three keys", 1, 3, 2, []int64{1, 2, 3}, []int64{20, 18, 8}, 5},
-		{"rows unbounded", 0, 2, 1, []int64{1, 2}, []int64{20, 18}, 8},
+		{"pruned", 1, 2, 16384, 5, []int64{1, 2}, []int64{20, 18}, 16, []int64{1, 20, 2, 18, 5, 5}, 16},
+		{"three keys", 1, 3, 16384, 2, []int64{1, 2, 3}, []int64{20, 18, 8}, 5, []int64{1, 20, 2, 18, 3, 8}, 5},
+		{"rows unbounded", 0, 2, 16384, 1, []int64{1, 2}, []int64{20, 18}, 8, []int64{1, 20, 2, 18}, 8},
+		{"flat, every key in the tier", 0, 1, 16384, 1, []int64{1}, []int64{20}, 18, []int64{1, 20, 2, 18, 3, 8, 5, 5}, 0},
+		{"flat, tier of one", 0, 1, 1, 1, []int64{1}, []int64{20}, 18, []int64{1, 20, 2, 18}, 8},
+		{"no tier", 0, 1, 0, 1, []int64{1}, []int64{20}, 18, []int64{1, 20}, 18},
 	} {
-		q.rowsPerSpan = c.rowsPerSpan
+		q.rowsPerSpan, maxTierKeys = c.rowsPerSpan, c.tier
 		top, threshold := ranking(q, c.keep)
-		if threshold != c.threshold || !slices.Equal(top.keys, c.keys) || !slices.Equal(top.edits, c.edits) || top.bound != c.bound {
-			t.Errorf("%s: got threshold %d, keys %v with %v, bound %d; want %d, %v with %v, bound %d", c.name,
-				threshold, top.keys, top.edits, top.bound, c.threshold, c.keys, c.edits, c.bound)
+		var byKey []int64
+		for i, k := range top.byKey {
+			byKey = append(byKey, k, top.byKeyEdits[i])
 		}
+		if threshold != c.threshold || !slices.Equal(top.keys, c.keys) || !slices.Equal(top.edits, c.edits) || top.bound != c.bound ||
+			!slices.Equal(byKey, c.byKey) || top.floor != c.floor {
+			t.Errorf("%s: got threshold %d, keys %v with %v, bound %d, by key %v, floor %d; want %d, %v with %v, bound %d, by key %v, floor %d", c.name,
+				threshold, top.keys, top.edits, top.bound, byKey, top.floor, c.threshold, c.keys, c.edits, c.bound, c.byKey, c.floor)
+		}
+	}
+}
+
+// TestNarrowByTierAndParts: a list of 2 over a kept ranking that knows
+// A's 10 and B's 9 edits over the days, E's 8 from parts a request read
+// before, and at most 3 for any other key. The totals it knows (E's 9
+// with its hour) put the cut at 9 at least: C, with 6 edits in the hours,
+// could reach it by the floor and stays; D, with 4, cannot. Left out by a
+// floor of 0, C would be lost; with E's parts not counted, E would.
+func TestNarrowByTierAndParts(t *testing.T) {
+	top := &closedTop{byKey: []int64{1, 2}, byKeyEdits: []int64{10, 9}, floor: 3}
+	kept := map[int64][]contributorPart{5: {{key: 5, edits: 5}, {key: 5, edits: 3}}}
+	rows := [][]any{{int64(1), int64(0)}, {int64(2), int64(0)}, {int64(3), int64(6)}, {int64(4), int64(4)}, {int64(5), int64(1)}}
+	ps := contributorParts.(partsOf[contributorPart])
+	keys, err := ps.narrow(top, kept, rows, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(keys, []int64{1, 2, 3, 5}) {
+		t.Errorf("got candidates %v, want A, B, C and E (1, 2, 3, 5)", keys)
+	}
+	if _, err := ps.narrow(top, kept, [][]any{{int64(1), "x"}}, 2); err == nil {
+		t.Error("a candidate's edits of another type: no error")
 	}
 }
 
@@ -792,4 +829,5 @@ func TestRollingRankingsReadAhead(t *testing.T) {
 	if n := s.warm.built.Load(); n != 1 {
 		t.Errorf("%d kept rankings built ahead after a second read with no commit, want still 1", n)
 	}
+
 }
