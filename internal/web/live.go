@@ -150,6 +150,7 @@ func (l *live) publish(b []byte) {
 // RunLive watches gold for /api/v1/live until ctx ends; Serve runs it.
 func (s *Server) RunLive(ctx context.Context) {
 	if s.live != nil {
+		s.warmDashboard(ctx)
 		s.live.run(ctx, s.log.Warn)
 	}
 }

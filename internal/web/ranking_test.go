@@ -830,4 +830,25 @@ func TestRollingRankingsReadAhead(t *testing.T) {
 		t.Errorf("%d kept rankings built ahead after a second read with no commit, want still 1", n)
 	}
 
+	// A server reads the dashboard's first lists over 7 and 30 days ahead
+	// as it starts: its first request for one builds nothing.
+	first, fts := serve()
+	first.warmDashboard(ctx)
+	first.warm.reading.Lock() // until the lists are read
+	first.warm.reading.Unlock()
+	if n := first.warm.built.Load(); n != 4 {
+		t.Fatalf("%d kept rankings built ahead at start, want 4: pages and contributors over 7 and 30 days", n)
+	}
+	month := "&from=" + later.Add(-719*time.Hour).Format(time.RFC3339) + "&to=" + later.Format(time.RFC3339)
+	for _, path := range []string{"/api/v1/top/pages?limit=15&exclude_bots=true" + month, "/api/v1/top/contributors?limit=15&kind=all" + month} {
+		built := first.closed.built.Load()
+		code, out := get(t, fts.URL+path)
+		_, want := get(t, fresh.URL+path)
+		if code != 200 || fmt.Sprint(rowsOf(t, out)) != fmt.Sprint(rowsOf(t, want)) || len(rowsOf(t, want)) == 0 {
+			t.Errorf("%s: %d %v, want a fresh server's %v", path, code, rowsOf(t, out), rowsOf(t, want))
+		}
+		if n := first.closed.built.Load() - built; n != 0 {
+			t.Errorf("%s built %d kept rankings, want 0: it was read ahead at start", path, n)
+		}
+	}
 }

@@ -30,6 +30,10 @@ const maxWarm = 16
 type warmLists struct {
 	mu sync.Mutex
 	m  map[string]*warmList
+	// reading is held while the lists are read ahead: by the dashboard's
+	// first lists at start (warmDashboard), during which the live updates
+	// do not wait for it.
+	reading sync.Mutex
 	// built counts the kept rankings built ahead (for tests).
 	built atomic.Int64
 }
@@ -50,14 +54,42 @@ func (s *Server) noteRolling(ctx context.Context, f filters, q rankedSQL) {
 	if !s.endsAtNewest(ctx, f) {
 		return
 	}
+	s.warm.note(q, f.to.Sub(f.from), f)
+}
+
+// note records the top list q asked for now over a range of length
+// hours ending at gold's newest hour, in the places of f.
+func (w *warmLists) note(q rankedSQL, length time.Duration, f filters) {
 	q.span = span{}
-	key := fmt.Sprint(q.table, q.cond, q.limit, f.regions, f.domains, f.to.Sub(f.from))
-	s.warm.mu.Lock()
-	defer s.warm.mu.Unlock()
-	if s.warm.m == nil || (s.warm.m[key] == nil && len(s.warm.m) >= maxWarm) {
-		s.warm.m = map[string]*warmList{}
+	key := fmt.Sprint(q.table, q.cond, q.limit, f.regions, f.domains, length)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil || (w.m[key] == nil && len(w.m) >= maxWarm) {
+		w.m = map[string]*warmList{}
 	}
-	s.warm.m[key] = &warmList{q: q, span: f.to.Sub(f.from), f: filters{regions: f.regions, domains: f.domains}, asked: time.Now()}
+	w.m[key] = &warmList{q: q, span: length, f: filters{regions: f.regions, domains: f.domains}, asked: time.Now()}
+}
+
+// warmDashboard reads ahead, in the background, the kept rankings of the
+// lists the dashboard shows first over its ranges with whole days
+// (ui/src/main.ts: the 7 and 30 days up to gold's newest hour, 15
+// trending pages without bots and 15 contributors of every kind), as if
+// asked for now: the first person to open a month's range found no kept
+// ranking, and waited 3.5 s for the trending pages at the live feed's
+// volume. The live updates meanwhile do not read ahead.
+func (s *Server) warmDashboard(ctx context.Context) {
+	for _, hours := range []int{7 * 24, 30 * 24} {
+		for _, q := range []rankedSQL{trendingSQL(15, true), contributorsSQL(15, "")} {
+			s.warm.note(q, time.Duration(hours-1)*time.Hour, filters{})
+		}
+	}
+	s.warm.reading.Lock()
+	go func() {
+		defer s.warm.reading.Unlock()
+		if err := s.readAheadLocked(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("reading the dashboard's first lists ahead failed", "err", err)
+		}
+	}()
 }
 
 // endsAtNewest reports whether f ends at gold's newest hour.
@@ -80,6 +112,23 @@ func (s *Server) newestHour(ctx context.Context) (time.Time, bool) {
 // warmFor, over their ranges moved to end at gold's newest hour, that are
 // not kept yet.
 func (s *Server) readAhead(ctx context.Context) error {
+	s.warm.reading.Lock()
+	defer s.warm.reading.Unlock()
+	return s.readAheadLocked(ctx)
+}
+
+// tryReadAhead is readAhead, unless the lists are being read ahead
+// already.
+func (s *Server) tryReadAhead(ctx context.Context) error {
+	if !s.warm.reading.TryLock() {
+		return nil
+	}
+	defer s.warm.reading.Unlock()
+	return s.readAheadLocked(ctx)
+}
+
+// readAheadLocked is readAhead with s.warm.reading held.
+func (s *Server) readAheadLocked(ctx context.Context) error {
 	newest, ok := s.newestHour(ctx)
 	if !ok {
 		return nil

@@ -222,7 +222,7 @@ func New(cfg Config, eng *query.Engine) (*Server, error) {
 			poll = 250 * time.Millisecond
 		}
 		s.live = &live{lh: cfg.Lakehouse, eng: eng, poll: poll, subs: map[chan []byte]bool{},
-			read: s.readAhead}
+			read: s.tryReadAhead}
 	}
 	for pattern, h := range s.routes() {
 		if eng != nil || pattern == "GET /healthz" {
