@@ -57,8 +57,8 @@ func (s *Server) noteRolling(ctx context.Context, f filters, q rankedSQL) {
 	s.warm.note(q, f.to.Sub(f.from), f)
 }
 
-// note records the top list q asked for now over a range of length
-// hours ending at gold's newest hour, in the places of f.
+// note records the top list q asked for now over a range as long as
+// length ending at gold's newest hour, in the places of f.
 func (w *warmLists) note(q rankedSQL, length time.Duration, f filters) {
 	q.span = span{}
 	key := fmt.Sprint(q.table, q.cond, q.limit, f.regions, f.domains, length)
