@@ -76,6 +76,9 @@ type closedTops struct {
 	// told apart; unkept those that read the days of candidates without
 	// kept parts; learned the keys whose parts were learned.
 	narrowed, unkept, learned atomic.Int64
+	// closedHours counts the lists whose kept ranking holds hours of a
+	// day that is over, without a whole day (span.closedTo).
+	closedHours atomic.Int64
 }
 
 type closedTopKey struct {
@@ -176,7 +179,7 @@ func (q rankedSQL) closedRows() int {
 // rollup's current snapshot, reading it first if none is kept; nil when q
 // reads no whole day or the rollup has no snapshot.
 func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error) {
-	if !slices.ContainsFunc(q.parts(), func(p spanPart) bool { return p.daily }) {
+	if !slices.ContainsFunc(q.parts(), func(p spanPart) bool { return p.closed }) {
 		return nil, nil
 	}
 	snap, ok, err := s.eng.Snapshot(ctx, q.daily)
@@ -201,6 +204,9 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 		return nil, err
 	}
 	top.snapshot = res.Snapshots[q.daily]
+	if q.span.first.IsZero() {
+		top.snapshot = snap // hours alone: the rollup's, read before them
+	}
 	if len(res.Rows) > 0 && res.Rows[0][2] != int64(1) {
 		s.closed.pruned.Add(1)
 	}
@@ -221,6 +227,18 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 	s.closed.m[key] = top
 	s.closed.hashes += top.partHashes
 	return top, nil
+}
+
+// closedSnapshot is the daily rollup's snapshot that res, a statement
+// over q's closed parts, read: the statement's own, or, when the closed
+// parts are hours alone (span.closedTo), the rollup's now. Either changes
+// with a late event into the closed hours (see above).
+func (s *Server) closedSnapshot(ctx context.Context, q rankedSQL, res *query.Result) int64 {
+	if q.span.first.IsZero() {
+		snap, _, _ := s.eng.Snapshot(ctx, q.daily)
+		return snap
+	}
+	return res.Snapshots[q.daily]
 }
 
 // readClosedTop reads closedTopSQL's rows into a kept ranking of keep

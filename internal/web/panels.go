@@ -186,27 +186,66 @@ type rankedSQL struct {
 type span struct {
 	f           filters
 	first, last time.Time
+	// closedTo, in a span without whole days, is the last hour of the
+	// range's first day when that day is over (the daily rollup has it):
+	// its hours are kept with a ranking as a week's partial first day's
+	// are (closed.go). Zero when none.
+	closedTo time.Time
 }
 
 // dailyDays returns the span of f over the daily rollup.
 func (s *Server) dailyDays(ctx context.Context, daily string, f filters) (span, error) {
 	sql, first := newestDaySQL(daily, f)
 	if sql == "" {
-		return span{f: f}, nil
+		return s.closedHours(ctx, daily, f)
 	}
-	if newest, ok := s.newestDays.get(ctx, s.eng, daily, sql); ok {
-		return spanTo(f, first, newest)
-	}
-	res, err := s.readAt(ctx, sql, query.At{Since: first})
+	newest, err := s.dailyValue(ctx, daily, sql, first)
 	if err != nil {
 		return span{f: f}, err
 	}
-	var newest any
-	if len(res.Rows) == 1 && len(res.Rows[0]) == 1 {
-		newest = res.Rows[0][0]
+	sp, err := spanTo(f, first, newest)
+	if err != nil || !sp.first.IsZero() {
+		return sp, err
 	}
-	s.newestDays.put(sql, res.Snapshots[daily], newest)
-	return spanTo(f, first, newest)
+	return s.closedHours(ctx, daily, f) // its whole days are not over yet
+}
+
+// closedHours returns the span of f, a range without whole days, with its
+// first day's hours closed when that day is over. The dashboard's 24
+// hours cross midnight at most hours of the day, and the day before is
+// over: its hours change only with a late event, which rewrites the
+// day's daily rows too.
+func (s *Server) closedHours(ctx context.Context, daily string, f filters) (span, error) {
+	day := f.from.Truncate(24 * time.Hour)
+	end := day.Add(24 * time.Hour)
+	if daily == "" || day.Equal(f.from) || end.After(f.to) {
+		return span{f: f}, nil
+	}
+	has, err := s.dailyValue(ctx, daily, fmt.Sprintf(`SELECT max(stat_date) FROM %s WHERE day_start = TIMESTAMPTZ '%s'`,
+		daily, day.Format(time.RFC3339)), day)
+	if _, over := has.(string); err != nil || !over {
+		return span{f: f}, err
+	}
+	return span{f: f, closedTo: end.Add(-time.Hour)}, nil
+}
+
+// dailyValue answers sql, a query of one value of the daily rollup from
+// since on, with the answer kept for the rollup's snapshot (newestDays),
+// or else asks it.
+func (s *Server) dailyValue(ctx context.Context, daily, sql string, since time.Time) (any, error) {
+	if v, ok := s.newestDays.get(ctx, s.eng, daily, sql); ok {
+		return v, nil
+	}
+	res, err := s.readAt(ctx, sql, query.At{Since: since})
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if len(res.Rows) == 1 && len(res.Rows[0]) == 1 {
+		v = res.Rows[0][0]
+	}
+	s.newestDays.put(sql, res.Snapshots[daily], v)
+	return v, nil
 }
 
 // newestDays keeps the answers of dailyDays' query (newestDaySQL) for the
@@ -311,6 +350,10 @@ type spanPart struct {
 // from the daily one, the other hours from the hourly one.
 func (q rankedSQL) parts() []spanPart {
 	sp, f := q.span, q.span.f
+	if sp.first.IsZero() && !sp.closedTo.IsZero() {
+		return []spanPart{{table: q.table, from: f.from, to: sp.closedTo, closed: true},
+			{table: q.table, from: sp.closedTo.Add(time.Hour), to: f.to}}
+	}
 	if sp.first.IsZero() {
 		return []spanPart{{table: q.table, from: f.from, to: f.to}}
 	}
@@ -631,6 +674,9 @@ func (s *Server) ranked(w http.ResponseWriter, r *http.Request, f filters, q ran
 	}
 	if top != nil {
 		s.noteRolling(r.Context(), f, q)
+		if q.span.first.IsZero() {
+			s.closed.closedHours.Add(1)
+		}
 	}
 	if top != nil && q.openThreshold(top) > 1 {
 		s.closed.fewHours.Add(1)

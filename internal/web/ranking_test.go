@@ -852,3 +852,108 @@ func TestRollingRankingsReadAhead(t *testing.T) {
 		}
 	}
 }
+
+// TestSpanPartsClosedHours: a span without whole days whose first day is
+// over (closedTo) has that day's hours as a closed part of the hourly
+// rollup, and the other hours as the open part; without closedTo the
+// range is one open part.
+func TestSpanPartsClosedHours(t *testing.T) {
+	from := time.Date(2026, 10, 29, 15, 0, 0, 0, time.UTC)
+	to := from.Add(23 * time.Hour)
+	q := rankedSQL{table: "h", daily: "d", span: span{f: filters{from: from, to: to}, closedTo: from.Add(8 * time.Hour)}}
+	want := []spanPart{{table: "h", from: from, to: from.Add(8 * time.Hour), closed: true}, {table: "h", from: from.Add(9 * time.Hour), to: to}}
+	if got := q.parts(); !slices.Equal(got, want) {
+		t.Errorf("with the 29th over: got %+v, want %+v", got, want)
+	}
+	if rows := q.closedRows(); rows != 0 {
+		t.Errorf("closed rows without a bound on rows: got %d, want 0", rows)
+	}
+	q.rowsPerSpan = 1
+	if rows := q.closedRows(); rows != 2*9 {
+		t.Errorf("closed rows of 9 hours, counted twice: got %d, want 18", rows)
+	}
+	q.span.closedTo = time.Time{}
+	if got := q.parts(); !slices.Equal(got, []spanPart{{table: "h", from: from, to: to}}) {
+		t.Errorf("without closedTo: got %+v, want one open part", got)
+	}
+}
+
+// TestClosedHoursKeptUntilALateEvent: a range without whole days whose
+// first day is over (the 1st's second half and the 2nd's first hours)
+// keeps the 1st's hours with a ranking; late events into the 1st change
+// its hours and daily rows, and the list then equals a fresh server's,
+// not the kept one.
+func TestClosedHoursKeptUntilALateEvent(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	batch := func(seed int64, from time.Time, hours, count int) [][]byte {
+		cfg := gen.DefaultConfig()
+		cfg.Count, cfg.Seed, cfg.Start = count, seed, from
+		cfg.Rate = float64(cfg.Count) / float64(hours*3600)
+		events, err := gen.Lines(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return events
+	}
+	p := stagetest.New(t)
+	p.Bronze(t, batch(1, start, 36, 3000)) // the 1st and half the 2nd
+	p.Silver(t)
+	p.Gold(t)
+	eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), QueryConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if err := eng.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Addr: "127.0.0.1:8080"}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	path := "/api/v1/top/pages?limit=10&from=2026-11-01T12:00:00Z&to=2026-11-02T06:00:00Z"
+	list := func(base string) []map[string]any {
+		t.Helper()
+		code, out := get(t, base+path)
+		if code != 200 || len(rowsOf(t, out)) == 0 {
+			t.Fatalf("%s: %d %v", path, code, out)
+		}
+		return rowsOf(t, out)
+	}
+	first := list(ts.URL)
+	if n := s.closed.closedHours.Load(); n != 1 {
+		t.Fatalf("%d lists kept the 1st's hours with a ranking, want 1", n)
+	}
+	built := s.closed.built.Load()
+	if again := list(ts.URL); !reflect.DeepEqual(again, first) || s.closed.built.Load() != built {
+		t.Fatalf("the same list again: built %d more rankings, same %t; want none and the same", s.closed.built.Load()-built, reflect.DeepEqual(again, first))
+	}
+
+	// Late events into the 1st's afternoon: gold rewrites those hours
+	// and the 1st's daily rows.
+	p.Bronze(t, batch(2, start.Add(15*time.Hour), 1, 1500))
+	p.Silver(t)
+	p.Gold(t)
+	if err := eng.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	later := list(ts.URL)
+	if s.closed.built.Load() == built {
+		t.Error("the late events did not lead to a new kept ranking")
+	}
+	fresh, err := New(Config{Addr: "127.0.0.1:8080"}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fts := httptest.NewServer(fresh)
+	defer fts.Close()
+	if want := list(fts.URL); !reflect.DeepEqual(later, want) {
+		t.Errorf("the list after late events differs from a fresh server's:\n got %v\nwant %v", later, want)
+	}
+	if reflect.DeepEqual(later, first) {
+		t.Error("1,500 late events left the list as it was; the test shows nothing")
+	}
+}
