@@ -158,33 +158,13 @@ func TestNewestDayKeptPerSnapshot(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	batch := func(seed int64, from time.Time, days float64) [][]byte {
-		cfg := gen.DefaultConfig()
-		cfg.Count, cfg.Seed, cfg.Start = 2000, seed, from
-		cfg.Rate = float64(cfg.Count) / (days * 24 * 3600)
-		events, err := gen.Lines(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return events
+		return genEvents(t, seed, from, time.Duration(days*24*float64(time.Hour)), 2000)
 	}
 	p := stagetest.New(t)
 	p.Bronze(t, batch(1, start, 2.5)) // the 1st, 2nd and half the 3rd
 	p.Silver(t)
 	p.Gold(t)
-	eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), QueryConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	if err := eng.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Config{Addr: "127.0.0.1:8080"}, eng)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	eng, s, ts := servedGold(t, p)
 	path := "/api/v1/top/pages?limit=10&from=2026-11-01T00:00:00Z&to=2026-11-04T23:00:00Z"
 	list := func() []map[string]any {
 		code, out := get(t, ts.URL+path)
@@ -886,34 +866,11 @@ func TestSpanPartsClosedHours(t *testing.T) {
 func TestClosedHoursKeptUntilALateEvent(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	batch := func(seed int64, from time.Time, hours, count int) [][]byte {
-		cfg := gen.DefaultConfig()
-		cfg.Count, cfg.Seed, cfg.Start = count, seed, from
-		cfg.Rate = float64(cfg.Count) / float64(hours*3600)
-		events, err := gen.Lines(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return events
-	}
 	p := stagetest.New(t)
-	p.Bronze(t, batch(1, start, 36, 3000)) // the 1st and half the 2nd
+	p.Bronze(t, genEvents(t, 1, start, 36*time.Hour, 3000)) // the 1st and half the 2nd
 	p.Silver(t)
 	p.Gold(t)
-	eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), QueryConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	if err := eng.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Config{Addr: "127.0.0.1:8080"}, eng)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	eng, s, ts := servedGold(t, p)
 	path := "/api/v1/top/pages?limit=10&from=2026-11-01T12:00:00Z&to=2026-11-02T06:00:00Z"
 	list := func(base string) []map[string]any {
 		t.Helper()
@@ -934,7 +891,7 @@ func TestClosedHoursKeptUntilALateEvent(t *testing.T) {
 
 	// Late events into the 1st's afternoon: gold rewrites those hours
 	// and the 1st's daily rows.
-	p.Bronze(t, batch(2, start.Add(15*time.Hour), 1, 1500))
+	p.Bronze(t, genEvents(t, 2, start.Add(15*time.Hour), time.Hour, 1500))
 	p.Silver(t)
 	p.Gold(t)
 	if err := eng.Refresh(ctx); err != nil {
@@ -956,4 +913,38 @@ func TestClosedHoursKeptUntilALateEvent(t *testing.T) {
 	if reflect.DeepEqual(later, first) {
 		t.Error("1,500 late events left the list as it was; the test shows nothing")
 	}
+}
+
+// genEvents generates count events from start, spread over span.
+func genEvents(t *testing.T, seed int64, start time.Time, span time.Duration, count int) [][]byte {
+	t.Helper()
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed, cfg.Start = count, seed, start
+	cfg.Rate = float64(count) / span.Seconds()
+	events, err := gen.Lines(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+// servedGold serves p's tables: an engine with the server's configuration,
+// refreshed, a server over it, and an HTTP server of that.
+func servedGold(t *testing.T, p *stagetest.Pipeline) (*query.Engine, *Server, *httptest.Server) {
+	t.Helper()
+	eng, err := query.Open(context.Background(), p.LH, lakehouse.Tables(), QueryConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	if err := eng.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Addr: "127.0.0.1:8080"}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return eng, s, ts
 }
