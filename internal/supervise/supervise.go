@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"time"
 
@@ -188,12 +189,13 @@ func New(cfg Config) (*Supervisor, error) {
 	return &Supervisor{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer), state: map[string]*State{}}, nil
 }
 
-// Add adds a service. Call before Run.
+// Add adds a service. Call before Run; States may be read meanwhile (the
+// HTTP server starts before the stages are added).
 func (s *Supervisor) Add(svc Service) {
-	s.services = append(s.services, svc)
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.services = append(s.services, svc)
 	s.state[svc.Name] = &State{Name: svc.Name, Status: "starting", Since: time.Now()}
-	s.mu.Unlock()
 }
 
 // Run runs every service until ctx ends, restarting failed and stalled
@@ -203,8 +205,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, len(s.services))
-	for _, svc := range s.services {
+	s.mu.Lock()
+	services := slices.Clone(s.services)
+	s.mu.Unlock()
+	errs := make(chan error, len(services))
+	for _, svc := range services {
 		wg.Add(1)
 		go func() { // ends when ctx ends, the service finishes or gives up
 			defer wg.Done()

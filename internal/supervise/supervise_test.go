@@ -245,3 +245,33 @@ func TestMaxRestartsEndsRun(t *testing.T) {
 		t.Error("the other stage was not stopped")
 	}
 }
+
+// TestStatesWhileAdding: the HTTP server reads the stages' states while
+// the stages are still being added (wikistream run starts it first); run
+// with -race, this fails when Add does not hold the lock States takes.
+func TestStatesWhileAdding(t *testing.T) {
+	s, err := New(fast(&recorder{}, prometheus.NewRegistry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var read sync.WaitGroup
+	read.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				_ = s.States()
+			}
+		}
+	})
+	for i := range 100 {
+		s.Add(Service{Name: "stage" + strings.Repeat("x", i), Run: func(context.Context) error { return nil }})
+	}
+	close(done)
+	read.Wait()
+	if n := len(s.States()); n != 100 {
+		t.Errorf("%d states after adding 100 stages", n)
+	}
+}
