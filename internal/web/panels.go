@@ -248,7 +248,7 @@ func (s *Server) dailyValue(ctx context.Context, daily, sql string, since time.T
 	return v, nil
 }
 
-// newestDays keeps the answers of dailyDays' query (newestDaySQL) for the
+// newestDays keeps the answers of dailyDays' queries (newestDaySQL, and closedHours') for the
 // daily rollup's snapshot they were read from. The daily rollups change
 // when a day is over (and when late events reach a past day), the hourly
 // ones every gold run: a 7- or 30-day top list's first query, about 4 ms
