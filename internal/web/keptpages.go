@@ -245,21 +245,14 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 	if err != nil || len(res.Rows) == 0 || flag(res, "inexact") {
 		return nil, false, err
 	}
-	keys := make([]int64, 0, len(res.Rows))
-	for _, row := range res.Rows {
-		k, ok := row[0].(int64)
-		if !ok {
-			return nil, false, fmt.Errorf("candidates: got %T, want a BIGINT key", row[0])
-		}
-		keys = append(keys, k)
+	var keys []int64
+	if top == nil {
+		keys, err = keysOf(res.Rows, "candidates")
+	} else if keys, err = ps.narrow(top, kept, res.Rows, q.limit); err == nil && len(keys) < len(res.Rows) {
+		s.closed.narrowed.Add(1)
 	}
-	if top != nil {
-		if keys, err = ps.narrow(top, kept, res.Rows, q.limit); err != nil {
-			return nil, false, err
-		}
-		if len(keys) < len(res.Rows) {
-			s.closed.narrowed.Add(1)
-		}
+	if err != nil {
+		return nil, false, err
 	}
 	if len(keys) > maxKeptCandidates && top == nil {
 		return nil, false, nil
@@ -276,13 +269,8 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 			return nil, false, err
 		}
 		s.closed.exact.Add(1)
-		keys = keys[:0]
-		for _, row := range res.Rows {
-			k, ok := row[0].(int64)
-			if !ok {
-				return nil, false, fmt.Errorf("exact candidates: got %T, want a BIGINT key", row[0])
-			}
-			keys = append(keys, k)
+		if keys, err = keysOf(res.Rows, "exact candidates"); err != nil {
+			return nil, false, err
 		}
 	}
 	var unkept []int64
@@ -340,6 +328,19 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 	}
 	list, ok := ps.sum(parts, q.limit)
 	return list, ok, nil
+}
+
+// keysOf returns the keys in the first column of rows (what they are).
+func keysOf(rows [][]any, what string) ([]int64, error) {
+	keys := make([]int64, 0, len(rows))
+	for _, row := range rows {
+		k, ok := row[0].(int64)
+		if !ok {
+			return nil, fmt.Errorf("%s: got %T, want a BIGINT key", what, row[0])
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
 }
 
 // narrow returns the keys of the candidates rows (a key, and its edits in
