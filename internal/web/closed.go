@@ -55,7 +55,8 @@ type closedTops struct {
 	// it could not tell (ranked again without it); fewHours those whose
 	// hours were summed for some entities only (openThreshold).
 	told, untold, fewHours atomic.Int64
-	// hashes is what the kept rankings' parts hold (closedTop.partHashes).
+	// hashes is what the kept rankings' parts hold (closedTop.partHashes and
+	// learnedHashes).
 	hashes int
 	// keptParts counts the lists told by a kept ranking and summed from
 	// its kept parts (and counted as told); built the kept rankings read.

@@ -948,3 +948,36 @@ func servedGold(t *testing.T, p *stagetest.Pipeline) (*query.Engine, *Server, *h
 	t.Cleanup(ts.Close)
 	return eng, s, ts
 }
+
+// TestLearnWithinBudgets: a kept ranking learns the parts of unkept keys
+// while their editors' hashes fit its quarter of maxKeptHashes and what
+// the kept rankings hold together, which then counts them.
+func TestLearnWithinBudgets(t *testing.T) {
+	defer func(n int) { maxKeptHashes = n }(maxKeptHashes)
+	maxKeptHashes = 400
+	ps := pageParts.(partsOf[pagePart])
+	part := func(k int64, hashes int) []pagePart { return []pagePart{{key: k, editors: make([]uint64, hashes)}} }
+	learned := func(top *closedTop, k int64) bool {
+		_, ok := top.keptParts().(map[int64][]pagePart)[k]
+		return ok
+	}
+	s := &Server{}
+	top := &closedTop{parts: map[int64][]pagePart{}}
+	ps.learn(s, top, []int64{1}, part(1, 60)) // many more than maxKeptHashes/256
+	if !learned(top, 1) || s.closed.hashes != 60 {
+		t.Errorf("60 hashes within a quarter of 400: learned %v, the rankings hold %d; want learned, 60", learned(top, 1), s.closed.hashes)
+	}
+	ps.learn(s, top, []int64{2}, part(2, 50))
+	if learned(top, 2) || s.closed.hashes != 60 {
+		t.Errorf("50 more, past the ranking's quarter: learned %v, the rankings hold %d; want not, 60", learned(top, 2), s.closed.hashes)
+	}
+	s.closed.hashes = 380 // other kept rankings' parts
+	other := &closedTop{parts: map[int64][]pagePart{}}
+	if ps.learn(s, other, []int64{3}, part(3, 30)); learned(other, 3) {
+		t.Error("30 hashes past what the rankings may hold together: learned")
+	}
+	if ps.learn(s, other, []int64{3, 4}, part(3, 20)); !learned(other, 3) || !learned(other, 4) || s.closed.hashes != 400 {
+		t.Errorf("20 hashes, and a key without parts, up to what the rankings may hold: learned %v %v, the rankings hold %d; want both, 400",
+			learned(other, 3), learned(other, 4), s.closed.hashes)
+	}
+}
