@@ -167,7 +167,7 @@ func TestRiskFeedReadsTheTopOfEachDay(t *testing.T) {
 		t.Helper()
 		levels := map[string]string{"HIGH": "'HIGH'", "MEDIUM": "'HIGH', 'MEDIUM'", "LOW": "'HIGH', 'MEDIUM', 'LOW'"}
 		for level, in := range levels {
-			for _, limit := range []int{1, 7, 50, 200} {
+			for _, limit := range []int{1, 5, 7, 9, 12, 50, 200} {
 				var want []string
 				for _, r := range p.Query(t, `SELECT entity_id, stat_date, risk_score, total_edits FROM gold.risk_scores WHERE risk_level IN (`+in+`)
 					ORDER BY risk_score DESC, total_edits DESC, stat_date DESC, entity_id LIMIT `+strconv.Itoa(limit)) {
@@ -216,6 +216,21 @@ func TestRiskFeedReadsTheTopOfEachDay(t *testing.T) {
 	}
 	if n := s.countDays.read.Load() - countRead; n != 1 {
 		t.Errorf("the summary read %d days again after a late event into one, want 1", n)
+	}
+
+	// Feeds longer than the days' kept rows read more of the days whose
+	// kept rows cannot tell them.
+	defer func(n int) { feedHeadRows = n }(feedHeadRows)
+	feedHeadRows = 4
+	if s, err = New(Config{Addr: "127.0.0.1:8080"}, eng); err != nil {
+		t.Fatal(err)
+	}
+	ts = httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	check()
+	check()
+	if s.feedDays.deep.Load() == 0 {
+		t.Error("with 4 rows kept of each day, no feed read more of a day")
 	}
 }
 
