@@ -58,6 +58,9 @@ type closedTops struct {
 	// hashes is what the kept rankings' parts hold (closedTop.partHashes and
 	// learnedHashes).
 	hashes int
+	// uses counts the kept rankings' uses; closedTop.used is a ranking's
+	// last.
+	uses int64
 	// keptParts counts the lists told by a kept ranking and summed from
 	// its kept parts (and counted as told); built the kept rankings read.
 	keptParts, built atomic.Int64
@@ -110,6 +113,10 @@ type closedTop struct {
 	// learned keys they read, with learnedHashes hashes (partsOf.learn).
 	mu                     sync.Mutex
 	learned, learnedHashes int
+	// kept says the ranking is in closedTops.m, and used when it was last
+	// asked for there (closedTops.uses); both under closedTops.mu.
+	kept bool
+	used int64
 }
 
 // keptParts returns c.parts.
@@ -189,10 +196,7 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 	}
 	keep := closedTopKeep(q.limit)
 	key := closedTopKey{q.closedTopSQL(keep), keep}
-	s.closed.mu.Lock()
-	top := s.closed.m[key]
-	s.closed.mu.Unlock()
-	if top != nil && top.snapshot == snap {
+	if top := s.closed.get(key, snap); top != nil {
 		return top, nil
 	}
 	res, err := s.readAt(ctx, key.sql, query.At{Since: q.span.f.from})
@@ -200,7 +204,7 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 		return nil, err
 	}
 	s.closed.built.Add(1)
-	top, err = q.readClosedTop(res.Rows, keep)
+	top, err := q.readClosedTop(res.Rows, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -219,15 +223,61 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 			return nil, err
 		}
 	}
-	s.closed.mu.Lock()
-	defer s.closed.mu.Unlock()
-	if s.closed.m == nil || len(s.closed.m) >= maxClosedTops || s.closed.hashes+top.partHashes > maxKeptHashes {
-		s.closed.m = map[closedTopKey]*closedTop{} // older snapshots' rankings go with the rest
-		s.closed.hashes = 0
-	}
-	s.closed.m[key] = top
-	s.closed.hashes += top.partHashes
+	s.closed.keep(key, top)
 	return top, nil
+}
+
+// get returns the ranking kept under key when it is of snapshot snap
+// (nil: none), and notes its use.
+func (c *closedTops) get(key closedTopKey, snap int64) *closedTop {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	top := c.m[key]
+	if top == nil || top.snapshot != snap {
+		return nil
+	}
+	c.uses++
+	top.used = c.uses
+	return top
+}
+
+// keep keeps top under key, in place of the ranking kept there before (of
+// an older snapshot), and lets go of the rankings used least recently
+// until it fits among maxClosedTops rankings of maxKeptHashes hashes:
+// letting go of them all at once made every list build its ranking again,
+// seconds each over a month at the live feed's volume.
+func (c *closedTops) keep(key closedTopKey, top *closedTop) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[closedTopKey]*closedTop{}
+	}
+	if old := c.m[key]; old != nil {
+		c.drop(key, old)
+	}
+	for len(c.m) > 0 && (len(c.m) >= maxClosedTops || c.hashes+top.partHashes > maxKeptHashes) {
+		var lru closedTopKey
+		var oldest *closedTop
+		for k, t := range c.m {
+			if oldest == nil || t.used < oldest.used {
+				lru, oldest = k, t
+			}
+		}
+		c.drop(lru, oldest)
+	}
+	c.uses++
+	top.kept, top.used = true, c.uses
+	c.m[key] = top
+	c.hashes += top.partHashes
+}
+
+// drop lets go of the ranking top kept under key, with c.mu held.
+func (c *closedTops) drop(key closedTopKey, top *closedTop) {
+	top.mu.Lock()
+	c.hashes -= top.partHashes + top.learnedHashes
+	top.mu.Unlock()
+	top.kept = false
+	delete(c.m, key)
 }
 
 // closedSnapshot is the daily rollup's snapshot that res, a statement

@@ -425,9 +425,9 @@ func (ps partsOf[P]) learn(s *Server, top *closedTop, unkept []int64, parts []P)
 			hashes += ps.hashes(p)
 		}
 	}
-	if len(added) == 0 || top.learned+len(added) > maxLearnedKeys || top.learnedHashes+hashes > maxKeptHashes/4 ||
-		s.closed.hashes+hashes > maxKeptHashes {
-		return
+	if len(added) == 0 || !top.kept || top.learned+len(added) > maxLearnedKeys ||
+		top.learnedHashes+hashes > maxKeptHashes/4 || s.closed.hashes+hashes > maxKeptHashes {
+		return // a ranking let go of learns nothing: its hashes are no longer counted
 	}
 	kept := make(map[int64][]P, len(old)+len(added))
 	maps.Copy(kept, old)

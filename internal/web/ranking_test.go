@@ -962,7 +962,7 @@ func TestLearnWithinBudgets(t *testing.T) {
 		return ok
 	}
 	s := &Server{}
-	top := &closedTop{parts: map[int64][]pagePart{}}
+	top := &closedTop{parts: map[int64][]pagePart{}, kept: true}
 	ps.learn(s, top, []int64{1}, part(1, 60)) // many more than maxKeptHashes/256
 	if !learned(top, 1) || s.closed.hashes != 60 {
 		t.Errorf("60 hashes within a quarter of 400: learned %v, the rankings hold %d; want learned, 60", learned(top, 1), s.closed.hashes)
@@ -972,12 +972,49 @@ func TestLearnWithinBudgets(t *testing.T) {
 		t.Errorf("50 more, past the ranking's quarter: learned %v, the rankings hold %d; want not, 60", learned(top, 2), s.closed.hashes)
 	}
 	s.closed.hashes = 380 // other kept rankings' parts
-	other := &closedTop{parts: map[int64][]pagePart{}}
+	other := &closedTop{parts: map[int64][]pagePart{}, kept: true}
 	if ps.learn(s, other, []int64{3}, part(3, 30)); learned(other, 3) {
 		t.Error("30 hashes past what the rankings may hold together: learned")
 	}
 	if ps.learn(s, other, []int64{3, 4}, part(3, 20)); !learned(other, 3) || !learned(other, 4) || s.closed.hashes != 400 {
 		t.Errorf("20 hashes, and a key without parts, up to what the rankings may hold: learned %v %v, the rankings hold %d; want both, 400",
 			learned(other, 3), learned(other, 4), s.closed.hashes)
+	}
+}
+
+// TestKeptRankingsLetGoOfTheLeastUsed: past maxKeptHashes the kept
+// rankings used least recently are let go of, one by one, with the
+// hashes they learned; a ranking kept again under its key replaces the
+// one before; a ranking let go of learns nothing.
+func TestKeptRankingsLetGoOfTheLeastUsed(t *testing.T) {
+	defer func(n int) { maxKeptHashes = n }(maxKeptHashes)
+	maxKeptHashes = 400
+	s := &Server{}
+	c := &s.closed
+	key := func(name string) closedTopKey { return closedTopKey{sql: name} }
+	ranking := func(hashes int) *closedTop {
+		return &closedTop{snapshot: 1, parts: map[int64][]pagePart{}, partHashes: hashes}
+	}
+	a, b := ranking(150), ranking(150)
+	c.keep(key("a"), a)
+	c.keep(key("b"), b)
+	ps := pageParts.(partsOf[pagePart])
+	ps.learn(s, a, []int64{7}, []pagePart{{key: 7, editors: make([]uint64, 50)}})
+	if c.get(key("a"), 1) != a || c.get(key("a"), 2) != nil || c.hashes != 350 {
+		t.Fatalf("got %v for a's key, %d hashes; want a at its snapshot alone, 350", c.get(key("a"), 1), c.hashes)
+	}
+	third := ranking(100) // 450 with a and b: b, used least recently, goes
+	c.keep(key("c"), third)
+	if c.get(key("b"), 1) != nil || c.get(key("a"), 1) != a || c.get(key("c"), 1) != third || c.hashes != 300 || b.kept {
+		t.Errorf("after a third ranking: b %v, a %v, c %v, %d hashes; want b let go of, a and c kept, 300",
+			c.get(key("b"), 1), c.get(key("a"), 1), c.get(key("c"), 1), c.hashes)
+	}
+	newer := ranking(10)
+	c.keep(key("a"), newer) // a newer snapshot's ranking: a and what it learned go
+	if len(c.m) != 2 || c.hashes != 110 || a.kept {
+		t.Errorf("a replaced: %d rankings, %d hashes; want 2, 110", len(c.m), c.hashes)
+	}
+	if ps.learn(s, a, []int64{8}, []pagePart{{key: 8, editors: make([]uint64, 5)}}); c.hashes != 110 {
+		t.Errorf("a ranking let go of learned: the rankings hold %d hashes, want 110", c.hashes)
 	}
 }
