@@ -255,20 +255,32 @@ func (c *closedTops) keep(key closedTopKey, top *closedTop) {
 	if old := c.m[key]; old != nil {
 		c.drop(key, old)
 	}
-	for len(c.m) > 0 && (len(c.m) >= maxClosedTops || c.hashes+top.partHashes > maxKeptHashes) {
-		var lru closedTopKey
-		var oldest *closedTop
-		for k, t := range c.m {
-			if oldest == nil || t.used < oldest.used {
-				lru, oldest = k, t
-			}
+	for len(c.m) >= maxClosedTops || c.hashes+top.partHashes > maxKeptHashes {
+		if !c.dropLeastUsed(nil) {
+			break
 		}
-		c.drop(lru, oldest)
 	}
 	c.uses++
 	top.kept, top.used = true, c.uses
 	c.m[key] = top
 	c.hashes += top.partHashes
+}
+
+// dropLeastUsed lets go of the ranking used least recently but except,
+// with c.mu held; false when there is none.
+func (c *closedTops) dropLeastUsed(except *closedTop) bool {
+	var lru closedTopKey
+	var oldest *closedTop
+	for k, t := range c.m {
+		if t != except && (oldest == nil || t.used < oldest.used) {
+			lru, oldest = k, t
+		}
+	}
+	if oldest == nil {
+		return false
+	}
+	c.drop(lru, oldest)
+	return true
 }
 
 // drop lets go of the ranking top kept under key, with c.mu held.

@@ -394,7 +394,8 @@ func (ps partsOf[P]) narrow(top *closedTop, kept map[int64][]P, rows [][]any, li
 
 // maxLearnedKeys bounds the keys whose parts requests add to a kept
 // ranking's. Their editors' hashes count against maxKeptHashes with the
-// kept parts', and one ranking learns at most a quarter of it: a month's
+// kept parts' (the rankings used least recently go to make room), and one
+// ranking learns at most a quarter of it: a month's
 // 100 trending pages at the live feed's volume have 67 candidates past
 // the kept parts, whose days took 2.8 s on every request while a ranking
 // could learn 8,192 hashes.
@@ -425,9 +426,15 @@ func (ps partsOf[P]) learn(s *Server, top *closedTop, unkept []int64, parts []P)
 			hashes += ps.hashes(p)
 		}
 	}
-	if len(added) == 0 || !top.kept || top.learned+len(added) > maxLearnedKeys ||
-		top.learnedHashes+hashes > maxKeptHashes/4 || s.closed.hashes+hashes > maxKeptHashes {
+	if len(added) == 0 || !top.kept || top.learned+len(added) > maxLearnedKeys || top.learnedHashes+hashes > maxKeptHashes/4 {
 		return // a ranking let go of learns nothing: its hashes are no longer counted
+	}
+	// Room is made as for a ranking kept (closedTops.keep): the one in use
+	// now learns, the ones used least recently go.
+	for s.closed.hashes+hashes > maxKeptHashes {
+		if !s.closed.dropLeastUsed(top) {
+			return
+		}
 	}
 	kept := make(map[int64][]P, len(old)+len(added))
 	maps.Copy(kept, old)

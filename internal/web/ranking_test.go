@@ -984,8 +984,9 @@ func TestLearnWithinBudgets(t *testing.T) {
 
 // TestKeptRankingsLetGoOfTheLeastUsed: past maxKeptHashes the kept
 // rankings used least recently are let go of, one by one, with the
-// hashes they learned; a ranking kept again under its key replaces the
-// one before; a ranking let go of learns nothing.
+// hashes they learned, for a ranking kept or for one learning; a ranking
+// kept again under its key replaces the one before; a ranking let go of
+// learns nothing.
 func TestKeptRankingsLetGoOfTheLeastUsed(t *testing.T) {
 	defer func(n int) { maxKeptHashes = n }(maxKeptHashes)
 	maxKeptHashes = 400
@@ -1016,5 +1017,14 @@ func TestKeptRankingsLetGoOfTheLeastUsed(t *testing.T) {
 	}
 	if ps.learn(s, a, []int64{8}, []pagePart{{key: 8, editors: make([]uint64, 5)}}); c.hashes != 110 {
 		t.Errorf("a ranking let go of learned: the rankings hold %d hashes, want 110", c.hashes)
+	}
+	d := ranking(250)
+	c.keep(key("d"), d)
+	c.get(key("c"), 1)
+	// 80 more for newer: d, used least recently, goes to make room.
+	ps.learn(s, newer, []int64{9}, []pagePart{{key: 9, editors: make([]uint64, 80)}})
+	if _, ok := newer.keptParts().(map[int64][]pagePart)[9]; !ok || c.get(key("d"), 1) != nil || c.get(key("c"), 1) != third || c.hashes != 190 {
+		t.Errorf("learning past what the rankings hold: learned %v, d %v, c %v, %d hashes; want learned, d let go of, c kept, 190",
+			ok, c.get(key("d"), 1), c.get(key("c"), 1), c.hashes)
 	}
 }
