@@ -395,10 +395,10 @@ func (ps partsOf[P]) narrow(top *closedTop, kept map[int64][]P, rows [][]any, li
 // maxLearnedKeys bounds the keys whose parts requests add to a kept
 // ranking's. Their editors' hashes count against maxKeptHashes with the
 // kept parts' (the rankings used least recently go to make room), and one
-// ranking learns at most a quarter of it: a month's
-// 100 trending pages at the live feed's volume have 67 candidates past
-// the kept parts, whose days took 2.8 s on every request while a ranking
-// could learn 8,192 hashes.
+// ranking learns at most a quarter of it: a month's 100 trending pages at
+// the live feed's volume have 67 candidates past the kept parts, whose
+// days took 2.8 s on every request while a ranking could learn 8,192
+// hashes.
 const maxLearnedKeys = 4096
 
 // learn adds the parts of the keys unkept (read from the days, at top's
