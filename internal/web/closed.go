@@ -187,6 +187,12 @@ func (q rankedSQL) closedRows() int {
 // rollup's current snapshot, reading it first if none is kept; nil when q
 // reads no whole day or the rollup has no snapshot.
 func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error) {
+	return s.closedTopKept(ctx, q, false)
+}
+
+// closedTopKept is closedTop, keeping a ranking it reads as a spare when
+// spare is set (closedTops.keep).
+func (s *Server) closedTopKept(ctx context.Context, q rankedSQL, spare bool) (*closedTop, error) {
 	if !slices.ContainsFunc(q.parts(), func(p spanPart) bool { return p.closed }) {
 		return nil, nil
 	}
@@ -199,6 +205,7 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 	if top := s.closed.get(key, snap); top != nil {
 		return top, nil
 	}
+	start := time.Now()
 	res, err := s.readAt(ctx, key.sql, query.At{Since: q.span.f.from})
 	if err != nil {
 		return nil, err
@@ -223,7 +230,9 @@ func (s *Server) closedTop(ctx context.Context, q rankedSQL) (*closedTop, error)
 			return nil, err
 		}
 	}
-	s.closed.keep(key, top)
+	kept := s.closed.keep(key, top, spare)
+	s.log.Debug("read a kept ranking", "table", q.daily, "cond", q.cond, "limit", q.limit, "from", q.span.f.from, "to", q.span.f.to,
+		"keys", len(top.keys), "hashes", top.partHashes, "spare", spare, "kept", kept, "seconds", time.Since(start).Seconds())
 	return top, nil
 }
 
@@ -246,7 +255,11 @@ func (c *closedTops) get(key closedTopKey, snap int64) *closedTop {
 // until it fits among maxClosedTops rankings of maxKeptHashes hashes:
 // letting go of them all at once made every list build its ranking again,
 // seconds each over a month at the live feed's volume.
-func (c *closedTops) keep(key closedTopKey, top *closedTop) {
+//
+// A spare ranking (read ahead for a list nobody has asked for yet) counts
+// as used least recently of all until it is asked for, and lets go of
+// other spares only: when they do not make room, it is not kept (false).
+func (c *closedTops) keep(key closedTopKey, top *closedTop, spare bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
@@ -256,31 +269,52 @@ func (c *closedTops) keep(key closedTopKey, top *closedTop) {
 		c.drop(key, old)
 	}
 	for len(c.m) >= maxClosedTops || c.hashes+top.partHashes > maxKeptHashes {
-		if !c.dropLeastUsed(nil) {
+		if !c.dropLeastUsed(nil, spare, len(c.m) < maxClosedTops) {
+			if spare {
+				return false
+			}
 			break
 		}
 	}
-	c.uses++
-	top.kept, top.used = true, c.uses
+	top.kept, top.used = true, 0
+	if !spare {
+		c.uses++
+		top.used = c.uses
+	}
 	c.m[key] = top
 	c.hashes += top.partHashes
+	return true
 }
 
 // dropLeastUsed lets go of the ranking used least recently but except,
-// with c.mu held; false when there is none.
-func (c *closedTops) dropLeastUsed(except *closedTop) bool {
+// with c.mu held: of the spares alone when spares is set (never used),
+// and of those holding hashes alone when hashes is set (to make room for
+// hashes: letting go of a contributors' ranking, which holds none, made
+// none); false when there is none.
+func (c *closedTops) dropLeastUsed(except *closedTop, spares, hashes bool) bool {
 	var lru closedTopKey
 	var oldest *closedTop
 	for k, t := range c.m {
-		if t != except && (oldest == nil || t.used < oldest.used) {
-			lru, oldest = k, t
+		if t == except || (spares && t.used != 0) || (oldest != nil && t.used >= oldest.used) {
+			continue
 		}
+		if hashes && t.heldHashes() == 0 {
+			continue
+		}
+		lru, oldest = k, t
 	}
 	if oldest == nil {
 		return false
 	}
 	c.drop(lru, oldest)
 	return true
+}
+
+// heldHashes is how many hashes top's parts hold, learned ones included.
+func (top *closedTop) heldHashes() int {
+	top.mu.Lock()
+	defer top.mu.Unlock()
+	return top.partHashes + top.learnedHashes
 }
 
 // drop lets go of the ranking top kept under key, with c.mu held.

@@ -432,7 +432,7 @@ func (ps partsOf[P]) learn(s *Server, top *closedTop, unkept []int64, parts []P)
 	// Room is made as for a ranking kept (closedTops.keep): the one in use
 	// now learns, the ones used least recently go.
 	for s.closed.hashes+hashes > maxKeptHashes {
-		if !s.closed.dropLeastUsed(top) {
+		if !s.closed.dropLeastUsed(top, false, true) {
 			return
 		}
 	}

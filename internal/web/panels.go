@@ -69,19 +69,22 @@ func (s *Server) topContributors(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	kinds := map[string]string{"all": "", "human": " AND NOT is_bot AND NOT is_anonymous",
-		"bot": " AND is_bot", "anonymous": " AND is_anonymous"}
 	kind := q.Get("kind")
 	if kind == "" {
 		kind = "all"
 	}
-	cond, ok := kinds[kind]
+	cond, ok := contributorKinds[kind]
 	if !ok {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("kind: got %q, want all, human, bot or anonymous", kind))
 		return
 	}
 	s.ranked(w, r, f, contributorsSQL(limit, cond))
 }
+
+// contributorKinds are the kinds of editor the top contributors' list
+// selects (kind), as conditions on the rollups' rows.
+var contributorKinds = map[string]string{"all": "", "human": " AND NOT is_bot AND NOT is_anonymous",
+	"bot": " AND is_bot", "anonymous": " AND is_anonymous"}
 
 // contributorsSQL is the top contributors' list; cond selects the kind
 // of editor (" AND ...").

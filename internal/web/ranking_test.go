@@ -810,17 +810,26 @@ func TestRollingRankingsReadAhead(t *testing.T) {
 		t.Errorf("%d kept rankings built ahead after a second read with no commit, want still 1", n)
 	}
 
-	// A server reads the dashboard's first lists over 7 and 30 days ahead
-	// as it starts: its first request for one builds nothing.
+	// A server reads the dashboard's lists over 7 and 30 days ahead as it
+	// starts, those its switches show too: its first request for one
+	// builds nothing.
 	first, fts := serve()
 	first.warmDashboard(ctx)
 	first.warm.reading.Lock() // until the lists are read
 	first.warm.reading.Unlock()
-	if n := first.warm.built.Load(); n != 4 {
-		t.Fatalf("%d kept rankings built ahead at start, want 4: pages and contributors over 7 and 30 days", n)
+	if n := first.warm.built.Load(); n != 12 {
+		t.Fatalf("%d kept rankings built ahead at start, want 12: pages with and without bots and contributors of each kind, over 7 and 30 days", n)
 	}
 	month := "&from=" + later.Add(-719*time.Hour).Format(time.RFC3339) + "&to=" + later.Format(time.RFC3339)
-	for _, path := range []string{"/api/v1/top/pages?limit=15&exclude_bots=true" + month, "/api/v1/top/contributors?limit=15&kind=all" + month} {
+	week := "&from=" + later.Add(-167*time.Hour).Format(time.RFC3339) + "&to=" + later.Format(time.RFC3339)
+	var paths []string
+	for _, r := range []string{month, week} {
+		paths = append(paths, "/api/v1/top/pages?limit=15&exclude_bots=true"+r, "/api/v1/top/pages?limit=15&exclude_bots=false"+r)
+		for kind := range contributorKinds {
+			paths = append(paths, "/api/v1/top/contributors?limit=15&kind="+kind+r)
+		}
+	}
+	for _, path := range paths {
 		built := first.closed.built.Load()
 		code, out := get(t, fts.URL+path)
 		_, want := get(t, fresh.URL+path)
@@ -982,6 +991,53 @@ func TestLearnWithinBudgets(t *testing.T) {
 	}
 }
 
+// TestSpareRankings: a spare ranking (read ahead, not asked for) is let
+// go of before any ranking asked for, makes room among the spares alone,
+// is not kept when they do not make room, and is a ranking like any other
+// once asked for.
+func TestSpareRankings(t *testing.T) {
+	defer func(n int) { maxKeptHashes = n }(maxKeptHashes)
+	maxKeptHashes = 400
+	c := &closedTops{}
+	key := func(name string) closedTopKey { return closedTopKey{sql: name} }
+	ranking := func(hashes int) *closedTop {
+		return &closedTop{snapshot: 1, parts: map[int64][]pagePart{}, partHashes: hashes}
+	}
+	asked, spare := ranking(150), ranking(100)
+	c.keep(key("asked"), asked, false)
+	c.keep(key("spare"), spare, true)
+	late := ranking(100) // kept after the spare, asked for: the spare goes first
+	c.keep(key("late"), late, false)
+	if c.hashes != 350 {
+		t.Fatalf("three rankings of 350 hashes hold %d", c.hashes)
+	}
+	full := ranking(100) // 450: the spare goes, though asked was used before it was kept
+	c.keep(key("full"), full, false)
+	if spare.kept || !asked.kept || !late.kept || c.hashes != 350 {
+		t.Errorf("past the hashes: spare kept %v, asked %v, late %v, %d hashes; want the spare let go of alone, 350",
+			spare.kept, asked.kept, late.kept, c.hashes)
+	}
+	big := ranking(100) // a spare that only rankings asked for could make room for
+	c.keep(key("big"), big, true)
+	if big.kept || c.get(key("big"), 1) != nil || !asked.kept || !late.kept || !full.kept || c.hashes != 350 {
+		t.Errorf("a spare past the hashes: kept %v, asked %v, late %v, full %v, %d hashes; want only the rankings asked for, 350",
+			big.kept, asked.kept, late.kept, full.kept, c.hashes)
+	}
+	c.drop(key("full"), full) // 250
+	s1, s2 := ranking(100), ranking(50)
+	c.keep(key("s1"), s1, true)
+	c.keep(key("s2"), s2, true) // 400: both fit
+	if c.get(key("s1"), 1) != s1 { // asked for: no longer a spare
+		t.Fatal("the first spare is not kept")
+	}
+	s3 := ranking(50) // 450: makes room among the spares: s2 goes, s1 was asked for
+	c.keep(key("s3"), s3, true)
+	if !s1.kept || s2.kept || !s3.kept || !asked.kept || !late.kept || c.hashes != 400 {
+		t.Errorf("a spare past the hashes: s1 %v, s2 %v, s3 %v, asked %v, late %v, %d hashes; want s2 alone let go of, 400",
+			s1.kept, s2.kept, s3.kept, asked.kept, late.kept, c.hashes)
+	}
+}
+
 // TestKeptRankingsLetGoOfTheLeastUsed: past maxKeptHashes the kept
 // rankings used least recently are let go of, one by one, with the
 // hashes they learned, for a ranking kept or for one learning; a ranking
@@ -997,21 +1053,21 @@ func TestKeptRankingsLetGoOfTheLeastUsed(t *testing.T) {
 		return &closedTop{snapshot: 1, parts: map[int64][]pagePart{}, partHashes: hashes}
 	}
 	a, b := ranking(150), ranking(150)
-	c.keep(key("a"), a)
-	c.keep(key("b"), b)
+	c.keep(key("a"), a, false)
+	c.keep(key("b"), b, false)
 	ps := pageParts.(partsOf[pagePart])
 	ps.learn(s, a, []int64{7}, []pagePart{{key: 7, editors: make([]uint64, 50)}})
 	if c.get(key("a"), 1) != a || c.get(key("a"), 2) != nil || c.hashes != 350 {
 		t.Fatalf("got %v for a's key, %d hashes; want a at its snapshot alone, 350", c.get(key("a"), 1), c.hashes)
 	}
 	third := ranking(100) // 450 with a and b: b, used least recently, goes
-	c.keep(key("c"), third)
+	c.keep(key("c"), third, false)
 	if c.get(key("b"), 1) != nil || c.get(key("a"), 1) != a || c.get(key("c"), 1) != third || c.hashes != 300 || b.kept {
 		t.Errorf("after a third ranking: b %v, a %v, c %v, %d hashes; want b let go of, a and c kept, 300",
 			c.get(key("b"), 1), c.get(key("a"), 1), c.get(key("c"), 1), c.hashes)
 	}
 	newer := ranking(10)
-	c.keep(key("a"), newer) // a newer snapshot's ranking: a and what it learned go
+	c.keep(key("a"), newer, false) // a newer snapshot's ranking: a and what it learned go
 	if len(c.m) != 2 || c.hashes != 110 || a.kept {
 		t.Errorf("a replaced: %d rankings, %d hashes; want 2, 110", len(c.m), c.hashes)
 	}
@@ -1019,12 +1075,24 @@ func TestKeptRankingsLetGoOfTheLeastUsed(t *testing.T) {
 		t.Errorf("a ranking let go of learned: the rankings hold %d hashes, want 110", c.hashes)
 	}
 	d := ranking(250)
-	c.keep(key("d"), d)
+	c.keep(key("d"), d, false)
 	c.get(key("c"), 1)
 	// 80 more for newer: d, used least recently, goes to make room.
 	ps.learn(s, newer, []int64{9}, []pagePart{{key: 9, editors: make([]uint64, 80)}})
 	if _, ok := newer.keptParts().(map[int64][]pagePart)[9]; !ok || c.get(key("d"), 1) != nil || c.get(key("c"), 1) != third || c.hashes != 190 {
 		t.Errorf("learning past what the rankings hold: learned %v, d %v, c %v, %d hashes; want learned, d let go of, c kept, 190",
 			ok, c.get(key("d"), 1), c.get(key("c"), 1), c.hashes)
+	}
+
+	// A ranking holding no hashes (a contributors' list) is not let go of
+	// to make room for hashes: that makes none.
+	none, x, y := &closedTop{snapshot: 1}, ranking(300), ranking(300)
+	c2 := &closedTops{}
+	c2.keep(key("none"), none, false)
+	c2.keep(key("x"), x, false)
+	c2.keep(key("y"), y, false) // 600: x goes, though none was used before it
+	if !none.kept || x.kept || !y.kept || c2.hashes != 300 {
+		t.Errorf("past the hashes with a ranking of none: none kept %v, x %v, y %v, %d hashes; want x alone let go of, 300",
+			none.kept, x.kept, y.kept, c2.hashes)
 	}
 }

@@ -26,7 +26,7 @@ import (
 const warmFor = time.Hour
 
 // maxWarm bounds the lists read ahead.
-const maxWarm = 16
+const maxWarm = 24
 
 // warmLists are the top lists read ahead.
 type warmLists struct {
@@ -48,6 +48,9 @@ type warmList struct {
 	span  time.Duration
 	f     filters // regions and domains
 	asked time.Time
+	// spare: noted at start for the dashboard's switches, not asked for;
+	// its kept ranking is a spare (closedTops.keep).
+	spare bool
 }
 
 // note records a top list asked for over f, when f ends at gold's newest
@@ -56,12 +59,13 @@ func (s *Server) noteRolling(ctx context.Context, f filters, q rankedSQL) {
 	if !s.endsAtNewest(ctx, f) {
 		return
 	}
-	s.warm.note(q, f.to.Sub(f.from), f)
+	s.warm.note(q, f.to.Sub(f.from), f, false)
 }
 
-// note records the top list q asked for now over a range as long as
-// length ending at gold's newest hour, in the places of f.
-func (w *warmLists) note(q rankedSQL, length time.Duration, f filters) {
+// note records the top list q asked for now (or to read ahead as a spare)
+// over a range as long as length ending at gold's newest hour, in the
+// places of f.
+func (w *warmLists) note(q rankedSQL, length time.Duration, f filters, spare bool) {
 	q.span = span{}
 	key := fmt.Sprint(q.table, q.cond, q.limit, f.regions, f.domains, length)
 	w.mu.Lock()
@@ -69,7 +73,7 @@ func (w *warmLists) note(q rankedSQL, length time.Duration, f filters) {
 	if w.m == nil || (w.m[key] == nil && len(w.m) >= maxWarm) {
 		w.m = map[string]*warmList{}
 	}
-	w.m[key] = &warmList{q: q, span: length, f: filters{regions: f.regions, domains: f.domains}, asked: time.Now()}
+	w.m[key] = &warmList{q: q, span: length, f: filters{regions: f.regions, domains: f.domains}, asked: time.Now(), spare: spare}
 }
 
 // prefetchBytes bounds what warmDashboard reads of each daily rollup's
@@ -77,18 +81,26 @@ func (w *warmLists) note(q rankedSQL, length time.Duration, f filters) {
 const prefetchBytes = 1 << 30
 
 // warmDashboard reads ahead, in the background, the kept rankings of the
-// lists the dashboard shows first over its ranges with whole days
-// (ui/src/main.ts: the 7 and 30 days up to gold's newest hour, 15
-// trending pages without bots and 15 contributors of every kind), as if
+// lists the dashboard shows over its ranges with whole days
+// (ui/src/main.ts: the 7 and 30 days up to gold's newest hour), as if
 // asked for now: the first person to open a month's range found no kept
 // ranking, and waited 3.5 s for the trending pages at the live feed's
-// volume. The live updates meanwhile do not read ahead.
+// volume. The lists it shows first (15 trending pages without bots, 15
+// contributors of every kind) come first; then those its switches show
+// (the pages with bots, each kind of contributor), whose first request
+// took 0.25-3 s over the month. The live updates meanwhile do not read
+// ahead. A list read ahead and not asked for is let go of after warmFor,
+// and its kept ranking is among the first let go of (closedTops).
 func (s *Server) warmDashboard(ctx context.Context) {
-	for _, hours := range []int{7 * 24, 30 * 24} {
-		for _, q := range []rankedSQL{trendingSQL(15, true), contributorsSQL(15, "")} {
-			s.warm.note(q, time.Duration(hours-1)*time.Hour, filters{})
+	ranges := []int{7 * 24, 30 * 24}
+	note := func(spare bool, qs ...rankedSQL) {
+		for _, hours := range ranges {
+			for _, q := range qs {
+				s.warm.note(q, time.Duration(hours-1)*time.Hour, filters{}, spare)
+			}
 		}
 	}
+	note(false, trendingSQL(15, true), contributorsSQL(15, contributorKinds["all"]))
 	s.warm.reading.Lock()
 	go func() {
 		defer s.warm.reading.Unlock()
@@ -104,8 +116,16 @@ func (s *Server) warmDashboard(ctx context.Context) {
 			s.log.Debug("read a daily rollup's files ahead", "table", daily, "files", len(files), "bytes", bytes,
 				"seconds", time.Since(start).Seconds())
 		}
+		if err := s.readAheadLocked(ctx); err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("reading the dashboard's first lists ahead failed", "err", err)
+			}
+			return
+		}
+		note(true, trendingSQL(15, false), contributorsSQL(15, contributorKinds["human"]),
+			contributorsSQL(15, contributorKinds["anonymous"]), contributorsSQL(15, contributorKinds["bot"]))
 		if err := s.readAheadLocked(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("reading the dashboard's first lists ahead failed", "err", err)
+			s.log.Warn("reading the dashboard's other lists ahead failed", "err", err)
 		}
 	}()
 }
@@ -170,7 +190,7 @@ func (s *Server) readAheadLocked(ctx context.Context) error {
 			return err
 		}
 		built := s.closed.built.Load()
-		if _, err := s.closedTop(ctx, q); err != nil {
+		if _, err := s.closedTopKept(ctx, q, l.spare); err != nil {
 			return err
 		}
 		s.warm.built.Add(s.closed.built.Load() - built)
