@@ -1027,7 +1027,8 @@ func TestSpareRankings(t *testing.T) {
 	s1, s2 := ranking(100), ranking(50)
 	c.keep(key("s1"), s1, true)
 	c.keep(key("s2"), s2, true) // 400: both fit
-	if c.get(key("s1"), 1) != s1 { // asked for: no longer a spare
+	// s1 is asked for: no longer a spare.
+	if c.get(key("s1"), 1) != s1 {
 		t.Fatal("the first spare is not kept")
 	}
 	s3 := ranking(50) // 450: makes room among the spares: s2 goes, s1 was asked for
