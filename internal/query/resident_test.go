@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
@@ -836,4 +837,89 @@ func TestQueryOutOfMemoryRunsAgainAfterCopies(t *testing.T) {
 	if outOfMemory(errors.New("Out of Memory Error: not DuckDB's")) || outOfMemory(nil) {
 		t.Error("outOfMemory takes other errors for DuckDB's")
 	}
+}
+
+// CopyFilesWithin's token: the same while the files reaching a range are,
+// another once a commit rewrites one of them, the same for a range the
+// commit leaves alone; no answer without a copy or for a range reaching
+// the older files.
+func TestCopyFilesWithin(t *testing.T) {
+	ctx := context.Background()
+	lh, tbl := rawEvents(t, 2, 2000, 700)
+	const name = "bronze.raw_events"
+	ident := []table.Identifier{lakehouse.BronzeRawEvents}
+	e := openEngine(t, lh, ident, Config{Resident: []string{name},
+		ResidentWindow: map[string]string{name: "event_timestamp"}, ResidentMaxBytes: 1 << 40, ResidentPoll: time.Hour})
+	if err := e.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Query(ctx, "SELECT event_date, event_hour, min(event_timestamp), max(event_timestamp) FROM "+name+
+		" GROUP BY ALL ORDER BY 1, 2", At{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) < 3 {
+		t.Fatalf("the fixture has %d hours, want 3 or more", len(res.Rows))
+	}
+	type hour struct {
+		date     string
+		hour     int32
+		from, to time.Time
+	}
+	var hours []hour
+	for _, r := range res.Rows {
+		hours = append(hours, hour{r[0].(string), r[1].(int32), r[2].(time.Time), r[3].(time.Time)})
+	}
+	first, last := hours[0], hours[len(hours)-1]
+	token := func(from, to time.Time) uint64 {
+		t.Helper()
+		snap, tok, ok := e.CopyFilesWithin(name, from, to)
+		if !ok || snap == 0 {
+			t.Fatalf("no token for [%s, %s] (snapshot %d)", from, to, snap)
+		}
+		return tok
+	}
+	whole, head, tail := token(first.from, last.to), token(first.from, first.to), token(last.from, last.to)
+	if whole == head || head == tail || token(first.from, last.to) != whole {
+		t.Fatalf("tokens: whole %x, first hour %x, last hour %x, whole again %x: want the hours' apart and the same range's equal",
+			whole, head, tail, token(first.from, last.to))
+	}
+
+	// A commit rewriting the last hour's files.
+	tx := tbl.NewTransaction()
+	empty, err := array.NewRecordReader(must(table.SchemaToArrowSchema(tbl.Schema(), nil, false, false)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	filter := iceberg.NewAnd(iceberg.EqualTo(iceberg.Reference("event_date"), last.date),
+		iceberg.EqualTo(iceberg.Reference("event_hour"), last.hour))
+	if err := tx.Overwrite(ctx, empty, nil, table.WithOverwriteFilter(filter)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := token(first.from, first.to); got != head {
+		t.Errorf("the first hour's token changed (%x, was %x) with a commit that rewrote the last hour only", got, head)
+	}
+	if got := token(first.from, last.to); got == whole {
+		t.Errorf("the whole range's token %x did not change with a commit that rewrote its last hour", got)
+	}
+	if got := token(last.from, last.to); got == tail {
+		t.Errorf("the last hour's token %x did not change with a commit that rewrote it", got)
+	}
+	files0 := openEngine(t, lh, ident, Config{})
+	if _, _, ok := files0.CopyFilesWithin(name, first.from, last.to); ok {
+		t.Error("a token from an engine without a copy")
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strconv"
 	"time"
@@ -313,6 +314,45 @@ func (e *Engine) CopyRowsWithin(table string, from, to time.Time) (int64, bool) 
 		}
 	}
 	return n, true
+}
+
+// CopyFilesWithin returns a token of the data files of the in-memory copy
+// of a table (a name such as "gold.pages_hourly") whose window column's
+// bounds reach [from, to], and the snapshot the copy holds. Data files do
+// not change and a new one has a new path, so two snapshots whose tokens
+// are equal hold the same rows in the range, and so does every snapshot
+// between them: a kept ranking of a day's hours that gold no longer
+// rewrites stays good while the token does. It reads nothing, and returns
+// false when it cannot tell, as CopyRowsWithin does, or when the copy has
+// deletes.
+func (e *Engine) CopyFilesWithin(table string, from, to time.Time) (snapshot int64, token uint64, ok bool) {
+	r := e.residents.hold(table)
+	if r == nil {
+		return 0, 0, false
+	}
+	defer e.residents.release(r)
+	if r.plan.window == nil || len(r.plan.dvs) > 0 || len(r.plan.posDeletes) > 0 || r.older != nil && !r.older.holds(from) {
+		return 0, 0, false
+	}
+	lo, okLo := r.plan.window.at(from)
+	hi, okHi := r.plan.window.at(to)
+	bounds := r.fileBounds()
+	if !okLo || !okHi || bounds == nil {
+		return 0, 0, false
+	}
+	var paths []string
+	for i, b := range bounds {
+		if b.upper.compare(lo) >= 0 && b.lower.compare(hi) <= 0 {
+			paths = append(paths, r.plan.files[i])
+		}
+	}
+	slices.Sort(paths)
+	h := fnv.New64a()
+	for _, p := range paths {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return r.key.snapshotID, h.Sum64(), true
 }
 
 // countedBounds are a data file's bounds of the window column and its
