@@ -81,8 +81,9 @@ type closedTops struct {
 	// kept parts; learned the keys whose parts were learned.
 	narrowed, unkept, learned atomic.Int64
 	// closedHours counts the lists whose kept ranking holds hours of a
-	// day that is over, without a whole day (span.closedTo).
-	closedHours atomic.Int64
+	// day that is over, without a whole day (span.closedTo); settled the
+	// kept rankings read with settled hours (span.settledTo).
+	closedHours, settled atomic.Int64
 }
 
 type closedTopKey struct {
@@ -95,9 +96,12 @@ type closedTopKey struct {
 // there (0: none has any). snapshot is the daily rollup's it was read at.
 type closedTop struct {
 	snapshot int64
-	keys     []int64
-	edits    []int64
-	bound    int64
+	// settled is the token of the settled hours' files (settledToken) the
+	// ranking was read with, 0 without them.
+	settled uint64
+	keys    []int64
+	edits   []int64
+	bound   int64
 	// byKey are the edits of keys, and of the keys after them up to
 	// maxTierKeys when the kept ranking is flat (see tier), by key: sorted
 	// keys and their edits. floor is the most edits any key outside them
@@ -200,9 +204,13 @@ func (s *Server) closedTopKept(ctx context.Context, q rankedSQL, spare bool) (*c
 	if err != nil || !ok {
 		return nil, err
 	}
+	settled, ok := s.settledToken(q)
+	if !ok {
+		return nil, nil // the list is read whole
+	}
 	keep := closedTopKeep(q.limit)
 	key := closedTopKey{q.closedTopSQL(keep), keep}
-	if top := s.closed.get(key, snap); top != nil {
+	if top := s.closed.get(key, snap, settled); top != nil {
 		return top, nil
 	}
 	start := time.Now()
@@ -211,11 +219,17 @@ func (s *Server) closedTopKept(ctx context.Context, q rankedSQL, spare bool) (*c
 		return nil, err
 	}
 	s.closed.built.Add(1)
+	if after, ok := s.settledToken(q); !ok || after != settled {
+		return nil, nil // a commit rewrote the settled hours meanwhile
+	}
 	top, err := q.readClosedTop(res.Rows, keep)
 	if err != nil {
 		return nil, err
 	}
-	top.snapshot = res.Snapshots[q.daily]
+	top.snapshot, top.settled = res.Snapshots[q.daily], settled
+	if _, ok := q.settledPart(); ok {
+		s.closed.settled.Add(1)
+	}
 	if q.span.first.IsZero() {
 		top.snapshot = snap // hours alone: the rollup's, read before them
 	}
@@ -236,13 +250,13 @@ func (s *Server) closedTopKept(ctx context.Context, q rankedSQL, spare bool) (*c
 	return top, nil
 }
 
-// get returns the ranking kept under key when it is of snapshot snap
-// (nil: none), and notes its use.
-func (c *closedTops) get(key closedTopKey, snap int64) *closedTop {
+// get returns the ranking kept under key when it is of snapshot snap and
+// of the settled hours' files settled (nil: none), and notes its use.
+func (c *closedTops) get(key closedTopKey, snap int64, settled uint64) *closedTop {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	top := c.m[key]
-	if top == nil || top.snapshot != snap {
+	if top == nil || top.snapshot != snap || top.settled != settled {
 		return nil
 	}
 	c.uses++
@@ -336,6 +350,30 @@ func (s *Server) closedSnapshot(ctx context.Context, q rankedSQL, res *query.Res
 		return snap
 	}
 	return res.Snapshots[q.daily]
+}
+
+// settledToken is the token of q's settled hours' files in the hourly
+// rollup's copy now (query.Engine.CopyFilesWithin), 0 when q has none;
+// false when the copy cannot tell.
+func (s *Server) settledToken(q rankedSQL) (uint64, bool) {
+	p, ok := q.settledPart()
+	if !ok {
+		return 0, true
+	}
+	_, token, ok := s.eng.CopyFilesWithin(p.table, p.from, p.to)
+	return token, ok
+}
+
+// closedIntact reports whether res, read after top, read q's closed parts
+// as top holds them: the daily rollup at top's snapshot, and the settled
+// hours' files top was read with, still the same now (so also when res
+// was read: see CopyFilesWithin).
+func (s *Server) closedIntact(ctx context.Context, q rankedSQL, res *query.Result, top *closedTop) bool {
+	if s.closedSnapshot(ctx, q, res) != top.snapshot {
+		return false
+	}
+	settled, ok := s.settledToken(q)
+	return ok && settled == top.settled
 }
 
 // readClosedTop reads closedTopSQL's rows into a kept ranking of keep

@@ -151,7 +151,7 @@ func (ps partsOf[P]) keep(ctx context.Context, s *Server, q rankedSQL, top *clos
 	}
 	res, err := s.readAt(ctx, ps.sql(q.keyedOf(q.cols, isClosed, top.keys[:n])),
 		query.At{Since: q.span.f.from})
-	if err != nil || s.closedSnapshot(ctx, q, res) != top.snapshot {
+	if err != nil || !s.closedIntact(ctx, q, res, top) {
 		return err // a commit in between: no kept parts
 	}
 	parts, err := ps.read(res.Rows, res.Types)
@@ -265,7 +265,7 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 		closed := res.Snapshots[q.daily]
 		if res, err = s.readAt(ctx, `WITH `+q.candidates("rank_id", top)+`, `+q.exactCandidates()+`
 			SELECT rank_id FROM exact_candidates`, at); err != nil || len(res.Rows) == 0 || len(res.Rows) > maxKeptCandidates ||
-			s.closedSnapshot(ctx, q, res) != top.snapshot || (closed != 0 && closed != top.snapshot) {
+			!s.closedIntact(ctx, q, res, top) || (closed != 0 && closed != top.snapshot) {
 			return nil, false, err
 		}
 		s.closed.exact.Add(1)
@@ -297,7 +297,7 @@ func (ps partsOf[P]) answer(ctx context.Context, s *Server, q rankedSQL, top *cl
 		if err != nil {
 			return nil, false, err
 		}
-		if res.Snapshots[q.table] != hits.Snapshots[q.table] || (len(unkept) > 0 && s.closedSnapshot(ctx, q, hits) != top.snapshot) {
+		if res.Snapshots[q.table] != hits.Snapshots[q.table] || (len(unkept) > 0 && !s.closedIntact(ctx, q, hits, top)) {
 			return nil, false, nil
 		}
 		n := len(hits.Types) - 1

@@ -194,6 +194,48 @@ type span struct {
 	// its hours are kept with a ranking as a week's partial first day's
 	// are (closed.go). Zero when none.
 	closedTo time.Time
+	// settledTo is the last of the open hours after the rest of the span
+	// that gold no longer rewrites (settled): from the first of them on,
+	// they are kept with a ranking while their files in the hourly
+	// rollup's copy are the same (closed.go). Zero when none.
+	settledTo time.Time
+}
+
+// settledLag is how far behind gold's newest hour an hour is settled. Gold
+// rewrites the newest hour on every run, and the hour before it while late
+// events reach it, a few minutes into a new hour at the live feed. A
+// variable for tests.
+var settledLag = 2 * time.Hour
+
+// listSpan is the span of q over f: its whole days from the daily rollup
+// (dailyDays), and the hours after them that are settled, when the hourly
+// rollup's copy can tell that their files stay the same. At the live feed's
+// volume the hours of the day under way were a top list's largest part,
+// read on every request: 772,000 page-hours late in a day, 30 of the
+// trending pages' 43 ms, over 24 hours, 7 days or 30.
+func (s *Server) listSpan(ctx context.Context, q rankedSQL, f filters) (span, error) {
+	sp, err := s.dailyDays(ctx, q.daily, f)
+	if err != nil || q.daily == "" {
+		return sp, err
+	}
+	q.span = sp
+	ps := q.parts()
+	tail := ps[len(ps)-1]
+	newest, ok := s.newestHour(ctx)
+	if tail.closed || tail.daily || !ok {
+		return sp, nil
+	}
+	to := newest.Add(-settledLag)
+	if tail.to.Before(to) {
+		to = tail.to
+	}
+	if to.Before(tail.from) {
+		return sp, nil
+	}
+	if _, _, ok := s.eng.CopyFilesWithin(tail.table, tail.from, to); ok {
+		sp.settledTo = to
+	}
+	return sp, nil
 }
 
 // dailyDays returns the span of f over the daily rollup.
@@ -345,30 +387,49 @@ type spanPart struct {
 	daily    bool
 	from, to time.Time
 	// closed: the part's days are over (the daily part, and the hours
-	// before it), so a kept ranking holds it (closed.go).
-	closed bool
+	// before it), or its hours settled (span.settledTo), so a kept ranking
+	// holds it (closed.go).
+	closed, settled bool
 }
 
 // parts splits the span of q between its rollups: the days first to last
-// from the daily one, the other hours from the hourly one.
+// from the daily one, the other hours from the hourly one, the settled
+// ones among those after the days apart.
 func (q rankedSQL) parts() []spanPart {
 	sp, f := q.span, q.span.f
-	if sp.first.IsZero() && !sp.closedTo.IsZero() {
-		return []spanPart{{table: q.table, from: f.from, to: sp.closedTo, closed: true},
-			{table: q.table, from: sp.closedTo.Add(time.Hour), to: f.to}}
-	}
-	if sp.first.IsZero() {
-		return []spanPart{{table: q.table, from: f.from, to: f.to}}
-	}
 	var parts []spanPart
-	if f.from.Before(sp.first) {
-		parts = append(parts, spanPart{table: q.table, from: f.from, to: sp.first.Add(-time.Hour), closed: true})
+	tail := f.from
+	switch {
+	case sp.first.IsZero() && !sp.closedTo.IsZero():
+		parts = append(parts, spanPart{table: q.table, from: f.from, to: sp.closedTo, closed: true})
+		tail = sp.closedTo.Add(time.Hour)
+	case !sp.first.IsZero():
+		if f.from.Before(sp.first) {
+			parts = append(parts, spanPart{table: q.table, from: f.from, to: sp.first.Add(-time.Hour), closed: true})
+		}
+		parts = append(parts, spanPart{table: q.daily, daily: true, from: sp.first, to: sp.last, closed: true})
+		tail = sp.last.Add(24 * time.Hour)
 	}
-	parts = append(parts, spanPart{table: q.daily, daily: true, from: sp.first, to: sp.last, closed: true})
-	if end := sp.last.Add(24 * time.Hour); !end.After(f.to) {
-		parts = append(parts, spanPart{table: q.table, from: end, to: f.to})
+	if tail.After(f.to) {
+		return parts
 	}
-	return parts
+	if !sp.settledTo.IsZero() && !sp.settledTo.Before(tail) {
+		parts = append(parts, spanPart{table: q.table, from: tail, to: sp.settledTo, closed: true, settled: true})
+		if tail = sp.settledTo.Add(time.Hour); tail.After(f.to) {
+			return parts
+		}
+	}
+	return append(parts, spanPart{table: q.table, from: tail, to: f.to})
+}
+
+// settledPart is q's part of settled hours, if it has one.
+func (q rankedSQL) settledPart() (spanPart, bool) {
+	for _, p := range q.parts() {
+		if p.settled {
+			return p, true
+		}
+	}
+	return spanPart{}, false
 }
 
 // partWhere is the condition on p's rows of its rollup.
@@ -662,7 +723,7 @@ func (s *Server) ranked(w http.ResponseWriter, r *http.Request, f filters, q ran
 	// hours' files need not be in the views.
 	at := query.At{Since: f.from}
 	var err error
-	if q.span, err = s.dailyDays(r.Context(), q.daily, f); err != nil {
+	if q.span, err = s.listSpan(r.Context(), q, f); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -543,17 +543,15 @@ func TestTopListsEqualSilver(t *testing.T) {
 	if told := srv.closed.told.Load(); told < 10 {
 		t.Errorf("%d lists were told by a kept ranking of whole days; want many", told)
 	}
-	// The list of 5 pages over the day and the hour after it sums that
-	// hour only for the kept pages and those with a row that could lift
-	// them to the cut (rankedSQL.openThreshold; the sample's other lists
-	// have too many hours, or cuts too low, to leave any page out).
 	// The lists over the 24th's second half and the hour after it keep
 	// the half day's hours with a ranking.
 	if n := srv.closed.closedHours.Load(); n < 10 {
 		t.Errorf("%d lists kept the hours of a day that is over without a whole day; want many", n)
 	}
-	if few := srv.closed.fewHours.Load(); few < 1 {
-		t.Errorf("no list summed the hours of a kept ranking for some pages only")
+	// The hours after the others up to two before the newest are kept
+	// with a ranking too (span.settledTo).
+	if n := srv.closed.settled.Load(); n < 10 {
+		t.Errorf("%d kept rankings held settled hours; want many", n)
 	}
 	// The lists without whole days sum their candidates' hours in parts
 	// too (keptpages.go).
@@ -582,6 +580,17 @@ func TestTopListsEqualSilver(t *testing.T) {
 		}
 		return grew
 	}
+	// Without settled hours, the list of 5 pages over the day and the
+	// hour after it sums that hour only for the kept pages and those with
+	// a row that could lift them to the cut (rankedSQL.openThreshold; the
+	// sample's other lists have too many hours, or cuts too low, to leave
+	// any page out).
+	lag := settledLag
+	settledLag = 1 << 62
+	if g := again(&srv.closed.fewHours, &srv.closed.settled); g[0] < 1 || g[1] != 0 {
+		t.Errorf("without settled hours, %d lists summed the hours of a kept ranking for some pages only, %d rankings held settled hours; want some, none", g[0], g[1])
+	}
+	settledLag = lag
 	// With the parts of the first key only, the other candidates' days
 	// are read from the daily rollup with their hours.
 	parts := keptPartKeys

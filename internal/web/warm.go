@@ -104,6 +104,12 @@ func (s *Server) warmDashboard(ctx context.Context) {
 	s.warm.reading.Lock()
 	go func() {
 		defer s.warm.reading.Unlock()
+		// The hourly rollups' copies first: a ranking read before them has
+		// no settled hours (span.settledTo), and was read again, under
+		// another key, once they were there.
+		if err := s.eng.Refresh(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("copying the tables into memory before reading the dashboard's lists ahead failed", "err", err)
+		}
 		// Their days first, into the page cache (query.Engine.Prefetch):
 		// on a cold one, the kept rankings ran out of the query's 30 s.
 		for _, daily := range []string{lakehouse.Name(lakehouse.GoldPagesDaily), lakehouse.Name(lakehouse.GoldContributorsDaily)} {
@@ -186,7 +192,7 @@ func (s *Server) readAheadLocked(ctx context.Context) error {
 		f.from, f.to = newest.Add(-l.span), newest
 		q := l.q
 		var err error
-		if q.span, err = s.dailyDays(ctx, q.daily, f); err != nil {
+		if q.span, err = s.listSpan(ctx, q, f); err != nil {
 			return err
 		}
 		built := s.closed.built.Load()
