@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"runtime"
@@ -397,7 +398,42 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
+	if m, ok := v.(map[string]any); ok {
+		if b, err := appendObject(nil, m); err == nil {
+			w.Write(append(b, '\n'))
+			return
+		}
+	}
 	json.NewEncoder(w).Encode(v)
+}
+
+// appendObject appends m as encoding/json encodes it (keys sorted, HTML
+// escaped), but for the rows of a result (jsonRows), whose JSON it appends
+// as they make it: encoding/json checks and compacts what a Marshaler
+// returns, 7 of the 41 ms of the month's velocity by wiki (5,040 rows).
+func appendObject(b []byte, m map[string]any) ([]byte, error) {
+	b = append(b, '{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		key, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, key...), ':')
+		var val []byte
+		if rows, ok := m[k].(jsonRows); ok {
+			val, err = rows.MarshalJSON()
+		} else {
+			val, err = json.Marshal(m[k])
+		}
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, val...)
+	}
+	return append(b, '}'), nil
 }
 
 // writeError answers {"error": msg}.

@@ -639,3 +639,30 @@ func TestQueryThreadsLeaveACore(t *testing.T) {
 		t.Errorf("the API's engine runs %v DuckDB threads on %d cores, want %d", got, runtime.NumCPU(), want)
 	}
 }
+
+// TestWriteJSONAsEncodingJSON: writeJSON writes what encoding/json's
+// encoder writes, keys sorted and HTML escaped, with a result's rows as
+// they make their JSON (not checked and compacted again), and without.
+func TestWriteJSONAsEncodingJSON(t *testing.T) {
+	res := &query.Result{Columns: []string{"domain", "n", "bot", "last", "tags", "score"},
+		Types: []string{"VARCHAR", "BIGINT", "BOOLEAN", "TIMESTAMP WITH TIME ZONE", "VARCHAR[]", "DOUBLE"},
+		Rows: [][]any{
+			{"<en>&\"wiki\"", int64(3), true, time.Date(2026, 10, 30, 23, 0, 0, 0, time.UTC), []any{"a", "<b>"}, 1.5},
+			{nil, int64(-1), false, nil, nil, nil},
+		}}
+	for _, v := range []any{
+		map[string]any{"rows": jsonRows{res}, "filters": map[string]any{"from": "2026-10-01", "region": []string{}}, "truncated": true},
+		map[string]any{"error": "a <b> & c"},
+		map[string]string{"error": "not a map of any"},
+	} {
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		writeJSON(rec, 200, v)
+		if got := rec.Body.String(); got != want.String() {
+			t.Errorf("writeJSON wrote\n%s\nwant encoding/json's\n%s", got, want.String())
+		}
+	}
+}
