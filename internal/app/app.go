@@ -348,6 +348,8 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 				return err
 			}
 			sum.BronzeDone = time.Since(start)
+			slv.Hurry() // the rest of the backlog is theirs alone
+			gld.Hurry()
 			if err := waitFor(gctx, slv.CaughtUp); err != nil {
 				return err
 			}

@@ -88,9 +88,10 @@ func (c Config) Validate() error {
 
 // Stage is the gold stage.
 type Stage struct {
-	cfg Config
-	lh  *lakehouse.Lakehouse
-	log *slog.Logger
+	cfg   Config
+	hurry schedule.Hurry // Hurry
+	lh    *lakehouse.Lakehouse
+	log   *slog.Logger
 
 	// days is the risk score's input, per day, as of the silver checkpoint
 	// riskCP (valid only when daysValid); runs counts RunOnce calls.
@@ -180,12 +181,16 @@ type Result struct {
 	Caught bool
 }
 
+// Hurry has Run's loops stop resting between runs (schedule.Hurry): the
+// stages before gold have the last of a backlog, and no more comes.
+func (s *Stage) Hurry() { s.hurry.Set() }
+
 // Run keeps gold up to date until ctx is cancelled: the hourly tables and
 // rollups in one loop, gold.risk_scores in another (Config.RiskRest).
 func (s *Stage) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return schedule.Incremental(ctx, s.cfg.Poll, s.cfg.MinInterval, func(ctx context.Context) (bool, bool, error) {
+		return schedule.Incremental(ctx, s.cfg.Poll, s.cfg.MinInterval, &s.hurry, func(ctx context.Context) (bool, bool, error) {
 			s.lh.Gate().Yield(ctx) // requests first (package priority)
 			silverTbl, err := s.loadSilver(ctx)
 			if silverTbl == nil {
@@ -196,7 +201,7 @@ func (s *Stage) Run(ctx context.Context) error {
 		})
 	})
 	g.Go(func() error {
-		return schedule.IncrementalRest(ctx, s.cfg.Poll, s.cfg.MinInterval, s.cfg.RiskRest, func(ctx context.Context) (bool, bool, error) {
+		return schedule.IncrementalRest(ctx, s.cfg.Poll, s.cfg.MinInterval, s.cfg.RiskRest, &s.hurry, func(ctx context.Context) (bool, bool, error) {
 			s.lh.Gate().Yield(ctx)
 			silverTbl, err := s.loadSilver(ctx)
 			if silverTbl == nil {

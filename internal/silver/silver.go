@@ -60,6 +60,7 @@ func (c Config) Validate() error {
 // Stage is the silver stage.
 type Stage struct {
 	cfg    Config
+	hurry  schedule.Hurry // Hurry
 	lh     *lakehouse.Lakehouse
 	log    *slog.Logger
 	schema *arrow.Schema
@@ -101,9 +102,13 @@ func partitionFilter(part string) (iceberg.BooleanExpression, error) {
 		iceberg.EqualTo(iceberg.Reference("region"), region)), nil
 }
 
+// Hurry has Run stop resting between runs (schedule.Hurry): bronze has
+// committed all there is.
+func (s *Stage) Hurry() { s.hurry.Set() }
+
 // Run processes new bronze commits until ctx is cancelled.
 func (s *Stage) Run(ctx context.Context) error {
-	err := schedule.Incremental(ctx, s.cfg.Poll, s.cfg.MinInterval, func(ctx context.Context) (bool, bool, error) {
+	err := schedule.Incremental(ctx, s.cfg.Poll, s.cfg.MinInterval, &s.hurry, func(ctx context.Context) (bool, bool, error) {
 		s.lh.Gate().Yield(ctx) // requests first (package priority)
 		res, err := s.RunOnce(ctx)
 		return res.Added > 0 || res.Files > 0, !res.Caught, err
