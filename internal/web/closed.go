@@ -200,9 +200,15 @@ func (s *Server) closedTopKept(ctx context.Context, q rankedSQL, spare bool) (*c
 	if !slices.ContainsFunc(q.parts(), func(p spanPart) bool { return p.closed }) {
 		return nil, nil
 	}
-	snap, ok, err := s.eng.Snapshot(ctx, q.daily)
-	if err != nil || !ok {
+	snap, daily, err := s.eng.Snapshot(ctx, q.daily)
+	if err != nil {
 		return nil, err
+	}
+	// Before the first day is over (no daily rollup yet), settled hours
+	// alone can be kept: their files tell when they change.
+	_, hasSettled := q.settledPart()
+	if !daily && (!hasSettled || !q.span.first.IsZero() || !q.span.closedTo.IsZero()) {
+		return nil, nil
 	}
 	settled, ok := s.settledToken(q)
 	if !ok {
@@ -227,7 +233,7 @@ func (s *Server) closedTopKept(ctx context.Context, q rankedSQL, spare bool) (*c
 		return nil, err
 	}
 	top.snapshot, top.settled = res.Snapshots[q.daily], settled
-	if _, ok := q.settledPart(); ok {
+	if hasSettled {
 		s.closed.settled.Add(1)
 	}
 	if q.span.first.IsZero() {
@@ -236,7 +242,7 @@ func (s *Server) closedTopKept(ctx context.Context, q rankedSQL, spare bool) (*c
 	if len(res.Rows) > 0 && res.Rows[0][2] != int64(1) {
 		s.closed.pruned.Add(1)
 	}
-	if top.snapshot == 0 {
+	if top.snapshot == 0 && daily {
 		return top, nil // no snapshot to keep it for
 	}
 	if q.kept != nil {

@@ -146,7 +146,7 @@ type listParts interface {
 // rollup, or leaves it nil.
 func (ps partsOf[P]) keep(ctx context.Context, s *Server, q rankedSQL, top *closedTop) error {
 	n := min(len(top.keys), keptPartKeys(q.limit))
-	if n == 0 || top.snapshot == 0 {
+	if n == 0 || top.snapshot == 0 && top.settled == 0 {
 		return nil
 	}
 	res, err := s.readAt(ctx, ps.sql(q.keyedOf(q.cols, isClosed, top.keys[:n])),

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -739,24 +740,7 @@ func TestRollingRankingsReadAhead(t *testing.T) {
 	p, events, batch := goldBatches(t, cfg)
 	split := len(events) - int(3*3600*cfg.Rate) // the last three hours come later
 	batch(events[:split])
-	serve := func() (*Server, *httptest.Server) {
-		t.Helper()
-		eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), QueryConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { eng.Close() })
-		if err := eng.Refresh(ctx); err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(Config{Addr: "127.0.0.1:8080", Lakehouse: p.LH}, eng)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts := httptest.NewServer(s)
-		t.Cleanup(ts.Close)
-		return s, ts
-	}
+	serve := func() (*Server, *httptest.Server) { return pipelineServer(t, p) }
 	s, ts := serve()
 	ranged := func(to time.Time, hours time.Duration) string {
 		return "/api/v1/top/pages?limit=10&exclude_bots=true&from=" + to.Add(-hours*time.Hour).Format(time.RFC3339) + "&to=" + to.Format(time.RFC3339)
@@ -839,6 +823,99 @@ func TestRollingRankingsReadAhead(t *testing.T) {
 		if n := first.closed.built.Load() - built; n != 0 {
 			t.Errorf("%s built %d kept rankings, want 0: it was read ahead at start", path, n)
 		}
+	}
+}
+
+// pipelineServer serves p's tables, their copies made.
+func pipelineServer(t *testing.T, p *stagetest.Pipeline) (*Server, *httptest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	eng, err := query.Open(ctx, p.LH, lakehouse.Tables(), QueryConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	if err := eng.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Addr: "127.0.0.1:8080", Lakehouse: p.LH}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return s, ts
+}
+
+// TestSettledHoursSeeLateEvents: late events into an hour a kept ranking
+// holds as settled (span.settledTo) rewrite its files, and the next
+// request reads the ranking again: the list equals a fresh server's, with
+// the page the late events made the most edited first.
+func TestSettledHoursSeeLateEvents(t *testing.T) {
+	ctx := context.Background()
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed = 3000, 41
+	cfg.Rate = float64(cfg.Count) / (20 * 3600) // 20 hours
+	p, events, batch := goldBatches(t, cfg)
+	batch(events)
+	s, ts := pipelineServer(t, p)
+	newest, ok := s.newestHour(ctx)
+	if !ok {
+		t.Fatal("gold has no newest hour")
+	}
+	path := "/api/v1/top/pages?limit=10&exclude_bots=false&from=" + newest.Add(-12*time.Hour).Format(time.RFC3339) +
+		"&to=" + newest.Format(time.RFC3339)
+	if code, out := get(t, ts.URL+path); code != 200 || len(rowsOf(t, out)) == 0 {
+		t.Fatalf("%d %v", code, out)
+	}
+	if n := s.closed.settled.Load(); n != 1 {
+		t.Fatalf("%d kept rankings held settled hours, want 1", n)
+	}
+
+	// 30 edits of a new page, six hours before the newest: settled.
+	var model map[string]any
+	for _, line := range events {
+		var ev map[string]any
+		if json.Unmarshal(line, &ev) == nil && ev["type"] == "edit" && ev["bot"] == false &&
+			strings.HasSuffix(ev["meta"].(map[string]any)["domain"].(string), ".wikipedia.org") {
+			model = ev
+			break
+		}
+	}
+	if model == nil {
+		t.Fatal("no human edit of a Wikipedia to copy")
+	}
+	const title = "Late edits into a settled hour"
+	at := newest.Add(-6 * time.Hour)
+	var late [][]byte
+	for i := range 30 {
+		model["id"], model["title"], model["user"] = 9_000_000_000+i, title, fmt.Sprintf("Late editor %d", i)
+		model["timestamp"] = at.Add(time.Duration(i) * time.Second).Unix()
+		model["meta"].(map[string]any)["dt"] = at.Add(time.Duration(i) * time.Second).Format(time.RFC3339)
+		line, err := json.Marshal(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		late = append(late, line)
+	}
+	batch(late)
+	if err := s.eng.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if later, _ := s.newestHour(ctx); !later.Equal(newest) {
+		t.Fatalf("the late events moved the newest hour to %v from %v", later, newest)
+	}
+	code, out := get(t, ts.URL+path)
+	rows := rowsOf(t, out)
+	if code != 200 || len(rows) == 0 || rows[0]["title"] != title {
+		t.Fatalf("after 30 late edits of %q: %d %v, want it first", title, code, rows)
+	}
+	if n := s.closed.settled.Load(); n != 2 {
+		t.Errorf("%d kept rankings held settled hours, want 2: the late events' hour was read again", n)
+	}
+	_, fresh := pipelineServer(t, p)
+	if _, want := get(t, fresh.URL+path); fmt.Sprint(rows) != fmt.Sprint(rowsOf(t, want)) {
+		t.Errorf("after the late events:\n%v\nwant a fresh server's\n%v", rows, rowsOf(t, want))
 	}
 }
 
