@@ -321,7 +321,8 @@ func (e *Engine) CopyRowsWithin(table string, from, to time.Time) (int64, bool) 
 // bounds reach [from, to], and the snapshot the copy holds. Data files do
 // not change and a new one has a new path, so two snapshots whose tokens
 // are equal hold the same rows in the range, and so does every snapshot
-// between them: a kept ranking of a day's hours that gold no longer
+// between them, as long as a set of files never comes back once changed
+// (gold's overwrites and the compaction write new files in place of old): a kept ranking of a day's hours that gold no longer
 // rewrites stays good while the token does. It reads nothing, and returns
 // false when it cannot tell, as CopyRowsWithin does, or when the copy has
 // deletes.

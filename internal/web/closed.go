@@ -216,7 +216,7 @@ func (s *Server) closedTopKept(ctx context.Context, q rankedSQL, spare bool) (*c
 	}
 	keep := closedTopKeep(q.limit)
 	key := closedTopKey{q.closedTopSQL(keep), keep}
-	if top := s.closed.get(key, snap, settled); top != nil {
+	if top := s.closed.get(key, snap, settled, !spare); top != nil {
 		return top, nil
 	}
 	start := time.Now()
@@ -257,16 +257,20 @@ func (s *Server) closedTopKept(ctx context.Context, q rankedSQL, spare bool) (*c
 }
 
 // get returns the ranking kept under key when it is of snapshot snap and
-// of the settled hours' files settled (nil: none), and notes its use.
-func (c *closedTops) get(key closedTopKey, snap int64, settled uint64) *closedTop {
+// of the settled hours' files settled (nil: none), and notes its use when
+// use is set (not when a spare is read ahead: a spare stays one until it
+// is asked for).
+func (c *closedTops) get(key closedTopKey, snap int64, settled uint64, use bool) *closedTop {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	top := c.m[key]
 	if top == nil || top.snapshot != snap || top.settled != settled {
 		return nil
 	}
-	c.uses++
-	top.used = c.uses
+	if use {
+		c.uses++
+		top.used = c.uses
+	}
 	return top
 }
 
@@ -278,21 +282,35 @@ func (c *closedTops) get(key closedTopKey, snap int64, settled uint64) *closedTo
 //
 // A spare ranking (read ahead for a list nobody has asked for yet) counts
 // as used least recently of all until it is asked for, and lets go of
-// other spares only: when they do not make room, it is not kept (false).
+// other spares only: when they cannot make room, it is not kept (false)
+// and nothing is let go of. A spare in place of a ranking that was asked
+// for is no spare.
 func (c *closedTops) keep(key closedTopKey, top *closedTop, spare bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = map[closedTopKey]*closedTop{}
 	}
-	if old := c.m[key]; old != nil {
+	old := c.m[key]
+	if old != nil && old.used != 0 {
+		spare = false
+	}
+	if spare {
+		n, hashes := len(c.m), c.hashes
+		for k, t := range c.m {
+			if t.used == 0 || k == key {
+				n, hashes = n-1, hashes-t.heldHashes()
+			}
+		}
+		if n >= maxClosedTops || hashes+top.partHashes > maxKeptHashes {
+			return false
+		}
+	}
+	if old != nil {
 		c.drop(key, old)
 	}
 	for len(c.m) >= maxClosedTops || c.hashes+top.partHashes > maxKeptHashes {
 		if !c.dropLeastUsed(nil, spare, len(c.m) < maxClosedTops) {
-			if spare {
-				return false
-			}
 			break
 		}
 	}

@@ -738,9 +738,14 @@ func (s *Server) ranked(w http.ResponseWriter, r *http.Request, f filters, q ran
 	}
 	if top != nil {
 		s.noteRolling(r.Context(), f, q)
-		if q.span.first.IsZero() {
+		if q.span.first.IsZero() && !q.span.closedTo.IsZero() {
 			s.closed.closedHours.Add(1)
 		}
+	}
+	if top == nil {
+		// No kept ranking (the hourly copy could not tell its files, or a
+		// commit rewrote them meanwhile): the settled hours are open ones.
+		q.span.settledTo = time.Time{}
 	}
 	if top != nil && q.openThreshold(top) > 1 {
 		s.closed.fewHours.Add(1)

@@ -1096,7 +1096,7 @@ func TestSpareRankings(t *testing.T) {
 	}
 	big := ranking(100) // a spare that only rankings asked for could make room for
 	c.keep(key("big"), big, true)
-	if big.kept || c.get(key("big"), 1, 0) != nil || !asked.kept || !late.kept || !full.kept || c.hashes != 350 {
+	if big.kept || c.get(key("big"), 1, 0, true) != nil || !asked.kept || !late.kept || !full.kept || c.hashes != 350 {
 		t.Errorf("a spare past the hashes: kept %v, asked %v, late %v, full %v, %d hashes; want only the rankings asked for, 350",
 			big.kept, asked.kept, late.kept, full.kept, c.hashes)
 	}
@@ -1105,14 +1105,24 @@ func TestSpareRankings(t *testing.T) {
 	c.keep(key("s1"), s1, true)
 	c.keep(key("s2"), s2, true) // 400: both fit
 	// s1 is asked for: no longer a spare.
-	if c.get(key("s1"), 1, 0) != s1 {
+	if c.get(key("s1"), 1, 0, true) != s1 {
 		t.Fatal("the first spare is not kept")
 	}
-	s3 := ranking(50) // 450: makes room among the spares: s2 goes, s1 was asked for
+	c.get(key("s2"), 1, 0, false) // read ahead again: still a spare
+	s3 := ranking(50)             // 450: makes room among the spares: s2 goes, s1 was asked for
 	c.keep(key("s3"), s3, true)
 	if !s1.kept || s2.kept || !s3.kept || !asked.kept || !late.kept || c.hashes != 400 {
 		t.Errorf("a spare past the hashes: s1 %v, s2 %v, s3 %v, asked %v, late %v, %d hashes; want s2 alone let go of, 400",
 			s1.kept, s2.kept, s3.kept, asked.kept, late.kept, c.hashes)
+	}
+	// A spare the spares cannot make room for lets go of nothing.
+	if c.keep(key("big2"), ranking(120), true) || !s3.kept || c.hashes != 400 {
+		t.Errorf("a spare of 120 hashes among spares of 50: kept, or s3 let go of (kept %v, %d hashes)", s3.kept, c.hashes)
+	}
+	// A spare in place of a ranking asked for is no spare.
+	again := ranking(150)
+	if !c.keep(key("asked"), again, true) || again.used == 0 || asked.kept {
+		t.Errorf("a spare in place of a ranking asked for: used %d (want not 0), the old one kept %v", again.used, asked.kept)
 	}
 }
 
@@ -1135,14 +1145,14 @@ func TestKeptRankingsLetGoOfTheLeastUsed(t *testing.T) {
 	c.keep(key("b"), b, false)
 	ps := pageParts.(partsOf[pagePart])
 	ps.learn(s, a, []int64{7}, []pagePart{{key: 7, editors: make([]uint64, 50)}})
-	if c.get(key("a"), 1, 0) != a || c.get(key("a"), 2, 0) != nil || c.hashes != 350 {
-		t.Fatalf("got %v for a's key, %d hashes; want a at its snapshot alone, 350", c.get(key("a"), 1, 0), c.hashes)
+	if c.get(key("a"), 1, 0, true) != a || c.get(key("a"), 2, 0, true) != nil || c.hashes != 350 {
+		t.Fatalf("got %v for a's key, %d hashes; want a at its snapshot alone, 350", c.get(key("a"), 1, 0, true), c.hashes)
 	}
 	third := ranking(100) // 450 with a and b: b, used least recently, goes
 	c.keep(key("c"), third, false)
-	if c.get(key("b"), 1, 0) != nil || c.get(key("a"), 1, 0) != a || c.get(key("c"), 1, 0) != third || c.hashes != 300 || b.kept {
+	if c.get(key("b"), 1, 0, true) != nil || c.get(key("a"), 1, 0, true) != a || c.get(key("c"), 1, 0, true) != third || c.hashes != 300 || b.kept {
 		t.Errorf("after a third ranking: b %v, a %v, c %v, %d hashes; want b let go of, a and c kept, 300",
-			c.get(key("b"), 1, 0), c.get(key("a"), 1, 0), c.get(key("c"), 1, 0), c.hashes)
+			c.get(key("b"), 1, 0, true), c.get(key("a"), 1, 0, true), c.get(key("c"), 1, 0, true), c.hashes)
 	}
 	newer := ranking(10)
 	c.keep(key("a"), newer, false) // a newer snapshot's ranking: a and what it learned go
@@ -1154,12 +1164,12 @@ func TestKeptRankingsLetGoOfTheLeastUsed(t *testing.T) {
 	}
 	d := ranking(250)
 	c.keep(key("d"), d, false)
-	c.get(key("c"), 1, 0)
+	c.get(key("c"), 1, 0, true)
 	// 80 more for newer: d, used least recently, goes to make room.
 	ps.learn(s, newer, []int64{9}, []pagePart{{key: 9, editors: make([]uint64, 80)}})
-	if _, ok := newer.keptParts().(map[int64][]pagePart)[9]; !ok || c.get(key("d"), 1, 0) != nil || c.get(key("c"), 1, 0) != third || c.hashes != 190 {
+	if _, ok := newer.keptParts().(map[int64][]pagePart)[9]; !ok || c.get(key("d"), 1, 0, true) != nil || c.get(key("c"), 1, 0, true) != third || c.hashes != 190 {
 		t.Errorf("learning past what the rankings hold: learned %v, d %v, c %v, %d hashes; want learned, d let go of, c kept, 190",
-			ok, c.get(key("d"), 1, 0), c.get(key("c"), 1, 0), c.hashes)
+			ok, c.get(key("d"), 1, 0, true), c.get(key("c"), 1, 0, true), c.hashes)
 	}
 
 	// A ranking holding no hashes (a contributors' list) is not let go of

@@ -25,8 +25,9 @@ import (
 // warmFor is how long a list asked for is read ahead.
 const warmFor = time.Hour
 
-// maxWarm bounds the lists read ahead.
-const maxWarm = 24
+// maxWarm bounds the lists read ahead (the dashboard's 12 at start
+// among them).
+const maxWarm = 32
 
 // warmLists are the top lists read ahead.
 type warmLists struct {
@@ -72,6 +73,9 @@ func (w *warmLists) note(q rankedSQL, length time.Duration, f filters, spare boo
 	defer w.mu.Unlock()
 	if w.m == nil || (w.m[key] == nil && len(w.m) >= maxWarm) {
 		w.m = map[string]*warmList{}
+	}
+	if old := w.m[key]; spare && old != nil && !old.spare {
+		return // asked for already: no spare
 	}
 	w.m[key] = &warmList{q: q, span: length, f: filters{regions: f.regions, domains: f.domains}, asked: time.Now(), spare: spare}
 }
