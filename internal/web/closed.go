@@ -245,6 +245,7 @@ func (s *Server) closedTopKept(ctx context.Context, q rankedSQL, spare bool) (*c
 	if top.snapshot == 0 && daily {
 		return top, nil // no snapshot to keep it for
 	}
+	ranked := time.Since(start)
 	if q.kept != nil {
 		if err := q.kept.keep(ctx, s, q, top); err != nil {
 			return nil, err
@@ -252,7 +253,8 @@ func (s *Server) closedTopKept(ctx context.Context, q rankedSQL, spare bool) (*c
 	}
 	kept := s.closed.keep(key, top, spare)
 	s.log.Debug("read a kept ranking", "table", q.daily, "cond", q.cond, "limit", q.limit, "from", q.span.f.from, "to", q.span.f.to,
-		"keys", len(top.keys), "hashes", top.partHashes, "spare", spare, "kept", kept, "seconds", time.Since(start).Seconds())
+		"regions", q.span.f.regions, "domains", q.span.f.domains, "keys", len(top.keys), "hashes", top.partHashes, "spare", spare, "kept", kept,
+		"ranking_seconds", ranked.Seconds(), "seconds", time.Since(start).Seconds())
 	return top, nil
 }
 
