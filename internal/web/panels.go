@@ -220,6 +220,9 @@ func (s *Server) listSpan(ctx context.Context, q rankedSQL, f filters) (span, er
 	}
 	q.span = sp
 	ps := q.parts()
+	if len(ps) == 0 {
+		return sp, nil
+	}
 	tail := ps[len(ps)-1]
 	newest, ok := s.newestHour(ctx)
 	if tail.closed || tail.daily || !ok {
