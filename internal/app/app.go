@@ -108,6 +108,10 @@ type Summary struct {
 	// RiskAlerts the risk_high alerts it raised.
 	Quality    *quality.Report
 	RiskAlerts int
+	// KeptReads and FileReads count the stages' reads of data files that
+	// were still in memory from their commit, and those read from storage
+	// (lakehouse.Lakehouse.ReadsRecent).
+	KeptReads, FileReads int64
 }
 
 // Run runs the process until ctx is cancelled or, with Drain, until the
@@ -378,6 +382,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	err = g.Wait()
 	sum.Ingest, sum.Bronze, sum.Elapsed = ing.Stats(), brz.Stats(), time.Since(start)
+	sum.KeptReads, sum.FileReads = lh.RecentReads()
 	if err != nil && ctx.Err() == nil {
 		return sum, err
 	}

@@ -149,6 +149,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "bronze commits:   %d, mean %.0f ms\n", c, float64(sum.Bronze.CommitTime.Milliseconds())/float64(c))
 	}
 	fmt.Fprintf(e.stdout, "rows:             %d raw, %d dlq, %d duplicates skipped\n", sum.Bronze.RawRows, sum.Bronze.DLQRows, sum.Bronze.Duplicates)
+	if r := sum.KeptReads + sum.FileReads; r > 0 {
+		fmt.Fprintf(e.stdout, "file reads:       %d by silver and gold, %d of them from the records just committed\n", r, sum.KeptReads)
+	}
 	if n > 0 {
 		// CPU time does not depend on what else the machine runs, as the
 		// wall-clock rates do: compare it between runs on a busy machine.

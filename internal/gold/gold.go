@@ -163,6 +163,10 @@ func New(ctx context.Context, cfg Config, lh *lakehouse.Lakehouse) (*Stage, erro
 			return nil, fmt.Errorf("gold metrics: %w", err)
 		}
 	}
+	// Gold reads each new silver file three times: kept in memory for them.
+	for _, columns := range [][]string{hourlyColumns, rollupColumns, activityColumns} {
+		lh.ReadsRecent(lakehouse.SilverCleanedEvents, columns)
+	}
 	return &Stage{cfg: cfg, lh: lh, log: log.With("stage", "gold"), latency: latency, rollups: newRollups()}, nil
 }
 
@@ -422,7 +426,7 @@ func (s *Stage) refreshRisk(ctx context.Context, silverTbl *table.Table, head la
 	touched := map[string]bool{}
 	var newest arrow.Timestamp
 	for _, f := range added {
-		err := lakehouseFileRows(ctx, silverTbl, f, func(rec arrow.RecordBatch) error {
+		err := s.activityRows(ctx, silverTbl, f, func(rec arrow.RecordBatch) error {
 			dates := rec.Column(0).(*array.String)
 			ts, _ := rec.Column(6).(*array.Timestamp)
 			for i := range dates.Len() {

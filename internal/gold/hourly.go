@@ -202,7 +202,7 @@ func (s *Stage) refreshHourly(ctx context.Context, silverTbl *table.Table, head 
 	}
 	fresh, set := map[key]hourlyHour{}, map[key]bool{}
 	for _, f := range added {
-		err := lakehouse.ReadFile(ctx, silverTbl, f.File, hourlyColumns, func(rec arrow.RecordBatch) error {
+		err := s.lh.ReadFile(ctx, silverTbl, f.File, hourlyColumns, func(rec arrow.RecordBatch) error {
 			return addHourlyRows(rec, fresh, set)
 		})
 		if err != nil {

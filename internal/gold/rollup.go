@@ -287,7 +287,7 @@ func (s *Stage) refreshRollupGroup(ctx context.Context, silverTbl *table.Table, 
 	touched := map[key]bool{}
 	var loadErr error
 	for _, f := range added {
-		err := lakehouse.ReadFile(ctx, silverTbl, f.File, rollupColumns, func(rec arrow.RecordBatch) error {
+		err := s.lh.ReadFile(ctx, silverTbl, f.File, rollupColumns, func(rec arrow.RecordBatch) error {
 			err := silverRows(rec, func(r *silverRow) {
 				if loadErr != nil {
 					return

@@ -138,12 +138,22 @@ func (l *Lakehouse) attempt(ctx context.Context, ident table.Identifier, build f
 		return nil, err
 	}
 	tx := tbl.NewTransaction()
+	var pending *pendingRecent
+	if cols := l.recent.columns(Name(ident)); cols != nil {
+		pending = &pendingRecent{tbl: tbl, columns: cols}
+		ctx = context.WithValue(ctx, pendingKey{}, pending)
+	}
 	if err := build(ctx, tbl, tx); err != nil {
+		pending.release()
 		return nil, err
 	}
 	out, err := tx.Commit(ctx)
 	if err != nil {
+		pending.release()
 		return nil, &CommitError{Table: Name(ident), Err: err}
+	}
+	if pending != nil {
+		l.keepCommitted(ctx, out, pending)
 	}
 	// out is not what the next Load returns: the catalog caches its own
 	// table over the same metadata (cachingCatalog), while out keeps the

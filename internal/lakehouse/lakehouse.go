@@ -85,6 +85,7 @@ type Lakehouse struct {
 	log       *slog.Logger
 	metrics   *commitMetrics // nil: not measured
 	gate      *priority.Gate
+	recent    *recentFiles
 }
 
 // Open connects to the catalog, creating the default SQLite catalog and
@@ -134,7 +135,7 @@ func Open(ctx context.Context, cfg Config) (*Lakehouse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", redact(cfg.Catalog), err)
 	}
-	l := &Lakehouse{cat: cat, warehouse: cfg.Warehouse, log: log, gate: cfg.Gate}
+	l := &Lakehouse{cat: cat, warehouse: cfg.Warehouse, log: log, gate: cfg.Gate, recent: newRecentFiles()}
 	if l.gate == nil {
 		l.gate = priority.Process
 	}

@@ -66,8 +66,13 @@ func buildRecord(schema *arrow.Schema, n int, hints *SizeHints, appendRows func(
 }
 
 // AppendRecords appends the records to the table in the transaction, with
-// the snapshot summary properties props, and releases them.
+// the snapshot summary properties props, and releases them. Within a
+// Lakehouse.Commit on a table that has readers in this process
+// (ReadsRecent), the records are also kept for them.
 func AppendRecords(ctx context.Context, tx *table.Transaction, schema *arrow.Schema, recs []arrow.RecordBatch, props iceberg.Properties) error {
+	if p, _ := ctx.Value(pendingKey{}).(*pendingRecent); p != nil {
+		p.note(recs)
+	}
 	rdr, err := array.NewRecordReader(schema, recs)
 	for _, r := range recs {
 		r.Release() // the reader holds its own references

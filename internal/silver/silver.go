@@ -88,6 +88,7 @@ func New(cfg Config, lh *lakehouse.Lakehouse) (*Stage, error) {
 	if err != nil {
 		return nil, err
 	}
+	lh.ReadsRecent(lakehouse.BronzeRawEvents, bronzeColumns) // kept in memory for RunOnce
 	return &Stage{cfg: cfg, lh: lh, log: log.With("stage", "silver"), schema: schema,
 		idx: lakehouse.NewKeyIndex("event_id", cfg.IndexKeys, partitionFilter)}, nil
 }
@@ -166,7 +167,7 @@ func (s *Stage) RunOnce(ctx context.Context) (Result, error) {
 	}
 	rows := make([]row, 0, n)
 	for _, f := range files {
-		err := lakehouse.ReadFile(ctx, bronzeTbl, f.File, bronzeColumns, func(rec arrow.RecordBatch) error {
+		err := s.lh.ReadFile(ctx, bronzeTbl, f.File, bronzeColumns, func(rec arrow.RecordBatch) error {
 			var err error
 			rows, err = s.appendRows(rows, rec)
 			return err
