@@ -391,6 +391,6 @@ func (d *dayActivity) written() {
 }
 
 // activityRows reads the activity columns of one silver data file.
-func (s *Stage) activityRows(ctx context.Context, silverTbl *table.Table, f lakehouse.AddedFile, fn func(arrow.RecordBatch) error) error {
-	return s.lh.ReadFile(ctx, silverTbl, f.File, activityColumns, fn)
+func activityRows(ctx context.Context, silverTbl *table.Table, f lakehouse.AddedFile, fn func(arrow.RecordBatch) error) error {
+	return lakehouse.ReadFile(ctx, silverTbl, f.File, activityColumns, fn)
 }

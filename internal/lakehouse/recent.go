@@ -18,10 +18,10 @@ import (
 
 // Recently committed files, kept as the Arrow records they were written
 // from. Silver reads each bronze file a moment after bronze committed it,
-// and gold reads each silver file three times (hourly statistics, rollups,
-// risk activity). Decoding those files again cost a drained replay about
-// a tenth of its CPU (docs/PERFORMANCE.md, session 27): the values were in
-// memory a moment before, in the records the files were encoded from.
+// and gold's hourly statistics and rollups each silver file. Decoding
+// those files again cost a drained replay about a tenth of its CPU
+// (docs/PERFORMANCE.md, session 27): the values were in memory a moment
+// before, in the records the files were encoded from.
 //
 // A stage that reads a table's files declares it with ReadsRecent. The
 // records committed to that table (AppendRecords in a Commit) are then
@@ -32,7 +32,7 @@ import (
 // recentMaxAge, or, oldest first, when the kept records pass
 // recentBudget; a reader that finds nothing reads the file, as before.
 const (
-	recentBudget = 64 << 20
+	recentBudget = 32 << 20
 	recentMaxAge = time.Minute
 )
 
