@@ -2,6 +2,7 @@ package gold
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 )
 
@@ -65,4 +66,36 @@ func TestLevelBoundaries(t *testing.T) {
 			t.Errorf("Level(%d) = %s, want %s", score, got, want)
 		}
 	}
+}
+
+// FuzzEvidenceJSON: the hand-written evidence JSON is byte for byte what
+// encoding/json makes of the same evidence, for any text (HTML characters,
+// control characters, invalid UTF-8, U+2028), any counts and any ratio.
+func FuzzEvidenceJSON(f *testing.F) {
+	f.Add("Main Page", "en.wikipedia.org", "2026-11-28T10:00:00Z", int64(51), int64(7), 33.333, 1e-7, true)
+	f.Add("<script>&\"\\\b\f\n\r\t\x00\x1f\u2028\u2029", "\xff\xfeé日本", "", int64(-1), int64(0), 1e21, -0.0, false)
+	f.Add("", "", "\x7f", int64(1<<62), int64(-1<<62), 123456789.125, -2.5e-9, true)
+	f.Fuzz(func(t *testing.T, title, domain, ts string, n, m int64, ratio, tiny float64, triggered bool) {
+		if math.IsNaN(ratio) || math.IsInf(ratio, 0) || math.IsNaN(tiny) || math.IsInf(tiny, 0) {
+			t.Skip("encoding/json refuses NaN and infinities; risk ratios are finite")
+		}
+		a := Activity{Edits: n, PeakHourEdits: m, PeakHour: int32(m), LargeDeletions: n, LargestRemoval: -m,
+			AnonymousEdits: m, Domains: n, DomainList: []string{domain, title}, DeletionTitles: []string{title},
+			DeletionRevs: []int64{n, m}, SampleTitles: []string{title, domain}, SampleRevisions: []int64{m},
+			TopDomain: domain, Samples: []Sample{{Domain: domain, Title: &title, RevisionOld: &m, RevisionNew: n,
+				LengthDelta: -m, EventTimestamp: ts}, {Domain: title, EventTimestamp: domain}}}
+		_, _, ev := Score(a, n)
+		ev.Factors[0].Observed, ev.Factors[1].Threshold, ev.Factors[2].Triggered = ratio, tiny, triggered
+		ev.Factors = append(ev.Factors, Factor{Name: title}) // no detail: omitted
+		if n%2 == 0 {
+			ev.SampleTitles, ev.Samples, ev.Factors = nil, nil, nil
+		}
+		want, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ev.AppendJSON([]byte("x")); string(got[1:]) != string(want) || got[0] != 'x' {
+			t.Errorf("AppendJSON:\n%s\nencoding/json:\n%s", got, want)
+		}
+	})
 }
