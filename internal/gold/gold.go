@@ -545,7 +545,7 @@ type riskReader struct {
 	stop    func()
 	old     arrow.RecordBatch // the table's rows being copied (riskColumns), from row oi
 	oi      int
-	ev      []byte // a scored row's evidence JSON
+	ev      []byte  // a scored row's evidence JSON
 	prev    riskKey // the table row before row oi, which it must follow
 	hasPrev bool
 }
