@@ -150,7 +150,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "rows:             %d raw, %d dlq, %d duplicates skipped\n", sum.Bronze.RawRows, sum.Bronze.DLQRows, sum.Bronze.Duplicates)
 	if r := sum.KeptReads + sum.FileReads; r > 0 {
-		fmt.Fprintf(e.stdout, "file reads:       %d by silver and gold, %d of them from the records just committed\n", r, sum.KeptReads)
+		fmt.Fprintf(e.stdout, "file reads:       %d by silver and gold's hourly and rollup loops, %d of them from the records just committed\n", r, sum.KeptReads)
 	}
 	if n > 0 {
 		// CPU time does not depend on what else the machine runs, as the
