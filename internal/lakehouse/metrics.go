@@ -18,6 +18,7 @@ type commitMetrics struct {
 	duration   *prometheus.HistogramVec
 	rows       *prometheus.CounterVec
 	lastCommit *prometheus.GaugeVec
+	fileReads  *prometheus.CounterVec
 }
 
 func newCommitMetrics(reg prometheus.Registerer) *commitMetrics {
@@ -33,12 +34,15 @@ func newCommitMetrics(reg prometheus.Registerer) *commitMetrics {
 			Name: "rows_committed_total", Help: "Rows added to a table by commits (the snapshot summary's added-records; compaction not counted)."}, []string{"table"}),
 		lastCommit: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "wikistream", Subsystem: "lakehouse",
 			Name: "last_commit_timestamp_seconds", Help: "Unix time of the table's last commit by this process."}, []string{"table"}),
+		fileReads: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "wikistream", Subsystem: "lakehouse",
+			Name: "file_reads_total", Help: "Data files a stage read of a table it declared (ReadsRecent), by where from: memory (the records just committed) or storage."}, []string{"table", "from"}),
 	}
 	m.commits = register(reg, m.commits)
 	m.conflicts = register(reg, m.conflicts)
 	m.duration = register(reg, m.duration)
 	m.rows = register(reg, m.rows)
 	m.lastCommit = register(reg, m.lastCommit)
+	m.fileReads = register(reg, m.fileReads)
 	return m
 }
 
@@ -82,4 +86,16 @@ func (m *commitMetrics) observe(name string, began time.Time, conflicts int, out
 			m.rows.WithLabelValues(name).Add(float64(n))
 		}
 	}
+}
+
+// read counts one file read of table, from memory or from storage.
+func (m *commitMetrics) read(table string, kept bool) {
+	if m == nil {
+		return
+	}
+	from := "storage"
+	if kept {
+		from = "memory"
+	}
+	m.fileReads.WithLabelValues(table, from).Inc()
 }

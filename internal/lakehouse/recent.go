@@ -97,6 +97,7 @@ func (l *Lakehouse) RecentReads() (hits, misses int64) {
 // when it is still kept.
 func (l *Lakehouse) ReadFile(ctx context.Context, tbl *table.Table, df iceberg.DataFile, columns []string, fn func(arrow.RecordBatch) error) error {
 	rec := l.recent.take(df.FilePath(), columns)
+	l.metrics.read(Name(tbl.Identifier()), rec != nil)
 	if rec == nil {
 		return ReadFile(ctx, tbl, df, columns, fn)
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // recentTable is a lakehouse with the test table and ReadsRecent readers.
@@ -107,6 +109,25 @@ func TestRecentFilesReadFromMemory(t *testing.T) {
 			if len(ids) != readBatchRows+5 || ids[0] != day+"-0" || ids[len(ids)-1] != fmt.Sprintf("%s-%d", day, readBatchRows+4) {
 				t.Fatalf("%s, read %d: %d ids from %q to %q, want the %d committed", day, read1+1, len(ids), ids[0], ids[len(ids)-1], readBatchRows+5)
 			}
+		}
+	}
+}
+
+// TestRecentFilesMetrics: the reads are counted by where they came from.
+func TestRecentFilesMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	l := openWith(t, Config{DataDir: t.TempDir(), Registerer: reg})
+	if _, err := l.EnsureTable(context.Background(), testDef); err != nil {
+		t.Fatal(err)
+	}
+	l.ReadsRecent(testDef.Ident, []string{"id"})
+	files := commitDays(t, l, 3, "2026-01-01")
+	read(t, l, files["2026-01-01"], "id") // from memory
+	read(t, l, files["2026-01-01"], "id") // let go of: from storage
+	read(t, l, files["2026-01-01"], "id")
+	for from, want := range map[string]float64{"memory": 1, "storage": 2} {
+		if got := testutil.ToFloat64(l.metrics.fileReads.WithLabelValues("test.events", from)); got != want {
+			t.Errorf("reads from %s: %v, want %v", from, got, want)
 		}
 	}
 }
