@@ -26,76 +26,143 @@ import (
 // sampleSize is how many pages and revisions the evidence names.
 const sampleSize = 5
 
-// sample is one edit in an entity's sample, ordered by (ts, id), with
-// what the risk feed shows of it (a link to its diff on its wiki).
+// sample is one edit in an entity's samples, ordered by (ts, id), with
+// what the risk feed shows of it (a link to its diff on its wiki) and the
+// lists it may belong to.
 type sample struct {
 	ts        int64 // event_timestamp, microseconds
-	id        string
-	title     string
-	domain    string // the day's copy (dayActivity.intern)
 	rev       int64
 	revOld    int64
 	delta     int64
-	hasTitle  bool
+	id        string
+	title     string
+	domain    string // the day's copy (dayActivity.intern)
+	lists     uint8  // the lists whose kind the edit is of (listTitles...)
 	hasRevOld bool
 }
 
 func (a sample) less(b sample) bool { return a.ts < b.ts || (a.ts == b.ts && a.id < b.id) }
 
-// firstN keeps the sampleSize earliest samples.
-type firstN []sample
-
-// wants reports whether add would keep s.
-func (f firstN) wants(s sample) bool { return len(f) < sampleSize || s.less(f[sampleSize-1]) }
-
-// add keeps s if it is among the sampleSize earliest. Its strings must
-// not point into an Arrow buffer (see entityDay.add).
-func (f *firstN) add(s sample) {
-	if !f.wants(s) {
-		return
+func (a sample) compare(b sample) int {
+	if a.less(b) {
+		return -1
 	}
-	i, _ := slices.BinarySearchFunc(*f, s, func(a, b sample) int {
-		if a.less(b) {
-			return -1
-		}
-		if b.less(a) {
-			return 1
-		}
-		return 0
-	})
-	*f = slices.Insert(*f, i, s)
-	if len(*f) > sampleSize {
-		*f = (*f)[:sampleSize]
+	if b.less(a) {
+		return 1
 	}
+	return 0
 }
 
-func (f firstN) titles() []string {
-	out := make([]string, len(f))
-	for i, s := range f {
-		out[i] = s.title
+// The evidence's four lists, each the sampleSize earliest edits of its
+// kind: with a title, with a revision, and the same among large deletions.
+const (
+	listTitles uint8 = 1 << iota
+	listRevs
+	listDelTitles
+	listDelRevs
+	numLists = 4
+)
+
+// samples holds, in (ts, id) order, exactly the edits at least one list
+// keeps: a list keeps an edit of its kind when fewer than sampleSize
+// earlier edits of that kind are held. Most edits have a title and a
+// revision, so one copy serves two lists where separate lists held two.
+type samples []sample
+
+// wants reports whether add would keep s, and where it goes.
+func (ss samples) wants(s sample) (int, bool) {
+	i, _ := slices.BinarySearchFunc(ss, s, sample.compare)
+	if s.lists == 0 {
+		return i, false
+	}
+	var before [numLists]int
+	for _, k := range ss[:i] {
+		for l := range numLists {
+			if k.lists&(1<<l) != 0 {
+				before[l]++
+			}
+		}
+	}
+	for l := range numLists {
+		if s.lists&(1<<l) != 0 && before[l] < sampleSize {
+			return i, true
+		}
+	}
+	return i, false
+}
+
+// add inserts s at i (from wants) and drops the edits no list keeps any
+// more. Its strings must not point into an Arrow buffer (see
+// entityDay.add).
+func (ss *samples) add(i int, s sample) {
+	out := *ss
+	if len(out) == cap(out) {
+		// One more up to sampleSize, which most entities never pass
+		// (append's doubling would leave a third of the room unused), then
+		// half as many again: the lists keep different edits.
+		room := len(out) + 1
+		if len(out) >= sampleSize {
+			room = len(out) * 3 / 2
+		}
+		out = append(make(samples, 0, room), out...)
+	}
+	out = slices.Insert(out, i, s)
+	var held [numLists]int
+	n := 0
+	for _, k := range out {
+		keep := false
+		for l := range numLists {
+			if k.lists&(1<<l) != 0 {
+				keep = keep || held[l] < sampleSize
+				held[l]++
+			}
+		}
+		if keep {
+			out[n] = k
+			n++
+		}
+	}
+	clear(out[n:])
+	*ss = out[:n]
+}
+
+// of returns the edits list l keeps, in order.
+func (ss samples) of(l uint8) []sample {
+	out := make([]sample, 0, sampleSize)
+	for _, k := range ss {
+		if k.lists&l != 0 && len(out) < sampleSize {
+			out = append(out, k)
+		}
 	}
 	return out
 }
 
-func (f firstN) revs() []int64 {
-	out := make([]int64, len(f))
-	for i, s := range f {
-		out[i] = s.rev
+func (ss samples) titles(l uint8) []string {
+	out := []string{}
+	for _, k := range ss.of(l) {
+		out = append(out, k.title)
+	}
+	return out
+}
+
+func (ss samples) revs(l uint8) []int64 {
+	out := []int64{}
+	for _, k := range ss.of(l) {
+		out = append(out, k.rev)
 	}
 	return out
 }
 
 // entityDay is what one entity did on one day: the input of its score.
+// A day holds hundreds of thousands of them, so it is kept small.
 type entityDay struct {
 	edits, anonymous, largeDeletions int64
 	minDelta                         int64
-	hours                            [24]int64
+	hours                            [24]int32
 	domains                          []string // sorted, distinct; the day's copies (dayActivity.intern)
 	domainEdits                      []int32  // edits per wiki, parallel to domains (for the top domain)
+	kept                             samples
 	bot, allAnonymous                bool
-	// The earliest edits with a title, with a revision, and the same among
-	// large deletions.
-	titles, revs, delTitles, delRevs firstN
 	// dirty: a row was added since the table's row of the entity was
 	// written. A run scores only the dirty entities and copies the others'
 	// rows (all 89k editors of a 1M-event day, scored again on every run,
@@ -135,36 +202,29 @@ func (e *entityDay) add(r activityRow) {
 	if r.anonymous {
 		e.anonymous++
 	}
-	s := sample{ts: r.ts, id: r.id, title: r.title, domain: r.domain, rev: r.rev, revOld: r.revOld,
-		delta: r.delta, hasTitle: r.hasTitle, hasRevOld: r.hasRevOld}
-	copied := false
-	keep := func(f *firstN) {
-		if !f.wants(s) {
-			return
-		}
-		if !copied {
-			// Copies, made once for all the lists that keep the edit: the
-			// strings point into the Arrow buffers of the batch they were
-			// read from, which they would keep alive for as long as the
-			// day is held (115 MB of silver columns for a 1M-event day).
-			s.id, s.title, copied = strings.Clone(s.id), strings.Clone(s.title), true
-		}
-		f.add(s)
-	}
-	if r.hasTitle {
-		keep(&e.titles)
-	}
-	if r.hasRev {
-		keep(&e.revs)
-	}
 	if r.largeDeletion {
 		e.largeDeletions++
-		if r.hasTitle {
-			keep(&e.delTitles)
+	}
+	s := sample{ts: r.ts, id: r.id, title: r.title, domain: r.domain, rev: r.rev, revOld: r.revOld,
+		delta: r.delta, hasRevOld: r.hasRevOld}
+	if r.hasTitle {
+		s.lists |= listTitles
+		if r.largeDeletion {
+			s.lists |= listDelTitles
 		}
-		if r.hasRev {
-			keep(&e.delRevs)
+	}
+	if r.hasRev {
+		s.lists |= listRevs
+		if r.largeDeletion {
+			s.lists |= listDelRevs
 		}
+	}
+	if i, ok := e.kept.wants(s); ok {
+		// Copies: the strings point into the Arrow buffers of the batch
+		// they were read from, which they would keep alive for as long as
+		// the day is held (115 MB of silver columns for a 1M-event day).
+		s.id, s.title = strings.Clone(s.id), strings.Clone(s.title)
+		e.kept.add(i, s)
 	}
 }
 
@@ -186,10 +246,11 @@ func (e *entityDay) topDomain() string {
 // deletions included (once each), ordered as the risk feed lists them:
 // the largest removals first, then by (ts, id).
 func (e *entityDay) samples() []Sample {
-	all := make([]sample, 0, len(e.revs)+len(e.delRevs))
-	all = append(all, e.revs...)
-	for _, d := range e.delRevs {
-		if !slices.ContainsFunc(e.revs, func(s sample) bool { return s.id == d.id }) {
+	revs, delRevs := e.kept.of(listRevs), e.kept.of(listDelRevs)
+	all := make([]sample, 0, len(revs)+len(delRevs))
+	all = append(all, revs...)
+	for _, d := range delRevs {
+		if !slices.ContainsFunc(revs, func(s sample) bool { return s.id == d.id }) {
 			all = append(all, d)
 		}
 	}
@@ -202,7 +263,7 @@ func (e *entityDay) samples() []Sample {
 			// As the SQL engine renders a TIMESTAMPTZ (query.Result.JSONValue),
 			// the form the risk feed served when it read the edits from silver.
 			EventTimestamp: time.UnixMicro(s.ts).UTC().Format(time.RFC3339Nano)}
-		if s.hasTitle {
+		if s.lists&listTitles != 0 {
 			out[i].Title = &s.title
 		}
 		if s.hasRevOld {
@@ -218,8 +279,8 @@ func (e *entityDay) activity(date, entity string) Activity {
 	a := e.counts()
 	a.Date, a.Entity, a.LargestRemoval = date, entity, e.minDelta
 	a.DomainList = e.domains[:min(len(e.domains), 10)]
-	a.DeletionTitles, a.DeletionRevs = e.delTitles.titles(), e.delRevs.revs()
-	a.SampleTitles, a.SampleRevisions = e.titles.titles(), e.revs.revs()
+	a.DeletionTitles, a.DeletionRevs = e.kept.titles(listDelTitles), e.kept.revs(listDelRevs)
+	a.SampleTitles, a.SampleRevisions = e.kept.titles(listTitles), e.kept.revs(listRevs)
 	a.IsBot, a.Anonymous = e.bot, e.allAnonymous
 	a.TopDomain, a.Samples = e.topDomain(), e.samples()
 	return a
@@ -234,7 +295,7 @@ func (e *entityDay) counts() Activity {
 			peak = int32(h)
 		}
 	}
-	return Activity{Edits: e.edits, PeakHourEdits: e.hours[peak], PeakHour: peak,
+	return Activity{Edits: e.edits, PeakHourEdits: int64(e.hours[peak]), PeakHour: peak,
 		LargeDeletions: e.largeDeletions, AnonymousEdits: e.anonymous, Domains: int64(len(e.domains))}
 }
 

@@ -1,8 +1,11 @@
 package gold
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -53,4 +56,65 @@ func TestRiskFeedLinks(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("samples\n%s\nwant\n%s", got, want)
 	}
+}
+
+// TestSampleListsEqualSorted: whatever the order the edits come in, an
+// entity's four lists are the sampleSize earliest edits of their kind by
+// (ts, id), and it holds no edit that none of them lists.
+func TestSampleListsEqualSorted(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 28))
+	for round := range 500 {
+		e := &entityDay{}
+		var rows []activityRow
+		for i := range 1 + r.IntN(40) {
+			row := activityRow{entity: "X", domain: "a.org", id: fmt.Sprintf("id%03d", r.IntN(1000)),
+				title: fmt.Sprint("Page ", i), ts: int64(r.IntN(20)), rev: int64(i),
+				hasTitle: r.IntN(4) > 0, hasRev: r.IntN(4) > 0, largeDeletion: r.IntN(3) == 0}
+			rows = append(rows, row)
+			e.add(row)
+		}
+		slices.SortStableFunc(rows, func(a, b activityRow) int {
+			return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(a.id, b.id))
+		})
+		first := func(keep func(activityRow) bool) (titles []string, revs []int64) {
+			titles, revs = []string{}, []int64{}
+			for _, row := range rows {
+				if keep(row) && len(titles) < sampleSize {
+					titles, revs = append(titles, row.title), append(revs, row.rev)
+				}
+			}
+			return titles, revs
+		}
+		wantTitles, _ := first(func(r activityRow) bool { return r.hasTitle })
+		_, wantRevs := first(func(r activityRow) bool { return r.hasRev })
+		wantDelTitles, _ := first(func(r activityRow) bool { return r.hasTitle && r.largeDeletion })
+		_, wantDelRevs := first(func(r activityRow) bool { return r.hasRev && r.largeDeletion })
+		a := e.activity("2026-11-01", "X")
+		got := fmt.Sprint(a.SampleTitles, a.SampleRevisions, a.DeletionTitles, a.DeletionRevs)
+		want := fmt.Sprint(wantTitles, wantRevs, wantDelTitles, wantDelRevs)
+		// Equal (ts, id) pairs are the same edit in silver; here they may
+		// differ, and which of them comes first is not defined.
+		if got != want && !tiedIDs(rows) {
+			t.Fatalf("round %d: lists %s, want %s", round, got, want)
+		}
+		listed := map[string]bool{}
+		for _, s := range slices.Concat(e.kept.of(listTitles), e.kept.of(listRevs), e.kept.of(listDelTitles), e.kept.of(listDelRevs)) {
+			listed[s.id+s.title] = true
+		}
+		for _, s := range e.kept {
+			if !listed[s.id+s.title] {
+				t.Fatalf("round %d: holds %s (%s), which no list names", round, s.title, s.id)
+			}
+		}
+	}
+}
+
+// tiedIDs reports whether two rows share ts and id.
+func tiedIDs(rows []activityRow) bool {
+	for i := 1; i < len(rows); i++ {
+		if rows[i].ts == rows[i-1].ts && rows[i].id == rows[i-1].id {
+			return true
+		}
+	}
+	return false
 }
