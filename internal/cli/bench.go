@@ -40,7 +40,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	liveFor := fs.Duration("freshness-for", time.Minute, "how long the freshness measurement runs")
 	baseline := fs.Bool("baseline", true, "also time DuckDB converting the same file to partitioned Parquet (DESIGN.md's yardstick)")
 	brf := addBronzeFlags(fs)
-	applyMem := addMemoryLimitFlag(fs, "0")
+	applyMem := addMemoryLimitFlag(fs, "auto")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -48,7 +48,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
-	applyMem(e.getenv)
+	undoMem, err := applyMem(e.getenv)
+	if err != nil {
+		return err
+	}
+	defer undoMem()
 	if *events < 1 {
 		return fmt.Errorf("--events: got %d, want at least 1", *events)
 	}

@@ -22,6 +22,7 @@ func runBronze(ctx context.Context, e *env, args []string) error {
 	dlqTopic := fs.String("dlq-topic", kafka.TopicDLQ, "topic of rejected events")
 	replay := fs.Bool("replay", false, "consume the topics from their start instead of the tables' offsets; rows already present are not added again")
 	replayFrom := fs.String("replay-from", "", "with --replay, start at the first record at or after this time (RFC 3339)")
+	applyMem := addMemoryLimitFlag(fs, "auto")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -29,6 +30,11 @@ func runBronze(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
+	undoMem, err := applyMem(e.getenv)
+	if err != nil {
+		return err
+	}
+	defer undoMem()
 	opts, err := kf.config("127.0.0.1:9092").Opts(e.log)
 	if err != nil {
 		return err

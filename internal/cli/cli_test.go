@@ -5,16 +5,21 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"flag"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wikistream/wikistream/internal/kafka"
+	"github.com/wikistream/wikistream/internal/memlimit"
 	"github.com/wikistream/wikistream/internal/recentchange"
 )
 
@@ -235,6 +240,58 @@ func TestByteSize(t *testing.T) {
 		err := b.Set(c.in)
 		if (err == nil) != c.ok || (c.ok && int64(b) != c.want) {
 			t.Errorf("Set(%q) = %d, %v; want %d, ok %t", c.in, b, err, c.want, c.ok)
+		}
+	}
+}
+
+// TestMemoryLimitFlag: --memory-limit takes auto, a size or 0, and names
+// what it wants otherwise; a size sets the runtime's limit, and GOMEMLIMIT
+// wins over the flag.
+func TestMemoryLimitFlag(t *testing.T) {
+	defer debug.SetMemoryLimit(math.MaxInt64)
+	for _, c := range []struct {
+		args    []string
+		env     string
+		want    int64 // the runtime's limit after applying; -1: at least auto's floor
+		wantErr string
+	}{
+		{args: nil, want: -1},
+		{args: []string{"--memory-limit", "auto"}, want: -1},
+		{args: []string{"--memory-limit", "900MiB"}, want: 900 << 20},
+		{args: []string{"--memory-limit", "0"}, want: math.MaxInt64},
+		{args: []string{"--memory-limit", "900MiB"}, env: "1GiB", want: math.MaxInt64},
+		{args: []string{"--memory-limit", "some"}, wantErr: "want auto, a size"},
+	} {
+		debug.SetMemoryLimit(math.MaxInt64)
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		apply := addMemoryLimitFlag(fs, "auto")
+		err := fs.Parse(c.args)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%v: error %v, want %q", c.args, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		undo, err := apply(func(k string) string {
+			if k == "GOMEMLIMIT" {
+				return c.env
+			}
+			return ""
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := debug.SetMemoryLimit(-1)
+		undo()
+		if after := debug.SetMemoryLimit(-1); after != math.MaxInt64 {
+			t.Errorf("%v: limit %d once undone, want none", c.args, after)
+		}
+		if c.want == -1 && got < memlimit.DefaultConfig().Floor || c.want >= 0 && got != c.want {
+			t.Errorf("%v (GOMEMLIMIT %q): limit %d, want %d", c.args, c.env, got, c.want)
 		}
 	}
 }

@@ -18,6 +18,7 @@ func runGold(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&cfg.AlertBots, "alert-bots", false, "let bots trigger risk alerts (they do not by default)")
 	fs.DurationVar(&cfg.MinInterval, "gold-interval", d.MinInterval, "least time between gold runs")
 	once := fs.Bool("once", false, "bring gold up to silver's current snapshot, then exit (for external schedulers)")
+	applyMem := addMemoryLimitFlag(fs, "auto")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -25,6 +26,11 @@ func runGold(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
+	undoMem, err := applyMem(e.getenv)
+	if err != nil {
+		return err
+	}
+	defer undoMem()
 	cfg.Logger = e.log
 	lh, err := lf.open(ctx, e.log)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+
+	"github.com/wikistream/wikistream/internal/memlimit"
 )
 
 // byteSize is a flag holding a size such as 450MiB, 1GB or 1048576.
@@ -34,18 +36,55 @@ func (b *byteSize) Set(s string) error {
 	return nil
 }
 
-// addMemoryLimitFlag adds --memory-limit and returns a function applying it.
-// The limit is Go's soft memory limit: the garbage collector works harder as
-// the heap approaches it. GOMEMLIMIT, when set, wins.
-func addMemoryLimitFlag(fs *flag.FlagSet, def string) func(getenv func(string) string) {
-	var b byteSize
-	if err := b.Set(def); err != nil {
+// memoryLimit is --memory-limit: auto, or a size (0 for none).
+type memoryLimit struct {
+	auto bool
+	size byteSize
+}
+
+func (m *memoryLimit) String() string {
+	if m.auto {
+		return "auto"
+	}
+	return m.size.String()
+}
+
+func (m *memoryLimit) Set(s string) error {
+	if strings.TrimSpace(s) == "auto" {
+		m.auto, m.size = true, 0
+		return nil
+	}
+	m.auto = false
+	if err := m.size.Set(s); err != nil {
+		return fmt.Errorf("got %q, want auto, a size such as 700MiB or 1GiB, or 0 for none", s)
+	}
+	return nil
+}
+
+// addMemoryLimitFlag adds --memory-limit and returns a function applying it,
+// which returns one undoing it (for a command that returns, such as in
+// tests). The limit is Go's soft memory limit: the garbage collector works
+// harder as the heap approaches it. auto moves it with the live heap
+// (memlimit.Auto). GOMEMLIMIT, when set, wins.
+func addMemoryLimitFlag(fs *flag.FlagSet, def string) func(getenv func(string) string) (undo func(), err error) {
+	var m memoryLimit
+	if err := m.Set(def); err != nil {
 		panic(err)
 	}
-	fs.Var(&b, "memory-limit", "soft memory limit of the process (Go GC target), e.g. 450MiB; 0 for none; GOMEMLIMIT wins")
-	return func(getenv func(string) string) {
-		if getenv("GOMEMLIMIT") == "" && b > 0 {
-			debug.SetMemoryLimit(int64(b))
+	fs.Var(&m, "memory-limit", "soft memory limit of the process (Go's GC target): auto is 700MiB or 1.5× the live heap when that is larger; a size such as 900MiB fixes it; 0 for none; GOMEMLIMIT wins")
+	return func(getenv func(string) string) (func(), error) {
+		switch {
+		case getenv("GOMEMLIMIT") != "":
+		case m.auto:
+			g, err := memlimit.Auto(memlimit.DefaultConfig())
+			if err != nil {
+				return nil, fmt.Errorf("--memory-limit auto: %w", err)
+			}
+			return g.Stop, nil
+		case m.size > 0:
+			prev := debug.SetMemoryLimit(int64(m.size))
+			return func() { debug.SetMemoryLimit(prev) }, nil
 		}
+		return func() {}, nil
 	}
 }

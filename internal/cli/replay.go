@@ -27,6 +27,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	lf := addLakehouseFlags(fs, dataDir)
 	fromTime := fs.String("from-time", "", "start at the first record at or after this time (RFC 3339)")
 	fromOffset := fs.Int64("from-offset", -1, "start every partition at this offset (default: the earliest record)")
+	applyMem := addMemoryLimitFlag(fs, "auto")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -34,6 +35,11 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
+	undoMem, err := applyMem(e.getenv)
+	if err != nil {
+		return err
+	}
+	defer undoMem()
 	opts, err := kf.config("127.0.0.1:9092").Opts(e.log)
 	if err != nil {
 		return err

@@ -36,7 +36,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	af := addAlertFlags(fs)
 	dqf := addDQFlags(fs)
 	mf := addMaintainFlags(fs)
-	applyMem := addMemoryLimitFlag(fs, "0")
+	applyMem := addMemoryLimitFlag(fs, "auto")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -48,7 +48,11 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	applyMem(e.getenv)
+	undoMem, err := applyMem(e.getenv)
+	if err != nil {
+		return err
+	}
+	defer undoMem()
 	if len(kf.brokers) > 0 {
 		if err := kf.config().Validate(); err != nil {
 			return err

@@ -35,6 +35,7 @@ func runSilver(ctx context.Context, e *env, args []string) error {
 	lf := addLakehouseFlags(fs, dataDir)
 	sf := addSilverFlags(fs)
 	once := fs.Bool("once", false, "process what bronze holds now, then exit (for external schedulers)")
+	applyMem := addMemoryLimitFlag(fs, "auto")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -42,6 +43,11 @@ func runSilver(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
+	undoMem, err := applyMem(e.getenv)
+	if err != nil {
+		return err
+	}
+	defer undoMem()
 	cfg, err := sf.config(e)
 	if err != nil {
 		return err
