@@ -64,14 +64,14 @@ func (m *memoryLimit) Set(s string) error {
 // addMemoryLimitFlag adds --memory-limit and returns a function applying it,
 // which returns one undoing it (for a command that returns, such as in
 // tests). The limit is Go's soft memory limit: the garbage collector works
-// harder as the heap approaches it. auto moves it with the live heap
-// (memlimit.Auto). GOMEMLIMIT, when set, wins.
+// harder as the heap approaches it. auto holds one while the live heap
+// leaves it room (memlimit.Auto). GOMEMLIMIT, when set, wins.
 func addMemoryLimitFlag(fs *flag.FlagSet, def string) func(getenv func(string) string) (undo func(), err error) {
 	var m memoryLimit
 	if err := m.Set(def); err != nil {
 		panic(err)
 	}
-	fs.Var(&m, "memory-limit", "soft memory limit of the process (Go's GC target): auto is 700MiB or 1.5× the live heap when that is larger; a size such as 900MiB fixes it; 0 for none; GOMEMLIMIT wins")
+	fs.Var(&m, "memory-limit", "soft memory limit of the process (Go's GC target): auto is 700MiB while the live heap is under 525MiB, none above; a size such as 900MiB fixes it; 0 for none; GOMEMLIMIT wins")
 	return func(getenv func(string) string) (func(), error) {
 		switch {
 		case getenv("GOMEMLIMIT") != "":

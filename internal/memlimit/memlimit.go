@@ -1,21 +1,15 @@
-// Package memlimit keeps Go's soft memory limit above the live heap.
+// Package memlimit holds Go's soft memory limit while it is cheap to.
 //
 // Go's collector lets the heap grow to twice what the last collection
-// found alive (GOGC=100) before it collects again. A replay's live heap
-// peaks at a few hundred megabytes for a few seconds, so the process peaks
-// at twice that: a 2M-event replay held about 450 MB alive and 1.1–1.2 GB
-// resident (docs/PERFORMANCE.md, session 28). A soft limit (GOMEMLIMIT)
-// makes the collector work harder only while the heap is near it, which
-// in a replay is those few seconds: 700 MiB took the same replay to about
-// 0.8 GB for no CPU that the runs could tell. But a fixed limit that suits
-// a day's replay is below the live heap of a week's, where the collector
-// would run all the time. Auto keeps the limit at a floor, and lifts it to
-// a multiple of the live heap when that is larger.
-//
-// A limit that follows the live heap closely costs more: 1.75 times the
-// live heap and at least 512 MiB gave the same 0.8 GB for 10% more CPU,
-// because it made the collector work harder all through the replay rather
-// than at its peak.
+// found alive (GOGC=100) before it collects again, so a process peaks at
+// about twice its live heap: a 2M-event replay held up to about 500 MB
+// alive and 1.0–1.2 GB resident (docs/PERFORMANCE.md, session 28). A soft
+// limit (GOMEMLIMIT) makes the collector work harder only while the heap
+// is near it: 700 MiB took that replay to about 0.8 GB for no CPU that the
+// runs could tell. The closer the live heap comes to the limit, the more
+// often the collector runs: a limit of 1.5 times the live heap cost a
+// 4M-event replay (1.5–1.8 GB resident without a limit) a third more CPU. So Auto holds the limit only while the live heap leaves it some
+// room, and lifts it (Go's own growth) once it does not.
 package memlimit
 
 import (
@@ -27,29 +21,31 @@ import (
 	"sync"
 )
 
-// Config is Auto's rule: after each collection the limit becomes
-// max(Floor, Ratio × live heap + the runtime's memory outside the heap).
+// Config is Auto's rule: after each collection the limit is Limit while
+// the live heap, with the runtime's memory outside the heap, leaves Room
+// of it free; otherwise there is none.
 type Config struct {
-	// Floor is the lowest limit, in bytes.
-	Floor int64
-	// Ratio is how large the heap may grow against what the last
-	// collection found alive: 2 is Go's own default (GOGC=100); below
-	// about 1.25 the collector runs most of the time.
-	Ratio float64
+	// Limit is the soft limit, in bytes.
+	Limit int64
+	// Room is the least share of the live heap the limit must leave above
+	// it: at 1/3 the limit holds up to a live heap of 75% of it. Closer to
+	// the live heap the collector runs most of the time.
+	Room float64
 }
 
-// DefaultConfig is the rule `wikistream run` and `bench` use: 700 MiB, or
-// half as much again as the live heap when that is larger. At the live
-// feed's rate the process holds about 200 MB, and the floor never binds.
-func DefaultConfig() Config { return Config{Floor: 700 << 20, Ratio: 1.5} }
+// DefaultConfig is the rule of the pipeline's commands: 700 MiB while the
+// live heap is under 525 MiB, which holds a 2M-event replay at about
+// 0.8 GB. At the live feed's rate the process holds about 200 MB, and the
+// limit is never reached.
+func DefaultConfig() Config { return Config{Limit: 700 << 20, Room: 1.0 / 3} }
 
 // Validate reports the first bad setting, naming it.
 func (c Config) Validate() error {
-	if c.Floor < 0 {
-		return fmt.Errorf("memory limit floor: got %d bytes, want 0 or more", c.Floor)
+	if c.Limit < 1 {
+		return fmt.Errorf("memory limit: got %d bytes, want more than 0", c.Limit)
 	}
-	if !(c.Ratio >= 1) {
-		return fmt.Errorf("memory limit ratio: got %v, want at least 1 (2 is Go's default growth)", c.Ratio)
+	if !(c.Room > 0) {
+		return fmt.Errorf("memory limit room: got %v, want more than 0 (a share of the live heap, such as 0.25)", c.Room)
 	}
 	return nil
 }
@@ -109,13 +105,17 @@ func (g *Governor) update() bool {
 		heap += int64(s.Value.Uint64())
 	}
 	outside := max(int64(g.samples[1].Value.Uint64())-heap, 0) // stacks, the runtime's own structures
-	g.limit = max(g.cfg.Floor, int64(g.cfg.Ratio*float64(live))+outside)
+	g.limit = g.cfg.Limit
+	if float64(live+outside)*(1+g.cfg.Room) > float64(g.cfg.Limit) {
+		g.limit = math.MaxInt64
+	}
 	g.updates++
 	debug.SetMemoryLimit(g.limit)
 	return true
 }
 
-// Limit is the limit last set and how many collections have set one.
+// Limit is the limit last set (math.MaxInt64 for none) and how many
+// collections have set one.
 func (g *Governor) Limit() (limit, updates int64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -35,55 +35,52 @@ func waitUpdates(t *testing.T, g *Governor, n int64) {
 	}
 }
 
-// TestAutoFollowsTheLiveHeap: with a floor below the heap, the limit after
-// a collection is the ratio times the live heap (plus the runtime's memory
-// outside it), so it grows with what the process holds and falls again
-// once that is let go of; with a floor above, it is the floor.
-func TestAutoFollowsTheLiveHeap(t *testing.T) {
-	g, err := Auto(Config{Floor: 1 << 20, Ratio: 1.5})
+// TestAutoLiftsNearTheLiveHeap: the limit holds while the live heap leaves
+// it room, is lifted once 64 MiB more are alive, and holds again once they
+// are let go of.
+func TestAutoLiftsNearTheLiveHeap(t *testing.T) {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	limit := int64(ms.HeapAlloc) + 48<<20 // room for what is alive now, not for 64 MiB more
+	g, err := Auto(Config{Limit: limit, Room: 0.25})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Stop()
+	settle(t, g)
+	if got, _ := g.Limit(); got != limit {
+		t.Fatalf("limit %d MiB with %d MiB alive, want %d MiB", got>>20, ms.HeapAlloc>>20, limit>>20)
+	}
+	if got := debug.SetMemoryLimit(-1); got != limit {
+		t.Errorf("the runtime's limit is %d, want the governor's %d", got, limit)
+	}
 
 	held := make([][]byte, 64)
 	for i := range held {
 		held[i] = make([]byte, 1<<20)
 	}
 	settle(t, g)
-	limit, _ := g.Limit()
-	if limit < 96<<20 {
-		t.Errorf("limit %d MiB while 64 MiB are alive, want at least 1.5 times that", limit>>20)
+	if got, _ := g.Limit(); got != math.MaxInt64 {
+		t.Errorf("limit %d MiB with 64 MiB more alive than it leaves room for, want none", got>>20)
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("the runtime's limit is %d MiB, want none", got>>20)
 	}
 	runtime.KeepAlive(held)
 	held = nil
 
 	settle(t, g)
-	if after, _ := g.Limit(); after > limit-48<<20 {
-		t.Errorf("limit %d MiB after 64 MiB were let go of, was %d MiB", after>>20, limit>>20)
+	if got, _ := g.Limit(); got != limit {
+		t.Errorf("limit %d once the 64 MiB were let go of, want %d again", got, limit)
 	}
 	runtime.KeepAlive(held)
-}
-
-func TestAutoFloor(t *testing.T) {
-	g, err := Auto(Config{Floor: 4 << 30, Ratio: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Stop()
-	settle(t, g)
-	if limit, _ := g.Limit(); limit != 4<<30 {
-		t.Errorf("limit %d, want the 4 GiB floor", limit)
-	}
-	if got := debug.SetMemoryLimit(-1); got != 4<<30 {
-		t.Errorf("the runtime's limit is %d, want the governor's 4 GiB", got)
-	}
 }
 
 // TestStop: a stopped governor leaves the limit unset and no longer
 // follows collections.
 func TestStop(t *testing.T) {
-	g, err := Auto(Config{Floor: 1 << 20, Ratio: 1.5})
+	g, err := Auto(Config{Limit: 4 << 30, Room: 0.25})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,9 +106,9 @@ func TestConfigValidate(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{Floor: -1, Ratio: 2}, "floor"},
-		{Config{Floor: 0, Ratio: 0.9}, "ratio"},
-		{Config{Floor: 0, Ratio: math.NaN()}, "ratio"},
+		{Config{Limit: 0, Room: 0.25}, "memory limit: got 0"},
+		{Config{Limit: 1 << 30, Room: 0}, "room"},
+		{Config{Limit: 1 << 30, Room: math.NaN()}, "room"},
 	} {
 		_, err := Auto(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
