@@ -40,7 +40,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	liveFor := fs.Duration("freshness-for", time.Minute, "how long the freshness measurement runs")
 	baseline := fs.Bool("baseline", true, "also time DuckDB converting the same file to partitioned Parquet (DESIGN.md's yardstick)")
 	brf := addBronzeFlags(fs)
-	applyMem := addMemoryLimitFlag(fs, "auto")
+	applyMem := addMemoryLimitFlag(fs, "0")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err

@@ -22,7 +22,7 @@ func runBronze(ctx context.Context, e *env, args []string) error {
 	dlqTopic := fs.String("dlq-topic", kafka.TopicDLQ, "topic of rejected events")
 	replay := fs.Bool("replay", false, "consume the topics from their start instead of the tables' offsets; rows already present are not added again")
 	replayFrom := fs.String("replay-from", "", "with --replay, start at the first record at or after this time (RFC 3339)")
-	applyMem := addMemoryLimitFlag(fs, "auto")
+	applyMem := addMemoryLimitFlag(fs, "0")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err

@@ -244,9 +244,9 @@ func TestByteSize(t *testing.T) {
 	}
 }
 
-// TestMemoryLimitFlag: --memory-limit takes auto, a size or 0, and names
-// what it wants otherwise; a size sets the runtime's limit, and GOMEMLIMIT
-// wins over the flag.
+// TestMemoryLimitFlag: --memory-limit takes auto, a size or 0 (the
+// default), and names what it wants otherwise; auto and a size set the
+// runtime's limit, and GOMEMLIMIT wins over the flag.
 func TestMemoryLimitFlag(t *testing.T) {
 	defer debug.SetMemoryLimit(math.MaxInt64)
 	for _, c := range []struct {
@@ -255,7 +255,7 @@ func TestMemoryLimitFlag(t *testing.T) {
 		want    int64 // the runtime's limit after applying; -1: auto's
 		wantErr string
 	}{
-		{args: nil, want: -1},
+		{args: nil, want: math.MaxInt64},
 		{args: []string{"--memory-limit", "auto"}, want: -1},
 		{args: []string{"--memory-limit", "900MiB"}, want: 900 << 20},
 		{args: []string{"--memory-limit", "0"}, want: math.MaxInt64},
@@ -265,7 +265,7 @@ func TestMemoryLimitFlag(t *testing.T) {
 		debug.SetMemoryLimit(math.MaxInt64)
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
-		apply := addMemoryLimitFlag(fs, "auto")
+		apply := addMemoryLimitFlag(fs, "0")
 		err := fs.Parse(c.args)
 		if c.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {

@@ -18,7 +18,7 @@ func runGold(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&cfg.AlertBots, "alert-bots", false, "let bots trigger risk alerts (they do not by default)")
 	fs.DurationVar(&cfg.MinInterval, "gold-interval", d.MinInterval, "least time between gold runs")
 	once := fs.Bool("once", false, "bring gold up to silver's current snapshot, then exit (for external schedulers)")
-	applyMem := addMemoryLimitFlag(fs, "auto")
+	applyMem := addMemoryLimitFlag(fs, "0")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err

@@ -63,7 +63,7 @@ func (m *memoryLimit) Set(s string) error {
 
 // addMemoryLimitFlag adds --memory-limit and returns a function applying it,
 // which returns one undoing it (for a command that returns, such as in
-// tests). The limit is Go's soft memory limit: the garbage collector works
+// tests). The commands default to none. The limit is Go's soft memory limit: the garbage collector works
 // harder as the heap approaches it. auto holds one while the live heap
 // leaves it room (memlimit.Auto). GOMEMLIMIT, when set, wins.
 func addMemoryLimitFlag(fs *flag.FlagSet, def string) func(getenv func(string) string) (undo func(), err error) {
@@ -71,7 +71,7 @@ func addMemoryLimitFlag(fs *flag.FlagSet, def string) func(getenv func(string) s
 	if err := m.Set(def); err != nil {
 		panic(err)
 	}
-	fs.Var(&m, "memory-limit", "soft memory limit of the process (Go's GC target): auto is 700MiB while the live heap is under 525MiB, none above; a size such as 900MiB fixes it; 0 for none; GOMEMLIMIT wins")
+	fs.Var(&m, "memory-limit", "soft memory limit of the process (Go's GC target): auto is 700MiB while the live heap is under 525MiB, none above; a size such as 900MiB fixes it; 0 for none (for replays of up to a day, auto); GOMEMLIMIT wins")
 	return func(getenv func(string) string) (func(), error) {
 		switch {
 		case getenv("GOMEMLIMIT") != "":

@@ -27,7 +27,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	lf := addLakehouseFlags(fs, dataDir)
 	fromTime := fs.String("from-time", "", "start at the first record at or after this time (RFC 3339)")
 	fromOffset := fs.Int64("from-offset", -1, "start every partition at this offset (default: the earliest record)")
-	applyMem := addMemoryLimitFlag(fs, "auto")
+	applyMem := addMemoryLimitFlag(fs, "0")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err

@@ -36,7 +36,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	af := addAlertFlags(fs)
 	dqf := addDQFlags(fs)
 	mf := addMaintainFlags(fs)
-	applyMem := addMemoryLimitFlag(fs, "auto")
+	applyMem := addMemoryLimitFlag(fs, "0")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err

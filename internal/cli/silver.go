@@ -35,7 +35,7 @@ func runSilver(ctx context.Context, e *env, args []string) error {
 	lf := addLakehouseFlags(fs, dataDir)
 	sf := addSilverFlags(fs)
 	once := fs.Bool("once", false, "process what bronze holds now, then exit (for external schedulers)")
-	applyMem := addMemoryLimitFlag(fs, "auto")
+	applyMem := addMemoryLimitFlag(fs, "0")
 	applyLog := logFlags(fs, e)
 	if err := e.parse(fs, args); err != nil {
 		return err

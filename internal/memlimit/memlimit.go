@@ -33,10 +33,10 @@ type Config struct {
 	Room float64
 }
 
-// DefaultConfig is the rule of the pipeline's commands: 700 MiB while the
-// live heap is under 525 MiB, which holds a 2M-event replay at about
-// 0.8 GB. At the live feed's rate the process holds about 200 MB, and the
-// limit is never reached.
+// DefaultConfig is --memory-limit auto: 700 MiB while the live heap is
+// under 525 MiB, which holds a 2M-event replay at about 0.8 GB for no CPU
+// the runs could tell. At the live feed's rate the process holds about
+// 200 MB, and the limit is never reached.
 func DefaultConfig() Config { return Config{Limit: 700 << 20, Room: 1.0 / 3} }
 
 // Validate reports the first bad setting, naming it.
