@@ -8,8 +8,11 @@
 // is near it: 700 MiB took that replay to about 0.8 GB for no CPU that the
 // runs could tell. The closer the live heap comes to the limit, the more
 // often the collector runs: a limit of 1.5 times the live heap cost a
-// 4M-event replay (1.5–1.8 GB resident without a limit) a third more CPU. So Auto holds the limit only while the live heap leaves it some
-// room, and lifts it (Go's own growth) once it does not.
+// 4M-event replay (1.4–1.8 GB resident without a limit) a third more CPU.
+// So Auto holds the limit only while the live heap leaves it some room,
+// and lifts it (Go's own growth) once it does not. Even so, the 4M replay
+// took about a quarter more CPU for no less memory, which is why it is
+// not the commands' default but their --memory-limit auto.
 package memlimit
 
 import (
