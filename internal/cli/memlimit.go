@@ -63,9 +63,10 @@ func (m *memoryLimit) Set(s string) error {
 
 // addMemoryLimitFlag adds --memory-limit and returns a function applying it,
 // which returns one undoing it (for a command that returns, such as in
-// tests). The commands default to none. The limit is Go's soft memory limit: the garbage collector works
+// tests). The limit is Go's soft memory limit: the garbage collector works
 // harder as the heap approaches it. auto holds one while the live heap
-// leaves it room (memlimit.Auto). GOMEMLIMIT, when set, wins.
+// leaves it room (memlimit.Auto). The commands default to none.
+// GOMEMLIMIT, when set, wins.
 func addMemoryLimitFlag(fs *flag.FlagSet, def string) func(getenv func(string) string) (undo func(), err error) {
 	var m memoryLimit
 	if err := m.Set(def); err != nil {
