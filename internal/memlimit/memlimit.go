@@ -11,8 +11,8 @@
 // 4M-event replay (1.4–1.8 GB resident without a limit) a third more CPU.
 // So Auto holds the limit only while the live heap leaves it some room,
 // and lifts it (Go's own growth) once it does not. Even so, the 4M replay
-// took about a quarter more CPU for no less memory, which is why it is
-// not the commands' default but their --memory-limit auto.
+// took 15–35% more CPU for no less memory, which is why it is not the
+// commands' default but their --memory-limit auto.
 package memlimit
 
 import (
