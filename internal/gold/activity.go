@@ -138,17 +138,21 @@ func (ss samples) of(l uint8) []sample {
 }
 
 func (ss samples) titles(l uint8) []string {
-	out := []string{}
-	for _, k := range ss.of(l) {
-		out = append(out, k.title)
+	out := make([]string, 0, sampleSize)
+	for _, k := range ss {
+		if k.lists&l != 0 && len(out) < sampleSize {
+			out = append(out, k.title)
+		}
 	}
 	return out
 }
 
 func (ss samples) revs(l uint8) []int64 {
-	out := []int64{}
-	for _, k := range ss.of(l) {
-		out = append(out, k.rev)
+	out := make([]int64, 0, sampleSize)
+	for _, k := range ss {
+		if k.lists&l != 0 && len(out) < sampleSize {
+			out = append(out, k.rev)
+		}
 	}
 	return out
 }
