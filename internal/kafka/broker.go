@@ -61,6 +61,13 @@ func splitAddr(addr string) (string, int, error) {
 	return host, port, nil
 }
 
+// segmentBytes is the size at which the broker starts a new log segment
+// file. A restarting broker reads every segment whole to rebuild its index,
+// all partitions at once: with kfake's default of 100 MiB a busy day's
+// topic (six segments of 84 MB) held 250 MB at once, the restart's peak
+// (docs/PERFORMANCE.md, session 29).
+const segmentBytes = 16 << 20
+
 // Broker is a running embedded broker.
 type Broker struct {
 	cluster *kfake.Cluster
@@ -92,6 +99,7 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		kfake.DefaultNumPartitions(int(cfg.Partitions)),
 		kfake.ClusterID("wikistream"),
 		kfake.WithLogger(brokerLogger{logger}),
+		kfake.BrokerConfigs(map[string]string{"log.segment.bytes": strconv.Itoa(segmentBytes)}),
 	}
 	if cfg.DataDir != "" {
 		opts = append(opts, kfake.DataDir(filepath.Clean(cfg.DataDir)))

@@ -3,6 +3,9 @@ package kafka
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +169,47 @@ func TestClientConfigValidate(t *testing.T) {
 	scram := ClientConfig{Brokers: []string{"a:1"}, SASLMechanism: "SCRAM-SHA-512", SASLUser: "u", SASLPassword: "secret"}
 	if s := scram.String(); strings.Contains(s, "secret") {
 		t.Errorf("String() = %q leaks the password", s)
+	}
+}
+
+// TestBrokerSegmentsRoll: the broker starts a new segment file every
+// segmentBytes, so a restart reads the log a segment at a time rather than
+// a partition's whole log at once, and a log of several segments is read
+// back whole after a restart.
+func TestBrokerSegmentsRoll(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	b := startBroker(t, dir)
+	cl := client(t, b.Addr(), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if err := EnsureTopics(ctx, kadm.NewClient(cl), 1, -1, TopicRaw); err != nil {
+		t.Fatal(err)
+	}
+	value := make([]byte, 64<<10)
+	n := 3*segmentBytes/len(value) + 1
+	for i := range n {
+		value[0], value[1] = byte(i), byte(i>>8)
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: TopicRaw, Value: slices.Clone(value)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl.Close()
+	b.Close()
+	segments, err := filepath.Glob(filepath.Join(dir, "partitions", TopicRaw+"-0", "*.dat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segments) < 3 {
+		t.Fatalf("%d MiB in %d segment files %v, want a file every %d MiB", n*len(value)>>20, len(segments), segments, segmentBytes>>20)
+	}
+	for _, s := range segments {
+		if fi, err := os.Stat(s); err != nil || fi.Size() > segmentBytes+2*int64(len(value)) {
+			t.Errorf("segment %s: %v, %v; want at most about %d bytes", s, fi.Size(), err, segmentBytes)
+		}
+	}
+	got := consumeAll(t, startBroker(t, dir).Addr(), TopicRaw, n)
+	for i, r := range got {
+		if int(r.Value[0])|int(r.Value[1])<<8 != i%(1<<16) || len(r.Value) != len(value) {
+			t.Fatalf("record %d after the restart is not the one produced", i)
+		}
 	}
 }
