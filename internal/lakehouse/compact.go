@@ -723,33 +723,38 @@ func sortRecords(ctx context.Context, recs []arrow.RecordBatch, by []string) (ar
 func reorder(ctx context.Context, c arrow.Array, perm []int64, indices arrow.Array) (arrow.Array, error) {
 	switch c := c.(type) {
 	case *array.String:
-		b := array.NewStringBuilder(memory.DefaultAllocator)
-		defer b.Release()
-		b.Reserve(len(perm))
-		b.ReserveData(len(c.ValueBytes()))
-		for _, i := range perm {
-			if c.IsNull(int(i)) {
-				b.AppendNull()
-			} else {
-				b.Append(c.Value(int(i)))
-			}
-		}
-		return b.NewArray(), nil
+		return gather(c, array.NewStringBuilder(memory.DefaultAllocator), perm), nil
 	case *array.Binary:
-		b := array.NewBinaryBuilder(memory.DefaultAllocator, c.DataType().(arrow.BinaryDataType))
-		defer b.Release()
-		b.Reserve(len(perm))
-		b.ReserveData(len(c.ValueBytes()))
-		for _, i := range perm {
-			if c.IsNull(int(i)) {
-				b.AppendNull()
-			} else {
-				b.Append(c.Value(int(i)))
-			}
-		}
-		return b.NewArray(), nil
+		return gather(c, array.NewBinaryBuilder(memory.DefaultAllocator, c.DataType().(arrow.BinaryDataType)), perm), nil
 	}
 	return compute.TakeArray(ctx, c, indices)
+}
+
+// gather appends c's values in the order perm gives to b, reserved for
+// exactly their bytes, and returns them.
+func gather[V any](c interface {
+	IsNull(int) bool
+	Value(int) V
+	ValueBytes() []byte
+}, b interface {
+	Reserve(int)
+	ReserveData(int)
+	AppendNull()
+	Append(V)
+	NewArray() arrow.Array
+	Release()
+}, perm []int64) arrow.Array {
+	defer b.Release()
+	b.Reserve(len(perm))
+	b.ReserveData(len(c.ValueBytes()))
+	for _, i := range perm {
+		if c.IsNull(int(i)) {
+			b.AppendNull()
+		} else {
+			b.Append(c.Value(int(i)))
+		}
+	}
+	return b.NewArray()
 }
 
 // sortColumn is the column of a sort key: a column name, ascending, or
