@@ -505,12 +505,9 @@ const rowGroupBytes = 64 << 20
 func (m *Maintainer) writeGroup(ctx context.Context, tbl *table.Table, snap *table.Snapshot, g *compactGroup, sortBy []string) error {
 	lineage := tbl.Metadata().Version() >= 3 && !slices.ContainsFunc(g.tasks, func(t table.FileScanTask) bool { return t.FirstRowID == nil })
 	// iceberg-go reads 131,072 rows into a record by default: over 300 MB
-	// of bronze's raw JSON, several times a sort run. One file at a time:
-	// with a worker per core, each held a decoded file ahead of the sort
-	// (about 110 MB more at the peak of a busy day's compaction, and no
-	// faster; docs/PERFORMANCE.md, session 29).
+	// of bronze's raw JSON, several times a sort run.
 	opts := []table.ScanOption{table.WithOptions(iceberg.Properties{table.ParquetBatchSizeKey: strconv.Itoa(scanBatchRows)}),
-		table.WithSnapshotID(snap.SnapshotID), table.WithMaxConcurrency(1)}
+		table.WithSnapshotID(snap.SnapshotID)}
 	if lineage {
 		opts = append(opts, table.WithRowLineage())
 	}
@@ -698,7 +695,7 @@ func sortRecords(ctx context.Context, recs []arrow.RecordBatch, by []string) (ar
 	defer indices.Release()
 	sorted := make([]arrow.Array, len(cols))
 	for i, c := range cols {
-		s, err := reorder(ctx, c, perm, indices)
+		s, err := compute.TakeArray(ctx, c, indices)
 		if err != nil {
 			for _, s := range sorted[:i] {
 				s.Release()
@@ -713,48 +710,6 @@ func sortRecords(ctx context.Context, recs []arrow.RecordBatch, by []string) (ar
 		s.Release()
 	}
 	return rec, nil
-}
-
-// reorder returns c's rows in the order perm (as indices) gives. Strings
-// and binaries are gathered into buffers of exactly their size: arrow-go's
-// Take reserves at most 16 MB for their bytes and doubles from there, so a
-// run's raw JSON column of 20 MB took buffers of 16, 32 and 64 MB, more
-// than the rest of the run (docs/PERFORMANCE.md, session 29).
-func reorder(ctx context.Context, c arrow.Array, perm []int64, indices arrow.Array) (arrow.Array, error) {
-	switch c := c.(type) {
-	case *array.String:
-		return gather(c, array.NewStringBuilder(memory.DefaultAllocator), perm), nil
-	case *array.Binary:
-		return gather(c, array.NewBinaryBuilder(memory.DefaultAllocator, c.DataType().(arrow.BinaryDataType)), perm), nil
-	}
-	return compute.TakeArray(ctx, c, indices)
-}
-
-// gather appends c's values in the order perm gives to b, reserved for
-// exactly their bytes, and returns them.
-func gather[V any](c interface {
-	IsNull(int) bool
-	Value(int) V
-	ValueBytes() []byte
-}, b interface {
-	Reserve(int)
-	ReserveData(int)
-	AppendNull()
-	Append(V)
-	NewArray() arrow.Array
-	Release()
-}, perm []int64) arrow.Array {
-	defer b.Release()
-	b.Reserve(len(perm))
-	b.ReserveData(len(c.ValueBytes()))
-	for _, i := range perm {
-		if c.IsNull(int(i)) {
-			b.AppendNull()
-		} else {
-			b.Append(c.Value(int(i)))
-		}
-	}
-	return b.NewArray()
 }
 
 // sortColumn is the column of a sort key: a column name, ascending, or

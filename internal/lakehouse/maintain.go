@@ -76,9 +76,8 @@ type MaintainConfig struct {
 	// TargetFileSize. Compaction needs a few times this (the run, its
 	// sorted copy, the run the writer is encoding, and the Go heap's
 	// headroom): with 256 MiB, compacting a day of 1.5M events peaked at
-	// 1.7 GB of RSS, with 32 MiB 0.87 GB, with 16 MiB (and runs reordered
-	// into buffers of their size, read one file at a time) 0.55 GB, as
-	// fast; 8 MiB saved 5 MB more. Default 16 MiB.
+	// 1.7 GB of RSS, with 32 MiB 0.87 GB, with 16 MiB 0.61–0.63 GB, as
+	// fast (docs/PERFORMANCE.md, session 29). Default 16 MiB.
 	SortBufferBytes int64
 	// Consumers lists, per upstream table name, the tables that read it
 	// incrementally and keep a checkpoint on it (AddedSince). Compaction of

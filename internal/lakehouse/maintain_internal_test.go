@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
@@ -394,66 +392,5 @@ func TestSortRecordsDescending(t *testing.T) {
 	if _, err := sortRecords(context.Background(), []arrow.RecordBatch{record([]float64{1}, []int64{1}, []string{"a"})},
 		[]string{"score ASC"}); err == nil || !strings.Contains(err.Error(), "no column score ASC") {
 		t.Errorf("an unknown sort key: got %v, want an error naming it", err)
-	}
-}
-
-// TestReorderMatchesTake: reorder gathers strings and binaries (nulls and
-// empty values among them) into the order Take gives, into value buffers
-// of their exact size, and other columns as Take does.
-func TestReorderMatchesTake(t *testing.T) {
-	ctx := context.Background()
-	const n = 5000
-	rnd := rand.New(rand.NewPCG(1, 2))
-	sb := array.NewStringBuilder(memory.DefaultAllocator)
-	bb := array.NewBinaryBuilder(memory.DefaultAllocator, arrow.BinaryTypes.Binary)
-	ib := array.NewInt64Builder(memory.DefaultAllocator)
-	for i := range n {
-		switch i % 7 {
-		case 0:
-			sb.AppendNull()
-			bb.AppendNull()
-			ib.AppendNull()
-		case 1:
-			sb.Append("")
-			bb.Append([]byte{})
-			ib.Append(0)
-		default:
-			v := strings.Repeat(fmt.Sprint(i), 1+rnd.IntN(40))
-			sb.Append(v)
-			bb.Append([]byte(v))
-			ib.Append(int64(i))
-		}
-	}
-	cols := []arrow.Array{sb.NewArray(), bb.NewArray(), ib.NewArray()}
-	perm := make([]int64, n)
-	for i, p := range rnd.Perm(n) {
-		perm[i] = int64(p)
-	}
-	idx := array.NewInt64Builder(memory.DefaultAllocator)
-	idx.AppendValues(perm, nil)
-	indices := idx.NewArray()
-	defer indices.Release()
-	for _, c := range cols {
-		defer c.Release()
-		got, err := reorder(ctx, c, perm, indices)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer got.Release()
-		want, err := compute.TakeArray(ctx, c, indices)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer want.Release()
-		if !array.Equal(got, want) {
-			t.Errorf("%s: reorder differs from Take", c.DataType())
-		}
-		if c.DataType().ID() == arrow.INT64 {
-			continue
-		}
-		values := got.Data().Buffers()[2]
-		if size := len(c.(interface{ ValueBytes() []byte }).ValueBytes()); values.Cap() > size+64 {
-			t.Errorf("%s: %d bytes of values in a buffer of %d, want their size", c.DataType(), size, values.Cap())
-		}
 	}
 }
