@@ -202,8 +202,12 @@ func TestBrokerSegmentsRoll(t *testing.T) {
 		t.Fatalf("%d MiB in %d segment files %v, want a file every %d MiB", n*len(value)>>20, len(segments), segments, segmentBytes>>20)
 	}
 	for _, s := range segments {
-		if fi, err := os.Stat(s); err != nil || fi.Size() > segmentBytes+2*int64(len(value)) {
-			t.Errorf("segment %s: %v, %v; want at most about %d bytes", s, fi.Size(), err, segmentBytes)
+		fi, err := os.Stat(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() > segmentBytes+2*int64(len(value)) {
+			t.Errorf("segment %s: %d bytes, want at most about %d", s, fi.Size(), segmentBytes)
 		}
 	}
 	got := consumeAll(t, startBroker(t, dir).Addr(), TopicRaw, n)
