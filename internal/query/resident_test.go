@@ -224,7 +224,9 @@ func TestResidentCloseStopsRefresher(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendEvents(t, lh, lakehouse.BronzeRawEvents, 50, 1)
-	before := refreshers(t)
+	// Earlier tests' engines are closed, but their refreshers may still be
+	// on their way out.
+	before := settledRefreshers(t, 0)
 	e, err := Open(ctx, lh, []table.Identifier{lakehouse.BronzeRawEvents},
 		Config{Resident: []string{"bronze.raw_events"}, ResidentPoll: time.Millisecond})
 	if err != nil {
@@ -245,7 +247,10 @@ func TestResidentCloseStopsRefresher(t *testing.T) {
 	default:
 		t.Error("Close returned before the refresher ended")
 	}
-	if got := refreshers(t); got != before {
+	// refreshDone is closed by the refresher's last deferred call, so its
+	// goroutine may still be on its way out for a moment: it must be gone
+	// within a few seconds.
+	if got := settledRefreshers(t, before); got != before {
 		t.Errorf("refresher goroutines after Close: got %d, want %d", got, before)
 	}
 	if err := e.Refresh(ctx); !errors.Is(err, ErrClosed) {
@@ -262,6 +267,17 @@ func TestResidentCloseStopsRefresher(t *testing.T) {
 }
 
 // refreshers counts the goroutines running Engine.refreshLoop.
+// settledRefreshers counts refresher goroutines until the count is want or
+// five seconds have passed, and returns the last count.
+func settledRefreshers(tb testing.TB, want int) int {
+	tb.Helper()
+	got := refreshers(tb)
+	for deadline := time.Now().Add(5 * time.Second); got != want && time.Now().Before(deadline); got = refreshers(tb) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return got
+}
+
 func refreshers(tb testing.TB) int {
 	tb.Helper()
 	var b bytes.Buffer
