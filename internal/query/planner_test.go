@@ -1,10 +1,8 @@
 package query
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -115,7 +113,7 @@ func TestCloseStopsPlanner(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendEvents(t, lh, lakehouse.BronzeRawEvents, 50, 1)
-	before := planners(t)
+	before := settled(t, planLoop, 0)
 	e, err := Open(ctx, lh, []table.Identifier{lakehouse.BronzeRawEvents},
 		Config{Planned: []string{"bronze.raw_events"}, ResidentPoll: time.Millisecond})
 	if err != nil {
@@ -125,7 +123,7 @@ func TestCloseStopsPlanner(t *testing.T) {
 		t.Fatal(err)
 	}
 	count(t, e, "bronze.raw_events", At{})
-	if got := planners(t); got != before+1 {
+	if got := running(t, planLoop); got != before+1 {
 		t.Errorf("planner goroutines while open: got %d, want %d", got, before+1)
 	}
 	if err := e.Close(); err != nil {
@@ -136,28 +134,13 @@ func TestCloseStopsPlanner(t *testing.T) {
 	default:
 		t.Error("Close returned before the planner ended")
 	}
-	// planDone is closed as planLoop returns: its goroutine may take a
-	// moment to end.
-	for deadline := time.Now().Add(10 * time.Second); planners(t) != before && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
-	if got := planners(t); got != before {
+	if got := settled(t, planLoop, before); got != before {
 		t.Errorf("planner goroutines after Close: got %d, want %d", got, before)
 	}
 	if _, err := Open(ctx, lh, []table.Identifier{lakehouse.BronzeRawEvents},
 		Config{Planned: []string{"bronze.nope"}}); err == nil || !strings.Contains(err.Error(), "bronze.nope") {
 		t.Errorf("planned table that is not one of the engine's: got %v, want an error naming it", err)
 	}
-}
-
-// planners counts the goroutines running Engine.planLoop.
-func planners(tb testing.TB) int {
-	tb.Helper()
-	var b bytes.Buffer
-	if err := pprof.Lookup("goroutine").WriteTo(&b, 2); err != nil {
-		tb.Fatal(err)
-	}
-	return strings.Count(b.String(), "query.(*Engine).planLoop(")
 }
 
 // Refresh returns once the planner has planned the planned tables' current

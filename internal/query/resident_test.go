@@ -226,7 +226,7 @@ func TestResidentCloseStopsRefresher(t *testing.T) {
 	appendEvents(t, lh, lakehouse.BronzeRawEvents, 50, 1)
 	// Earlier tests' engines are closed, but their refreshers may still be
 	// on their way out.
-	before := settledRefreshers(t, 0)
+	before := settled(t, refreshLoop, 0)
 	e, err := Open(ctx, lh, []table.Identifier{lakehouse.BronzeRawEvents},
 		Config{Resident: []string{"bronze.raw_events"}, ResidentPoll: time.Millisecond})
 	if err != nil {
@@ -235,7 +235,7 @@ func TestResidentCloseStopsRefresher(t *testing.T) {
 	if err := e.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := refreshers(t); got != before+1 {
+	if got := running(t, refreshLoop); got != before+1 {
 		t.Errorf("refresher goroutines while open: got %d, want %d", got, before+1)
 	}
 	count(t, e, "bronze.raw_events", At{})
@@ -247,10 +247,7 @@ func TestResidentCloseStopsRefresher(t *testing.T) {
 	default:
 		t.Error("Close returned before the refresher ended")
 	}
-	// refreshDone is closed by the refresher's last deferred call, so its
-	// goroutine may still be on its way out for a moment: it must be gone
-	// within a few seconds.
-	if got := settledRefreshers(t, before); got != before {
+	if got := settled(t, refreshLoop, before); got != before {
 		t.Errorf("refresher goroutines after Close: got %d, want %d", got, before)
 	}
 	if err := e.Refresh(ctx); !errors.Is(err, ErrClosed) {
@@ -258,7 +255,7 @@ func TestResidentCloseStopsRefresher(t *testing.T) {
 	}
 	// Without resident tables there is no refresher at all.
 	plain := openEngine(t, lh, []table.Identifier{lakehouse.BronzeRawEvents}, Config{})
-	if got := refreshers(t); got != before {
+	if got := running(t, refreshLoop); got != before {
 		t.Errorf("refresher goroutines of an engine without resident tables: got %d, want %d", got, before)
 	}
 	if err := plain.Refresh(ctx); err != nil {
@@ -267,24 +264,34 @@ func TestResidentCloseStopsRefresher(t *testing.T) {
 }
 
 // refreshers counts the goroutines running Engine.refreshLoop.
-// settledRefreshers counts refresher goroutines until the count is want or
-// five seconds have passed, and returns the last count.
-func settledRefreshers(tb testing.TB, want int) int {
-	tb.Helper()
-	got := refreshers(tb)
-	for deadline := time.Now().Add(5 * time.Second); got != want && time.Now().Before(deadline); got = refreshers(tb) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	return got
-}
+// Goroutines of the engine's background loops, as they appear in a
+// goroutine dump.
+const (
+	refreshLoop = "query.(*Engine).refreshLoop("
+	planLoop    = "query.(*Engine).planLoop("
+)
 
-func refreshers(tb testing.TB) int {
+// running counts the goroutines whose stack holds fn.
+func running(tb testing.TB, fn string) int {
 	tb.Helper()
 	var b bytes.Buffer
 	if err := pprof.Lookup("goroutine").WriteTo(&b, 2); err != nil {
 		tb.Fatal(err)
 	}
-	return strings.Count(b.String(), "query.(*Engine).refreshLoop(")
+	return strings.Count(b.String(), fn)
+}
+
+// settled counts the goroutines running fn until the count is want or ten
+// seconds have passed, and returns the last count. A loop's done channel is
+// closed by its last deferred call, so its goroutine may still be on its way
+// out for a moment after Close.
+func settled(tb testing.TB, fn string, want int) int {
+	tb.Helper()
+	got := running(tb, fn)
+	for deadline := time.Now().Add(10 * time.Second); got != want && time.Now().Before(deadline); got = running(tb, fn) {
+		time.Sleep(time.Millisecond)
+	}
+	return got
 }
 
 // Queries running while commits land and are copied in the background
