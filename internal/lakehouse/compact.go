@@ -492,12 +492,19 @@ func lowerBound(df iceberg.DataFile, id int) int64 {
 	return 0
 }
 
-// scanBatchRows is how many rows compaction reads into one record.
-const scanBatchRows = 8192
+// scanBatchRows is how many rows compaction reads into one record: 4 MB
+// of bronze's rows. iceberg-go's scan reads a file per core and holds the
+// records of a file read ahead until the files before it are consumed, so
+// the record size bounds much of what compaction holds. With 8192 rows
+// (16 MB of bronze) and row groups of 64 MiB, `maintain --once` on the
+// busy day of docs/PERFORMANCE.md (session 30) peaked at 614–662 MB of
+// RSS; with 2048 rows and 32 MiB, 514–545 MB, in the same time.
+const scanBatchRows = 2048
 
 // rowGroupBytes is the Arrow size of the rows of one Parquet row group that
-// compaction writes.
-const rowGroupBytes = 64 << 20
+// compaction writes; the writer holds a row group's encoded pages until it
+// is full.
+const rowGroupBytes = 32 << 20
 
 // writeGroup reads g's inputs at snap (deletes applied) and writes them
 // as new files of about TargetFileSize, rows sorted by sortBy. Row lineage
