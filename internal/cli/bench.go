@@ -48,7 +48,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
-	undoMem, err := applyMem(e.getenv)
+	undoMem, err := applyMem(e.getenv, *liveRate > 0) // freshness is measured at the live rate
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func runBronze(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
-	undoMem, err := applyMem(e.getenv)
+	undoMem, err := applyMem(e.getenv, false)
 	if err != nil {
 		return err
 	}

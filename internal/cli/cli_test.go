@@ -244,23 +244,30 @@ func TestByteSize(t *testing.T) {
 	}
 }
 
-// TestMemoryLimitFlag: --memory-limit takes auto, a size or 0 (the
-// default), and names what it wants otherwise; auto and a size set the
-// runtime's limit, and GOMEMLIMIT wins over the flag.
+// TestMemoryLimitFlag: --memory-limit takes auto, live, a size or 0 (the
+// default), and names what it wants otherwise; auto, live and a size set
+// the runtime's limit, a command reading the live feed holds live's unless
+// the flag is given, and GOMEMLIMIT wins over the flag.
 func TestMemoryLimitFlag(t *testing.T) {
 	defer debug.SetMemoryLimit(math.MaxInt64)
 	for _, c := range []struct {
 		args    []string
+		live    bool // the command reads the live feed
 		env     string
-		want    int64 // the runtime's limit after applying; -1: auto's
+		want    int64 // the runtime's limit after applying; -1: auto's, -2: live's (a test's heap is small)
 		wantErr string
 	}{
 		{args: nil, want: math.MaxInt64},
+		{args: nil, live: true, want: -2},
+		{args: []string{"--memory-limit", "live"}, want: -2},
+		{args: []string{"--memory-limit", "0"}, live: true, want: math.MaxInt64},
+		{args: []string{"--memory-limit", "auto"}, live: true, want: -1},
+		{args: nil, live: true, env: "1GiB", want: math.MaxInt64},
 		{args: []string{"--memory-limit", "auto"}, want: -1},
 		{args: []string{"--memory-limit", "900MiB"}, want: 900 << 20},
 		{args: []string{"--memory-limit", "0"}, want: math.MaxInt64},
 		{args: []string{"--memory-limit", "900MiB"}, env: "1GiB", want: math.MaxInt64},
-		{args: []string{"--memory-limit", "some"}, wantErr: "want auto, a size"},
+		{args: []string{"--memory-limit", "some"}, wantErr: "want auto, live, a size"},
 	} {
 		debug.SetMemoryLimit(math.MaxInt64)
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
@@ -281,7 +288,7 @@ func TestMemoryLimitFlag(t *testing.T) {
 				return c.env
 			}
 			return ""
-		})
+		}, c.live)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,8 +297,8 @@ func TestMemoryLimitFlag(t *testing.T) {
 		if after := debug.SetMemoryLimit(-1); after != math.MaxInt64 {
 			t.Errorf("%v: limit %d once undone, want none", c.args, after)
 		}
-		if c.want == -1 && got != memlimit.DefaultConfig().Limit || c.want >= 0 && got != c.want {
-			t.Errorf("%v (GOMEMLIMIT %q): limit %d, want %d", c.args, c.env, got, c.want)
+		if c.want == -1 && got != memlimit.DefaultConfig().Limit || c.want == -2 && got != memlimit.LiveConfig().Lower || c.want >= 0 && got != c.want {
+			t.Errorf("%v (live %v, GOMEMLIMIT %q): limit %d, want %d", c.args, c.live, c.env, got, c.want)
 		}
 	}
 }

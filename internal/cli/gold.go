@@ -26,7 +26,7 @@ func runGold(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
-	undoMem, err := applyMem(e.getenv)
+	undoMem, err := applyMem(e.getenv, false)
 	if err != nil {
 		return err
 	}

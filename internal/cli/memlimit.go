@@ -36,27 +36,27 @@ func (b *byteSize) Set(s string) error {
 	return nil
 }
 
-// memoryLimit is --memory-limit: auto, or a size (0 for none).
+// memoryLimit is --memory-limit: auto, live, or a size (0 for none).
 type memoryLimit struct {
-	auto bool
+	rule string // "auto" or "live"; "" for a size
 	size byteSize
 }
 
 func (m *memoryLimit) String() string {
-	if m.auto {
-		return "auto"
+	if m.rule != "" {
+		return m.rule
 	}
 	return m.size.String()
 }
 
 func (m *memoryLimit) Set(s string) error {
-	if strings.TrimSpace(s) == "auto" {
-		m.auto, m.size = true, 0
+	if r := strings.TrimSpace(s); r == "auto" || r == "live" {
+		m.rule, m.size = r, 0
 		return nil
 	}
-	m.auto = false
+	m.rule = ""
 	if err := m.size.Set(s); err != nil {
-		return fmt.Errorf("got %q, want auto, a size such as 700MiB or 1GiB, or 0 for none", s)
+		return fmt.Errorf("got %q, want auto, live, a size such as 700MiB or 1GiB, or 0 for none", s)
 	}
 	return nil
 }
@@ -64,22 +64,30 @@ func (m *memoryLimit) Set(s string) error {
 // addMemoryLimitFlag adds --memory-limit and returns a function applying it,
 // which returns one undoing it (for a command that returns, such as in
 // tests). The limit is Go's soft memory limit: the garbage collector works
-// harder as the heap approaches it. auto holds one while the live heap
-// leaves it room (memlimit.Auto). The commands default to none.
-// GOMEMLIMIT, when set, wins.
-func addMemoryLimitFlag(fs *flag.FlagSet, def string) func(getenv func(string) string) (undo func(), err error) {
+// harder as the heap approaches it. auto and live hold one while the live
+// heap leaves it room (memlimit.Auto). The commands default to def, and
+// a command reading the live feed to live (liveDefault) unless the flag is
+// given. GOMEMLIMIT, when set, wins.
+func addMemoryLimitFlag(fs *flag.FlagSet, def string) func(getenv func(string) string, liveDefault bool) (undo func(), err error) {
 	var m memoryLimit
 	if err := m.Set(def); err != nil {
 		panic(err)
 	}
-	fs.Var(&m, "memory-limit", "soft memory limit of the process (Go's GC target): auto is 700MiB while the live heap is under 525MiB, none above; a size such as 900MiB fixes it; 0 for none (for replays of up to a day, auto); GOMEMLIMIT wins")
-	return func(getenv func(string) string) (func(), error) {
+	fs.Var(&m, "memory-limit", "soft memory limit of the process (Go's GC target): auto is 700MiB while the live heap is under 525MiB, none above (for replays of up to a day); live is 300MiB while it is under 225MiB, 600MiB while under 450MiB, none above (the default when reading the live feed and for bench --freshness-rate); a size such as 900MiB fixes it; 0 for none; GOMEMLIMIT wins")
+	return func(getenv func(string) string, liveDefault bool) (func(), error) {
+		if liveDefault && !flagSet(fs, "memory-limit") {
+			m.rule = "live"
+		}
 		switch {
 		case getenv("GOMEMLIMIT") != "":
-		case m.auto:
-			g, err := memlimit.Auto(memlimit.DefaultConfig())
+		case m.rule != "":
+			cfg := memlimit.DefaultConfig()
+			if m.rule == "live" {
+				cfg = memlimit.LiveConfig()
+			}
+			g, err := memlimit.Auto(cfg)
 			if err != nil {
-				return nil, fmt.Errorf("--memory-limit auto: %w", err)
+				return nil, fmt.Errorf("--memory-limit %s: %w", m.rule, err)
 			}
 			return g.Stop, nil
 		case m.size > 0:

@@ -48,7 +48,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	undoMem, err := applyMem(e.getenv)
+	live := strings.HasPrefix(inf.source, "http://") || strings.HasPrefix(inf.source, "https://")
+	undoMem, err := applyMem(e.getenv, live)
 	if err != nil {
 		return err
 	}
@@ -90,7 +91,6 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	live := strings.HasPrefix(inf.source, "http://") || strings.HasPrefix(inf.source, "https://")
 	if !live && !flagSet(fs, "dq-max-source-age") {
 		qcfg.MaxSourceAge = 0 // a file that was read to its end is not a stopped feed
 	}

@@ -43,7 +43,7 @@ func runSilver(ctx context.Context, e *env, args []string) error {
 	if err := applyLog(); err != nil {
 		return err
 	}
-	undoMem, err := applyMem(e.getenv)
+	undoMem, err := applyMem(e.getenv, false)
 	if err != nil {
 		return err
 	}

@@ -109,13 +109,43 @@ func TestConfigValidate(t *testing.T) {
 		{Config{Limit: 0, Room: 0.25}, "memory limit: got 0"},
 		{Config{Limit: 1 << 30, Room: 0}, "room"},
 		{Config{Limit: 1 << 30, Room: math.NaN()}, "room"},
+		{Config{Limit: 1 << 30, Lower: 1 << 30, Room: 0.25}, "lower memory limit"},
+		{Config{Limit: 1 << 30, Lower: -1, Room: 0.25}, "lower memory limit"},
 	} {
 		_, err := Auto(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: error %v, want one naming the %s", tc.cfg, err, tc.want)
 		}
 	}
-	if err := DefaultConfig().Validate(); err != nil {
-		t.Error(err)
+	for _, c := range []Config{DefaultConfig(), LiveConfig()} {
+		if err := c.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// The limit is the lowest level that leaves Room of what is alive free,
+// and none once no level does.
+func TestLimitFor(t *testing.T) {
+	const mib = 1 << 20
+	live := LiveConfig() // 300 MiB up to 225 alive, 600 up to 450
+	one := DefaultConfig()
+	for _, c := range []struct {
+		cfg  Config
+		used int64
+		want int64
+	}{
+		{live, 0, 300 * mib},
+		{live, 225 * mib, 300 * mib},
+		{live, 226 * mib, 600 * mib},
+		{live, 450 * mib, 600 * mib},
+		{live, 451 * mib, math.MaxInt64},
+		{one, 100 * mib, 700 * mib},
+		{one, 525 * mib, 700 * mib},
+		{one, 526 * mib, math.MaxInt64},
+	} {
+		if got := c.cfg.limitFor(c.used); got != c.want {
+			t.Errorf("%+v with %d MiB alive: limit %d MiB, want %d MiB", c.cfg, c.used/mib, got/mib, c.want/mib)
+		}
 	}
 }
