@@ -297,7 +297,7 @@ func TestMemoryLimitFlag(t *testing.T) {
 		if after := debug.SetMemoryLimit(-1); after != math.MaxInt64 {
 			t.Errorf("%v: limit %d once undone, want none", c.args, after)
 		}
-		if c.want == -1 && got != memlimit.DefaultConfig().Limit || c.want == -2 && got != memlimit.LiveConfig().Lower || c.want >= 0 && got != c.want {
+		if c.want == -1 && got != memlimit.DefaultConfig().Limit || c.want == -2 && got != memlimit.LiveConfig().Limit || c.want >= 0 && got != c.want {
 			t.Errorf("%v (live %v, GOMEMLIMIT %q): limit %d, want %d", c.args, c.live, c.env, got, c.want)
 		}
 	}

@@ -73,7 +73,7 @@ func addMemoryLimitFlag(fs *flag.FlagSet, def string) func(getenv func(string) s
 	if err := m.Set(def); err != nil {
 		panic(err)
 	}
-	fs.Var(&m, "memory-limit", "soft memory limit of the process (Go's GC target): auto is 700MiB while the live heap is under 525MiB, none above (for replays of up to a day); live is 300MiB while it is under 225MiB, 600MiB while under 450MiB, none above (the default when reading the live feed and for bench --freshness-rate); a size such as 900MiB fixes it; 0 for none; GOMEMLIMIT wins")
+	fs.Var(&m, "memory-limit", "soft memory limit of the process (Go's GC target): auto is 700MiB while the live heap is under 525MiB, none above (for replays of up to a day); live is 300MiB while it is under 225MiB, none above (the default when reading the live feed and for bench --freshness-rate); a size such as 900MiB fixes it; 0 for none; GOMEMLIMIT wins")
 	return func(getenv func(string) string, liveDefault bool) (func(), error) {
 		if liveDefault && !flagSet(fs, "memory-limit") {
 			m.rule = "live"

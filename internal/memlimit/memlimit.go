@@ -24,15 +24,12 @@ import (
 	"sync"
 )
 
-// Config is Auto's rule: after each collection the limit is Lower while
+// Config is Auto's rule: after each collection the limit is Limit while
 // the live heap, with the runtime's memory outside the heap, leaves Room
-// of it free, else Limit while it leaves Room of that free; otherwise
-// there is none.
+// of it free; otherwise there is none.
 type Config struct {
 	// Limit is the soft limit, in bytes.
 	Limit int64
-	// Lower, when more than 0, is a lower limit held first, in bytes.
-	Lower int64
 	// Room is the least share of the live heap the limit must leave above
 	// it: at 1/3 the limit holds up to a live heap of 75% of it. Closer to
 	// the live heap the collector runs most of the time.
@@ -46,23 +43,22 @@ type Config struct {
 func DefaultConfig() Config { return Config{Limit: 700 << 20, Room: 1.0 / 3} }
 
 // LiveConfig is --memory-limit live, the default of a process reading the
-// live feed: 300 MiB while the live heap is under 225 MiB, 600 MiB while
-// it is under 450 MiB. Late in a busy day (docs/PERFORMANCE.md, session
-// 30) a live process's heap is about 150 MB alive, and without a limit
-// the collector let it grow to twice that and the runtime kept another
-// 20–190 MB of freed pages: 300 MiB holds it at about 0.52 GB of RSS
-// instead of 0.60. Its first compaction of the day adds about 200 MB alive
-// for half a minute: 600 MiB holds the peak at about 0.9 GB instead of 1.1.
-// A catch-up after a long stop lifts the limit as a replay does.
-func LiveConfig() Config { return Config{Limit: 600 << 20, Lower: 300 << 20, Room: 1.0 / 3} }
+// live feed: 300 MiB while the live heap is under 225 MiB. Late in a busy
+// day (docs/PERFORMANCE.md, session 30) a live process holds about 150 MB
+// alive; without a limit the collector let the heap grow to twice that
+// and the runtime kept up to 190 MB more of freed pages, and the process
+// held 585–643 MB of RSS; with this limit 504–534 MB, for a few percent
+// more CPU. Its compaction and a catch-up after a long stop hold more than
+// 225 MiB alive and lift the limit: a second level of 600 MiB up to 450
+// MiB alive lowered the first compaction's peak (0.84, 1.06 and 0.84 GB
+// against 1.11–1.12) but the collector then ran through it, and the
+// freshness p99 after the first minute reached 3.0 s in one run of three.
+func LiveConfig() Config { return Config{Limit: 300 << 20, Room: 1.0 / 3} }
 
 // Validate reports the first bad setting, naming it.
 func (c Config) Validate() error {
 	if c.Limit < 1 {
 		return fmt.Errorf("memory limit: got %d bytes, want more than 0", c.Limit)
-	}
-	if c.Lower < 0 || c.Lower >= c.Limit {
-		return fmt.Errorf("lower memory limit: got %d bytes, want 0 (none) or less than the limit, %d", c.Lower, c.Limit)
 	}
 	if !(c.Room > 0) {
 		return fmt.Errorf("memory limit room: got %v, want more than 0 (a share of the live heap, such as 0.25)", c.Room)
@@ -131,13 +127,11 @@ func (g *Governor) update() bool {
 	return true
 }
 
-// limitFor is the limit for used bytes alive: the lowest of Lower and
-// Limit that leaves Room of used free, or none (math.MaxInt64).
+// limitFor is the limit for used bytes alive: Limit while it leaves Room
+// of used free, otherwise none (math.MaxInt64).
 func (c Config) limitFor(used int64) int64 {
-	for _, l := range []int64{c.Lower, c.Limit} {
-		if l > 0 && float64(used)*(1+c.Room) <= float64(l) {
-			return l
-		}
+	if float64(used)*(1+c.Room) <= float64(c.Limit) {
+		return c.Limit
 	}
 	return math.MaxInt64
 }

@@ -109,8 +109,6 @@ func TestConfigValidate(t *testing.T) {
 		{Config{Limit: 0, Room: 0.25}, "memory limit: got 0"},
 		{Config{Limit: 1 << 30, Room: 0}, "room"},
 		{Config{Limit: 1 << 30, Room: math.NaN()}, "room"},
-		{Config{Limit: 1 << 30, Lower: 1 << 30, Room: 0.25}, "lower memory limit"},
-		{Config{Limit: 1 << 30, Lower: -1, Room: 0.25}, "lower memory limit"},
 	} {
 		_, err := Auto(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -124,11 +122,11 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-// The limit is the lowest level that leaves Room of what is alive free,
-// and none once no level does.
+// The limit holds while it leaves Room of what is alive free, and is
+// lifted once it does not.
 func TestLimitFor(t *testing.T) {
 	const mib = 1 << 20
-	live := LiveConfig() // 300 MiB up to 225 alive, 600 up to 450
+	live := LiveConfig() // 300 MiB up to 225 alive
 	one := DefaultConfig()
 	for _, c := range []struct {
 		cfg  Config
@@ -137,9 +135,7 @@ func TestLimitFor(t *testing.T) {
 	}{
 		{live, 0, 300 * mib},
 		{live, 225 * mib, 300 * mib},
-		{live, 226 * mib, 600 * mib},
-		{live, 450 * mib, 600 * mib},
-		{live, 451 * mib, math.MaxInt64},
+		{live, 226 * mib, math.MaxInt64},
 		{one, 100 * mib, 700 * mib},
 		{one, 525 * mib, 700 * mib},
 		{one, 526 * mib, math.MaxInt64},
