@@ -12,7 +12,9 @@
 // So Auto holds the limit only while the live heap leaves it some room,
 // and lifts it (Go's own growth) once it does not. Even so, the 4M replay
 // took 15–35% more CPU for no less memory, which is why it is not the
-// commands' default but their --memory-limit auto.
+// commands' default but their --memory-limit auto. A process reading the
+// live feed holds a lower limit by default (LiveConfig): its heap is small
+// and its allocations slow, so a limit costs little there.
 package memlimit
 
 import (
@@ -47,7 +49,7 @@ func DefaultConfig() Config { return Config{Limit: 700 << 20, Room: 1.0 / 3} }
 // day (docs/PERFORMANCE.md, session 30) a live process holds about 150 MB
 // alive; without a limit the collector let the heap grow to twice that
 // and the runtime kept up to 190 MB more of freed pages, and the process
-// held 585–643 MB of RSS; with this limit 504–534 MB, for a few percent
+// held 585–643 MB of RSS; with this limit 504–522 MB, for a few percent
 // more CPU. Its compaction and a catch-up after a long stop hold more than
 // 225 MiB alive and lift the limit: a second level of 600 MiB up to 450
 // MiB alive lowered the first compaction's peak (0.84, 1.06 and 0.84 GB
