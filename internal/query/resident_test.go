@@ -263,7 +263,6 @@ func TestResidentCloseStopsRefresher(t *testing.T) {
 	}
 }
 
-// refreshers counts the goroutines running Engine.refreshLoop.
 // Goroutines of the engine's background loops, as they appear in a
 // goroutine dump.
 const (
